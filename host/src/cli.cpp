@@ -1,0 +1,57 @@
+#include "cli.h"
+
+namespace dicomd {
+
+std::string usage() {
+  return "usage: dicomd [options]\n"
+         "  --config FILE        JSON configuration (default: built-in, the four core plugins)\n"
+         "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)\n"
+         "  --data DIR           folder for all server state (default ./data)\n"
+         "  --plugin-dir DIR     where plugins NAME.so are (default: ../lib/dicomd/plugins\n"
+         "                       next to the executable)\n"
+         "  --disable NAME       do not load plugin NAME (repeatable)\n"
+         "  --log-level LEVEL    error, warn, info or debug\n"
+         "  --help               this text\n"
+         "  --version            print the version\n";
+}
+
+CliOptions parse_cli(int argc, char** argv) {
+  CliOptions o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw ConfigError(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") o.help = true;
+    else if (arg == "--version") o.version = true;
+    else if (arg == "--config") o.config_file = value();
+    else if (arg == "--listen") o.listen = value();
+    else if (arg == "--data") o.data_dir = value();
+    else if (arg == "--plugin-dir") o.plugin_dir = value();
+    else if (arg == "--log-level") o.log_level = value();
+    else if (arg == "--disable") o.disable.push_back(value());
+    else throw ConfigError("unknown option " + arg + " (see --help)");
+  }
+  return o;
+}
+
+Config effective_config(const CliOptions& cli) {
+  Config c = cli.config_file ? load_config_file(*cli.config_file) : default_config();
+  if (cli.listen) parse_listen(*cli.listen, c.host, c.port);
+  if (cli.data_dir) c.data_dir = *cli.data_dir;
+  if (cli.plugin_dir) c.plugin_dir = *cli.plugin_dir;
+  if (cli.log_level) c.log_level = *cli.log_level;
+  for (const std::string& name : cli.disable) {
+    bool found = false;
+    for (PluginEntry& e : c.plugins)
+      if (e.name == name) {
+        e.enabled = false;
+        found = true;
+      }
+    if (!found) throw ConfigError("--disable " + name + ": no such plugin in the configuration");
+  }
+  return c;
+}
+
+}  // namespace dicomd

@@ -1,0 +1,24 @@
+// Command-line options of dicomd.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.h"
+
+namespace dicomd {
+
+struct CliOptions {
+  std::optional<std::string> config_file, listen, data_dir, plugin_dir, log_level;
+  std::vector<std::string> disable;
+  bool help = false, version = false;
+};
+
+// Throws ConfigError on an unknown or incomplete option.
+CliOptions parse_cli(int argc, char** argv);
+// The config file (or default) with the command line applied on top.
+Config effective_config(const CliOptions& cli);
+std::string usage();
+
+}  // namespace dicomd

@@ -1,0 +1,56 @@
+// The server configuration: one JSON file (docs/configuration.md), or the
+// built-in default, then command-line overrides.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dicomd {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct PluginEntry {
+  std::string name;
+  bool enabled = true;
+  std::string config_json = "{}";            // the plugin's own "config" object
+  std::map<std::string, std::string> bind;   // service -> provider, for this consumer
+};
+
+struct IsolationConfig {
+  size_t workers = 2;          // worker processes per plugin with an isolated job
+  uint32_t timeout_ms = 10000; // default wall-clock limit of one job
+  uint64_t memory_mb = 2048;   // RLIMIT_AS of each worker
+};
+
+struct Config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  size_t threads = 8;           // request handler threads
+  size_t reactor_threads = 1;   // Pistache I/O threads
+  uint64_t max_body_mb = 1024;
+  uint32_t keepalive_timeout_ms = 5000;
+  uint32_t header_timeout_ms = 10000;
+  uint32_t drain_timeout_ms = 30000;
+  std::string data_dir = "./data";
+  std::string plugin_dir;       // empty: next to the executable (see plugin_dir_default)
+  std::string log_level = "info";
+  std::vector<PluginEntry> plugins;
+  std::map<std::string, std::string> bind;  // service -> provider, for every consumer
+  IsolationConfig isolation;
+};
+
+// The four core plugins, listening on 127.0.0.1:8080, data in ./data.
+Config default_config();
+// Parses a config file's text; unknown keys are errors (they are typos).
+Config parse_config(std::string_view json_text);
+Config load_config_file(const std::string& path);
+// "HOST:PORT", "[::1]:PORT" or ":PORT".
+void parse_listen(std::string_view text, std::string& host, uint16_t& port);
+
+}  // namespace dicomd

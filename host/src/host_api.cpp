@@ -1,0 +1,116 @@
+#include "host_api.h"
+
+#include <string_view>
+
+#include "http/multipart.h"
+#include "isolation/worker_pool.h"
+#include "log.h"
+#include "plugins/loaded_plugin.h"
+
+namespace dicomd {
+namespace {
+
+std::string_view view(dicomd_str s) { return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view(); }
+
+bool declared(const dicomd_service_ref* refs, size_t n, const char* service, uint32_t major) {
+  for (size_t i = 0; i < n; ++i)
+    if (std::string_view(refs[i].name) == service && refs[i].major == major) return true;
+  return false;
+}
+
+void api_log(dicomd_host* h, int32_t level, dicomd_str message) {
+  if (level < 0 || level > 3) level = DICOMD_LOG_INFO;
+  log::write(static_cast<log::Level>(level), h->plugin->name, view(message));
+}
+
+int32_t api_log_enabled(dicomd_host*, int32_t level) { return log::enabled(static_cast<log::Level>(level)) ? 1 : 0; }
+
+dicomd_status api_provide(dicomd_host* h, const char* service, uint32_t major, const void* vtable) {
+  const auto* d = h->plugin->descriptor;
+  if (!h->in_init || !service || !vtable || !declared(d->provides, d->provides_count, service, major)) {
+    log::error(h->plugin->name, std::string("provide(") + (service ? service : "?") +
+                                    ") refused: only during init, for a service declared in provides");
+    return DICOMD_E_INVALID;
+  }
+  h->plugin->provided[service_key(service, major)] = vtable;
+  return DICOMD_OK;
+}
+
+const void* api_acquire(dicomd_host* h, const char* service, uint32_t major) {
+  const auto* d = h->plugin->descriptor;
+  if (!h->in_init || !service || !declared(d->requires_, d->requires_count, service, major)) {
+    log::error(h->plugin->name, std::string("acquire(") + (service ? service : "?") +
+                                    ") refused: only during init, for a service declared in requires");
+    return nullptr;
+  }
+  auto key = service_key(service, major);
+  auto it = h->plugin->bound.find(key);
+  if (it == h->plugin->bound.end()) return nullptr;  // optional and absent
+  auto p = it->second->provided.find(key);
+  return p == it->second->provided.end() ? nullptr : p->second;
+}
+
+const char* api_data_dir(dicomd_host* h) { return h->context->data_dir.c_str(); }
+uint64_t api_max_body_bytes(dicomd_host* h) { return h->context->max_body_bytes; }
+
+void api_response_status(dicomd_response* r, int32_t status) {
+  r->response.status = (status >= 100 && status <= 599) ? status : 500;
+}
+
+void api_response_header(dicomd_response* r, dicomd_str name, dicomd_str value) {
+  std::string_view n = view(name), v = view(value);
+  if (!http::is_safe_header(n, v)) return;  // never let a plugin split the response head
+  r->response.header(std::string(n), std::string(v));
+}
+
+void api_response_body(dicomd_response* r, dicomd_str content_type, dicomd_str body) {
+  std::string_view ct = view(content_type);
+  r->response.content_type = http::is_safe_header("Content-Type", ct) ? std::string(ct) : "application/octet-stream";
+  r->response.body.assign(view(body));
+}
+
+dicomd_status api_parse_multipart(dicomd_host*, const dicomd_request* req, dicomd_part_fn on_part, void* ctx) {
+  std::string_view content_type;
+  for (size_t i = 0; i < req->header_count; ++i)
+    if (view(req->headers[i].name) == "content-type") content_type = view(req->headers[i].value);
+  auto boundary = http::multipart_boundary(content_type);
+  if (!boundary) return DICOMD_E_INVALID;
+  auto parts = http::parse_multipart(view(req->body), *boundary);
+  if (!parts) return DICOMD_E_INVALID;
+  for (const auto& p : *parts) {
+    dicomd_form_part part{{p.name.data(), p.name.size()},
+                          {p.has_filename ? p.filename.data() : nullptr, p.filename.size()},
+                          {p.content_type.data(), p.content_type.size()},
+                          {p.data.data(), p.data.size()}};
+    if (on_part(ctx, &part) != 0) break;
+  }
+  return DICOMD_OK;
+}
+
+dicomd_status api_isolate(dicomd_host* h, dicomd_str kind, dicomd_str input, uint32_t timeout_ms, dicomd_sink output) {
+  if (!h->plugin->workers) return DICOMD_E_UNAVAILABLE;
+  return h->plugin->workers->run(view(kind), view(input), timeout_ms, output);
+}
+
+constexpr dicomd_host_api kTable = {
+    sizeof(dicomd_host_api),
+    DICOMD_ABI_MAJOR,
+    DICOMD_ABI_MINOR,
+    api_log,
+    api_log_enabled,
+    api_provide,
+    api_acquire,
+    api_data_dir,
+    api_max_body_bytes,
+    api_response_status,
+    api_response_header,
+    api_response_body,
+    api_parse_multipart,
+    api_isolate,
+};
+
+}  // namespace
+
+const dicomd_host_api* host_api_table() { return &kTable; }
+
+}  // namespace dicomd

@@ -1,0 +1,37 @@
+// The C function table handed to plugins (sdk/include/dicomd/host.h).
+#pragma once
+
+#include <string>
+
+#include <dicomd/host.h>
+
+#include "config.h"
+#include "http/response.h"
+
+namespace dicomd {
+
+struct LoadedPlugin;
+class PluginManager;
+
+// What every plugin handle shares.
+struct HostContext {
+  std::string data_dir;
+  uint64_t max_body_bytes = 0;
+  PluginManager* plugins = nullptr;
+};
+
+const dicomd_host_api* host_api_table();
+
+}  // namespace dicomd
+
+// Opaque to plugins; one per plugin.
+struct dicomd_host {
+  dicomd::LoadedPlugin* plugin = nullptr;
+  dicomd::HostContext* context = nullptr;
+  bool in_init = false;  // provide/acquire are allowed only during init
+};
+
+// Opaque to plugins; one per request.
+struct dicomd_response {
+  dicomd::http::Response response;
+};

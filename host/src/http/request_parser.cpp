@@ -1,0 +1,217 @@
+#include "http/request_parser.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace dicomd::http {
+namespace {
+
+bool is_token_char(unsigned char c) {
+  return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
+                                std::string_view::npos;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Parses a Content-Length value: digits only, no sign, no overflow.
+bool parse_length(std::string_view s, uint64_t& out) {
+  if (s.empty() || s.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  out = v;
+  return true;
+}
+
+bool contains_token(std::string_view list, std::string_view token) {
+  std::string l = lower(list);
+  size_t pos = 0;
+  while (pos <= l.size()) {
+    size_t comma = l.find(',', pos);
+    if (comma == std::string::npos) comma = l.size();
+    if (trim(std::string_view(l).substr(pos, comma - pos)) == token) return true;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+void RequestParser::feed(std::string_view bytes) {
+  if (phase_ == Phase::kBody) {
+    uint64_t missing = body_expected_ - request_.body.size();
+    size_t take = static_cast<size_t>(std::min<uint64_t>(missing, bytes.size()));
+    request_.body.append(bytes.data(), take);
+    bytes.remove_prefix(take);
+  }
+  pending_.append(bytes.data(), bytes.size());
+}
+
+RequestParser::Event RequestParser::fail(int status, std::string message) {
+  phase_ = Phase::kFailed;
+  error_status_ = status;
+  error_message_ = std::move(message);
+  return Event::kError;
+}
+
+RequestParser::Event RequestParser::next() {
+  switch (phase_) {
+    case Phase::kFailed: return Event::kError;
+    case Phase::kDone: return Event::kComplete;
+    case Phase::kHead: return parse_head();
+    case Phase::kBody: break;
+  }
+  if (request_.body.size() == body_expected_) {
+    phase_ = Phase::kDone;
+    return Event::kComplete;
+  }
+  if (expect_continue_ && !continue_sent_) {
+    continue_sent_ = true;
+    return Event::kContinue;
+  }
+  return Event::kNeedMore;
+}
+
+RequestParser::Event RequestParser::parse_head() {
+  // Blank lines before a request line are allowed (RFC 9112 2.2).
+  size_t skip = 0;
+  while (skip < pending_.size() && (pending_[skip] == '\r' || pending_[skip] == '\n')) ++skip;
+  if (skip) {
+    pending_.erase(0, skip);
+    scanned_ = 0;
+  }
+  if (pending_.empty()) return Event::kNeedMore;
+  // Reject garbage as soon as the first bytes show it is not a method, rather
+  // than waiting for a header timeout.
+  if (!is_token_char(static_cast<unsigned char>(pending_[0]))) return fail(400, "malformed request line");
+
+  size_t end = pending_.find("\r\n\r\n", scanned_ > 3 ? scanned_ - 3 : 0);
+  size_t line_end = pending_.find('\n');
+  if (line_end != std::string::npos && !parse_request_line(std::string_view(pending_).substr(0, line_end)))
+    return fail(400, "malformed request line");
+  if (end == std::string::npos) {
+    scanned_ = pending_.size();
+    if (pending_.size() > limits_.max_header_bytes) return fail(431, "request header fields too large");
+    return Event::kNeedMore;
+  }
+  if (end + 4 > limits_.max_header_bytes) return fail(431, "request header fields too large");
+
+  std::string_view head(pending_.data(), end);
+  size_t pos = head.find("\r\n");
+  if (pos == std::string_view::npos) pos = head.size();
+  std::string_view request_line = head.substr(0, pos);
+  if (!parse_request_line(request_line)) return fail(400, "malformed request line");
+  while (pos < head.size()) {
+    size_t start = pos + 2;
+    size_t stop = head.find("\r\n", start);
+    if (stop == std::string_view::npos) stop = head.size();
+    if (!parse_header_line(head.substr(start, stop - start))) return fail(400, "malformed header line");
+    pos = stop;
+  }
+  pending_.erase(0, end + 4);
+  scanned_ = 0;
+  return finish_head();
+}
+
+bool RequestParser::parse_request_line(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || sp1 == 0) return false;
+  size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return false;
+  std::string_view method = line.substr(0, sp1);
+  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  std::string_view version = line.substr(sp2 + 1);
+  for (char c : method)
+    if (!is_token_char(static_cast<unsigned char>(c))) return false;
+  if (target.empty() || target[0] != '/') return false;
+  for (char c : target)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") return false;
+  request_.method = std::string(method);
+  request_.target = std::string(target);
+  size_t q = target.find('?');
+  request_.path = std::string(target.substr(0, q));
+  request_.raw_query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
+  size_t hash = request_.raw_query.find('#');
+  if (hash != std::string::npos) request_.raw_query.resize(hash);
+  request_.minor_version = version.back() - '0';
+  return true;
+}
+
+bool RequestParser::parse_header_line(std::string_view line) {
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view name = line.substr(0, colon);
+  for (char c : name)
+    if (!is_token_char(static_cast<unsigned char>(c))) return false;  // also rejects obs-fold
+  std::string_view value = trim(line.substr(colon + 1));
+  for (char c : value)
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) return false;
+  request_.headers.emplace_back(lower(name), std::string(value));
+  return true;
+}
+
+RequestParser::Event RequestParser::finish_head() {
+  const std::string* length = nullptr;
+  bool has_transfer_encoding = false;
+  for (const auto& [name, value] : request_.headers) {
+    if (name == "content-length") {
+      if (length) return fail(400, "duplicate Content-Length header");
+      length = &value;
+    } else if (name == "transfer-encoding") {
+      has_transfer_encoding = true;
+    }
+  }
+  if (has_transfer_encoding)
+    return fail(411, "Transfer-Encoding is not supported; send a Content-Length");
+  body_expected_ = 0;
+  if (length && !parse_length(*length, body_expected_)) return fail(400, "invalid Content-Length header");
+  if (body_expected_ > limits_.max_body_bytes) return fail(413, "request body too large");
+
+  const std::string* connection = request_.header("connection");
+  if (request_.minor_version == 0)
+    request_.keep_alive = connection && contains_token(*connection, "keep-alive");
+  else
+    request_.keep_alive = !(connection && contains_token(*connection, "close"));
+  const std::string* expect = request_.header("expect");
+  expect_continue_ = expect && lower(*expect) == "100-continue" && request_.minor_version == 1;
+  continue_sent_ = false;
+
+  // Reserve up to 64 MiB now; a client that declares more but sends slowly
+  // only grows the buffer as bytes really arrive.
+  request_.body.reserve(static_cast<size_t>(std::min<uint64_t>(body_expected_, 64ull << 20)));
+  phase_ = Phase::kBody;
+  move_pending_into_body();
+  return next();
+}
+
+void RequestParser::move_pending_into_body() {
+  uint64_t missing = body_expected_ - request_.body.size();
+  size_t take = static_cast<size_t>(std::min<uint64_t>(missing, pending_.size()));
+  request_.body.append(pending_, 0, take);
+  pending_.erase(0, take);
+}
+
+Request RequestParser::take() {
+  Request out = std::move(request_);
+  request_ = Request();
+  phase_ = Phase::kHead;
+  body_expected_ = 0;
+  expect_continue_ = false;
+  return out;
+}
+
+}  // namespace dicomd::http

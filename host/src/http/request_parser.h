@@ -1,0 +1,67 @@
+// Incremental HTTP/1.x request parser. Pure (no I/O) so that it is unit-tested
+// and fuzzed directly. Pistache 0.0.5's own parser cannot be used: it keeps
+// only the first of repeated query parameters, reads bodies before checking
+// Content-Length, ignores Expect: 100-continue and hangs on garbage request
+// lines (see docs/http.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/request.h"
+
+namespace dicomd::http {
+
+struct ParserLimits {
+  size_t max_header_bytes = 16 * 1024;
+  uint64_t max_body_bytes = 1024ull * 1024 * 1024;
+};
+
+class RequestParser {
+ public:
+  enum class Event {
+    kNeedMore,      // feed more bytes
+    kContinue,      // headers done, client awaits "100 Continue"; call next() again
+    kComplete,      // a whole request is ready: take() it
+    kError,         // error_status()/error_message() say why; close after replying
+  };
+
+  explicit RequestParser(ParserLimits limits) : limits_(limits) {}
+
+  // Buffers bytes received from the peer.
+  void feed(std::string_view bytes);
+  // Advances the state machine over what has been fed.
+  Event next();
+  // The completed request; the parser then starts on the next (pipelined) one.
+  Request take();
+
+  int error_status() const { return error_status_; }
+  const std::string& error_message() const { return error_message_; }
+  // True while a request has started but not completed.
+  bool in_progress() const { return phase_ == Phase::kBody || !pending_.empty(); }
+  uint64_t declared_body_bytes() const { return body_expected_; }
+
+ private:
+  enum class Phase { kHead, kBody, kDone, kFailed };
+
+  Event parse_head();
+  Event fail(int status, std::string message);
+  bool parse_request_line(std::string_view line);
+  bool parse_header_line(std::string_view line);
+  Event finish_head();
+  void move_pending_into_body();
+
+  ParserLimits limits_;
+  Phase phase_ = Phase::kHead;
+  std::string pending_;  // bytes not yet consumed (head, or next request)
+  size_t scanned_ = 0;   // how far pending_ was searched for the head's end
+  Request request_;
+  uint64_t body_expected_ = 0;
+  bool continue_sent_ = false;
+  bool expect_continue_ = false;
+  int error_status_ = 0;
+  std::string error_message_;
+};
+
+}  // namespace dicomd::http

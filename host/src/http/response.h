@@ -1,0 +1,39 @@
+// An HTTP response as handlers build it, and its wire form.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dicomd::http {
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // as given
+  std::string content_type;
+  std::string body;
+  bool close = false;  // send Connection: close and close after writing
+
+  void json(int code, std::string text) {
+    status = code;
+    content_type = "application/json";
+    body = std::move(text);
+  }
+  void header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+};
+
+// {"error":"message","success":false}
+std::string json_error(std::string_view message);
+// JSON string literal with quotes.
+std::string json_string(std::string_view text);
+// Reason phrase of a status ("Not Found"); "Unknown" for others.
+std::string_view reason_phrase(int status);
+// True when a header name/value can be written without splitting the head.
+bool is_safe_header(std::string_view name, std::string_view value);
+
+// The status line, headers and body. `head_only` omits the body (HEAD).
+std::string serialize(const Response& response, bool keep_alive, std::string_view request_id,
+                      bool head_only);
+
+}  // namespace dicomd::http

@@ -1,0 +1,81 @@
+#include "isolation/worker_main.h"
+
+#include <dlfcn.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include <dicomd/plugin.h>
+
+#include "isolation/pipe_io.h"
+#include "plugins/loaded_plugin.h"
+#include "plugins/plugin_loader.h"
+
+namespace dicomd {
+namespace {
+
+constexpr int kInFd = 3;
+constexpr int kOutFd = 4;
+
+void append(void* ctx, const void* data, size_t len) {
+  static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), len);
+}
+
+// Serves jobs until the host closes the pipe.
+int serve(const dicomd_plugin_descriptor* d) {
+  std::string kind, input, output;
+  while (true) {
+    isolation::RequestHeader req{};
+    if (!isolation::read_all(kInFd, &req, sizeof req, std::nullopt)) return 0;
+    if (req.kind_len > isolation::kMaxKindBytes || req.input_len > isolation::kMaxFrameBytes) return 1;
+    kind.resize(req.kind_len);
+    input.resize(req.input_len);
+    if (!isolation::read_all(kInFd, kind.data(), kind.size(), std::nullopt) ||
+        !isolation::read_all(kInFd, input.data(), input.size(), std::nullopt))
+      return 0;
+    output.clear();
+    dicomd_status status = d->isolated_job(dicomd_str{kind.data(), kind.size()},
+                                           dicomd_str{input.data(), input.size()}, dicomd_sink{&output, append});
+    isolation::ResponseHeader resp{status, 0, output.size()};
+    if (!isolation::write_all(kOutFd, &resp, sizeof resp, std::nullopt) ||
+        !isolation::write_all(kOutFd, output.data(), output.size(), std::nullopt))
+      return 0;
+    if (input.capacity() > (64u << 20)) std::string().swap(input);  // don't sit on a huge buffer
+  }
+}
+
+}  // namespace
+
+int run_worker(int argc, char** argv) {
+  if (argc < 5) {
+    std::fprintf(stderr, "dicomd worker: usage: dicomd --worker LIB NAME MEMORY_MB\n");
+    return 2;
+  }
+  std::string path = argv[2], name = argv[3];
+  rlim_t memory = static_cast<rlim_t>(std::stoull(argv[4])) << 20;
+  rlimit limit{memory, memory};
+  ::setrlimit(RLIMIT_AS, &limit);
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+
+  void* library = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!library) {
+    std::fprintf(stderr, "dicomd worker: cannot load %s: %s\n", path.c_str(), ::dlerror());
+    return 1;
+  }
+  auto entry = reinterpret_cast<dicomd_plugin_entry_fn>(::dlsym(library, DICOMD_PLUGIN_ENTRY_SYMBOL));
+  try {
+    if (!entry) throw PluginError(name, "no entry point");
+    const dicomd_plugin_descriptor* d = entry();
+    check_descriptor(name, d);
+    if (!d->isolated_job) throw PluginError(name, "has no isolated_job hook");
+    return serve(d);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dicomd worker: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace dicomd

@@ -1,0 +1,160 @@
+#include "isolation/worker_pool.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "isolation/pipe_io.h"
+#include "log.h"
+
+namespace dicomd {
+
+using Clock = std::chrono::steady_clock;
+
+WorkerPool::WorkerPool(std::string exe, std::string plugin_path, std::string plugin_name, IsolationConfig config)
+    : exe_(std::move(exe)), plugin_path_(std::move(plugin_path)), plugin_name_(std::move(plugin_name)), config_(config) {}
+
+WorkerPool::~WorkerPool() {
+  std::lock_guard lock(mutex_);
+  for (Worker& w : idle_) terminate(w);
+}
+
+void WorkerPool::start() {
+  std::lock_guard lock(mutex_);
+  for (size_t i = 0; i < config_.workers; ++i) {
+    Worker w;
+    if (!spawn(w)) throw std::runtime_error("cannot start isolation worker for " + plugin_name_);
+    idle_.push_back(w);
+  }
+}
+
+size_t WorkerPool::alive() {
+  std::lock_guard lock(mutex_);
+  size_t n = busy_;
+  for (const Worker& w : idle_) n += w.pid > 0;
+  return n;
+}
+
+size_t WorkerPool::replaced() {
+  std::lock_guard lock(mutex_);
+  return replaced_;
+}
+
+bool WorkerPool::spawn(Worker& w) {
+  int request_pipe[2], response_pipe[2];
+  if (::pipe2(request_pipe, O_CLOEXEC) != 0) return false;
+  if (::pipe2(response_pipe, O_CLOEXEC) != 0) {
+    ::close(request_pipe[0]);
+    ::close(request_pipe[1]);
+    return false;
+  }
+  // Larger pipes: a 10 MB file crosses in fewer wake-ups.
+  ::fcntl(request_pipe[1], F_SETPIPE_SZ, 1 << 20);
+  ::fcntl(response_pipe[1], F_SETPIPE_SZ, 1 << 20);
+
+  std::string memory = std::to_string(config_.memory_mb);
+  std::vector<std::string> args = {exe_, "--worker", plugin_path_, plugin_name_, memory};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until execv.
+    int in = ::fcntl(request_pipe[0], F_DUPFD, 10);
+    int out = ::fcntl(response_pipe[1], F_DUPFD, 10);
+    ::dup2(in, 3);
+    ::dup2(out, 4);
+    ::dup2(2, 1);  // stray prints of libraries must not corrupt the protocol
+    ::close_range(5, ~0U, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(request_pipe[0]);
+  ::close(response_pipe[1]);
+  if (pid < 0) {
+    ::close(request_pipe[1]);
+    ::close(response_pipe[0]);
+    return false;
+  }
+  w.pid = pid;
+  w.to_worker = request_pipe[1];
+  w.from_worker = response_pipe[0];
+  return true;
+}
+
+void WorkerPool::terminate(Worker& w) {
+  if (w.pid > 0) {
+    ::kill(w.pid, SIGKILL);
+    ::waitpid(w.pid, nullptr, 0);
+  }
+  if (w.to_worker >= 0) ::close(w.to_worker);
+  if (w.from_worker >= 0) ::close(w.from_worker);
+  w = Worker{};
+}
+
+dicomd_status WorkerPool::exchange(Worker& w, std::string_view kind, std::string_view input, Clock::time_point deadline,
+                                   dicomd_sink output) {
+  bool timed_out = false;
+  isolation::RequestHeader req{static_cast<uint32_t>(kind.size()), 0, input.size()};
+  if (!isolation::write_all(w.to_worker, &req, sizeof req, deadline, &timed_out) ||
+      !isolation::write_all(w.to_worker, kind.data(), kind.size(), deadline, &timed_out) ||
+      !isolation::write_all(w.to_worker, input.data(), input.size(), deadline, &timed_out))
+    return timed_out ? DICOMD_E_TIMEOUT : DICOMD_E_WORKER_DIED;
+  isolation::ResponseHeader resp{};
+  if (!isolation::read_all(w.from_worker, &resp, sizeof resp, deadline, &timed_out))
+    return timed_out ? DICOMD_E_TIMEOUT : DICOMD_E_WORKER_DIED;
+  if (resp.output_len > isolation::kMaxFrameBytes) return DICOMD_E_WORKER_DIED;
+  std::string out(resp.output_len, '\0');
+  if (!isolation::read_all(w.from_worker, out.data(), out.size(), deadline, &timed_out))
+    return timed_out ? DICOMD_E_TIMEOUT : DICOMD_E_WORKER_DIED;
+  if (!out.empty()) output.write(output.ctx, out.data(), out.size());
+  return resp.status;
+}
+
+dicomd_status WorkerPool::run(std::string_view kind, std::string_view input, uint32_t timeout_ms,
+                              dicomd_sink output) {
+  if (kind.size() > isolation::kMaxKindBytes) return DICOMD_E_INVALID;
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms ? timeout_ms : config_.timeout_ms);
+  Worker w;
+  {
+    std::unique_lock lock(mutex_);
+    if (!available_.wait_until(lock, deadline, [this] { return !idle_.empty(); })) return DICOMD_E_TIMEOUT;
+    w = idle_.back();
+    idle_.pop_back();
+    ++busy_;
+  }
+  if (w.pid <= 0 && !spawn(w)) {
+    std::lock_guard lock(mutex_);
+    --busy_;
+    idle_.push_back(w);
+    available_.notify_one();
+    return DICOMD_E_UNAVAILABLE;
+  }
+  dicomd_status status = exchange(w, kind, input, deadline, output);
+  bool failed = status == DICOMD_E_TIMEOUT || status == DICOMD_E_WORKER_DIED;
+  if (failed) {
+    log::warn(plugin_name_, std::string("isolated job '") + std::string(kind) + "' " +
+                                (status == DICOMD_E_TIMEOUT ? "timed out" : "crashed its worker") +
+                                "; worker replaced");
+    terminate(w);
+    spawn(w);  // if this fails, the next job retries
+  }
+  std::lock_guard lock(mutex_);
+  if (failed) ++replaced_;
+  --busy_;
+  idle_.push_back(w);
+  available_.notify_one();
+  return status;
+}
+
+}  // namespace dicomd

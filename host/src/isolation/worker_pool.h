@@ -1,0 +1,56 @@
+// The isolation service: long-lived worker processes that run one plugin's
+// isolated_job on untrusted bytes. A worker that crashes, aborts or runs
+// past its deadline fails only its job and is replaced (DESIGN.md).
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <dicomd/abi.h>
+
+#include "config.h"
+
+namespace dicomd {
+
+class WorkerPool {
+ public:
+  WorkerPool(std::string exe, std::string plugin_path, std::string plugin_name, IsolationConfig config);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Starts every worker; throws std::runtime_error if none can start.
+  void start();
+  // Runs one job; blocks until it ends, fails or the deadline passes.
+  dicomd_status run(std::string_view kind, std::string_view input, uint32_t timeout_ms, dicomd_sink output);
+  size_t size() const { return config_.workers; }
+  size_t alive();
+  // Jobs that ended with a killed or crashed worker, since start.
+  size_t replaced();
+
+ private:
+  struct Worker {
+    pid_t pid = -1;
+    int to_worker = -1;    // we write job requests here
+    int from_worker = -1;  // and read responses here
+  };
+  bool spawn(Worker& w);
+  static void terminate(Worker& w);
+  dicomd_status exchange(Worker& w, std::string_view kind, std::string_view input,
+                         std::chrono::steady_clock::time_point deadline, dicomd_sink output);
+
+  std::string exe_, plugin_path_, plugin_name_;
+  IsolationConfig config_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<Worker> idle_;
+  size_t replaced_ = 0;
+  size_t busy_ = 0;  // workers out of idle_ running a job
+};
+
+}  // namespace dicomd

@@ -1,0 +1,80 @@
+// dicomd: a plugin-based DICOM server. See README.md.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "app.h"
+#include "cli.h"
+#include "isolation/worker_main.h"
+#include "log.h"
+#include "version.h"
+
+namespace {
+
+std::string self_executable() {
+  std::error_code ec;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : path.string();
+}
+
+bool set_log_level(const std::string& name) {
+  using dicomd::log::Level;
+  if (name == "error") dicomd::log::set_level(Level::kError);
+  else if (name == "warn") dicomd::log::set_level(Level::kWarn);
+  else if (name == "info") dicomd::log::set_level(Level::kInfo);
+  else if (name == "debug") dicomd::log::set_level(Level::kDebug);
+  else return false;
+  return true;
+}
+
+// Blocks SIGINT/SIGTERM in every thread (threads inherit the mask) so that
+// main can wait for them with sigwait.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+int serve(const dicomd::Config& config) {
+  sigset_t stop_signals = block_stop_signals();
+  dicomd::App app(config, self_executable());
+  app.start();
+  dicomd::log::info("dicomd", "listening on http://" + config.host + ":" + std::to_string(app.port()) +
+                                  " (data " + config.data_dir + ")");
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  dicomd::log::info("dicomd", std::string("received ") + strsignal(sig) + ", draining");
+  app.shutdown();
+  dicomd::log::info("dicomd", "stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "--worker") == 0) return dicomd::run_worker(argc, argv);
+  try {
+    dicomd::CliOptions cli = dicomd::parse_cli(argc, argv);
+    if (cli.help) {
+      std::fputs(dicomd::usage().c_str(), stdout);
+      return 0;
+    }
+    if (cli.version) {
+      std::printf("dicomd %s (plugin ABI %d.%d)\n", DICOMD_VERSION, DICOMD_ABI_MAJOR, DICOMD_ABI_MINOR);
+      return 0;
+    }
+    dicomd::Config config = dicomd::effective_config(cli);
+    if (!set_log_level(config.log_level)) throw dicomd::ConfigError("log_level must be error, warn, info or debug");
+    return serve(config);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dicomd: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,52 @@
+// The host's record of one loaded plugin.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <dicomd/plugin.h>
+
+#include "config.h"
+
+struct dicomd_host;  // defined in host_api.h
+
+namespace dicomd {
+
+class WorkerPool;
+
+// An operator-visible failure about one plugin: "plugin 'x': reason".
+struct PluginError : std::runtime_error {
+  PluginError(const std::string& plugin, const std::string& reason)
+      : std::runtime_error("plugin '" + plugin + "': " + reason) {}
+};
+
+// "dicomd.storage@1": services are matched by name and major version.
+inline std::string service_key(const std::string& name, uint32_t major) {
+  return name + "@" + std::to_string(major);
+}
+
+struct LoadedPlugin {
+  LoadedPlugin();
+  ~LoadedPlugin();
+  LoadedPlugin(const LoadedPlugin&) = delete;
+  LoadedPlugin& operator=(const LoadedPlugin&) = delete;
+
+  std::string name;
+  std::string path;           // the shared library
+  PluginEntry entry;          // its config entry
+  void* library = nullptr;    // dlopen handle; never closed (routes point into it)
+  const dicomd_plugin_descriptor* descriptor = nullptr;
+
+  void* self = nullptr;       // what init returned
+  bool initialized = false;
+  bool started = false;
+
+  std::map<std::string, const void*> provided;  // service key -> vtable
+  std::map<std::string, LoadedPlugin*> bound;   // service key -> provider
+  std::unique_ptr<dicomd_host> handle;          // passed to every host function
+  std::unique_ptr<WorkerPool> workers;          // when it has an isolated_job
+};
+
+}  // namespace dicomd

@@ -1,0 +1,311 @@
+#include "server/http_server.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include <pistache/listener.h>
+#include <pistache/peer.h>
+#include <pistache/tcp.h>
+
+#include "server/thread_pool.h"
+
+namespace dicomd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Pistache::Tcp::Peer;
+
+constexpr auto kClosingGrace = std::chrono::seconds(2);
+constexpr const char* kConnectionKey = "dicomd.connection";
+
+// Per-connection state. Guarded by `mutex`: input arrives on a reactor
+// thread, replies complete on handler and reactor threads.
+struct Connection {
+  explicit Connection(http::ParserLimits limits) : parser(limits) {}
+  std::mutex mutex;
+  std::weak_ptr<Peer> peer;
+  int fd = -1;
+  http::RequestParser parser;
+  bool busy = false;     // a request is being handled; later ones wait (pipelining)
+  bool closing = false;  // a final reply was sent; input is discarded
+  bool closed = false;   // Pistache reported the disconnection; fd is not ours
+  Clock::time_point last_activity = Clock::now();
+};
+
+}  // namespace
+
+struct HttpServer::Core {
+  Core(HttpServerOptions o, RequestHandler h) : options(std::move(o)), handler(std::move(h)), pool(options.handler_threads) {
+    std::random_device rd;
+    id_prefix = rd();
+  }
+
+  HttpServerOptions options;
+  RequestHandler handler;
+  ThreadPool pool;
+  Pistache::Tcp::Listener listener;
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopping{false};
+
+  std::mutex registry_mutex;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
+
+  std::mutex flight_mutex;
+  std::condition_variable flight_done;
+  size_t in_flight = 0;
+
+  std::thread reaper;
+  uint32_t id_prefix = 0;
+  std::atomic<uint64_t> id_counter{0};
+
+  std::string next_request_id() {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%08x-%llu", id_prefix,
+                  static_cast<unsigned long long>(++id_counter));
+    return buf;
+  }
+
+  void flight_begin() {
+    std::lock_guard lock(flight_mutex);
+    ++in_flight;
+  }
+  void flight_end() {
+    std::lock_guard lock(flight_mutex);
+    --in_flight;
+    flight_done.notify_all();
+  }
+
+  // Shuts the socket down so that Pistache sees the end and closes it. Only
+  // while `closed` is false: after that the fd number may belong to another.
+  static void hard_close(Connection& c) {
+    if (!c.closed) ::shutdown(c.fd, SHUT_RDWR);
+  }
+  // Ends our side after the reply; the client closes, Pistache then closes.
+  // SHUT_WR, not SHUT_RDWR: unread input would turn close into a reset that
+  // can destroy the reply before the client reads it.
+  static void graceful_close(Connection& c) {
+    c.closing = true;
+    c.last_activity = Clock::now();
+    if (!c.closed) ::shutdown(c.fd, SHUT_WR);
+  }
+
+  void send_raw(const std::shared_ptr<Peer>& peer, std::string bytes) {
+    size_t n = bytes.size();
+    peer->send(Pistache::RawBuffer(std::move(bytes), n));
+  }
+
+  // Replies outside any handler (parse errors, draining) and closes.
+  void reply_and_close(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer, int status,
+                       const std::string& message) {
+    http::Response r;
+    r.json(status, http::json_error(message));
+    conn->busy = true;
+    conn->closing = true;
+    flight_begin();
+    std::weak_ptr<Connection> weak = conn;
+    size_t n = 0;
+    std::string bytes = http::serialize(r, false, "", false);
+    n = bytes.size();
+    peer->send(Pistache::RawBuffer(std::move(bytes), n))
+        .then(
+            [this, weak](ssize_t) { after_final_write(weak); },
+            [this, weak](std::exception_ptr) { after_final_write(weak); });
+  }
+
+  void after_final_write(const std::weak_ptr<Connection>& weak) {
+    if (auto conn = weak.lock()) {
+      std::lock_guard lock(conn->mutex);
+      graceful_close(*conn);
+    }
+    flight_end();
+  }
+
+  // Runs the parser over buffered input and dispatches complete requests.
+  // Called with conn->mutex held.
+  void pump(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer) {
+    while (!conn->busy && !conn->closing) {
+      switch (conn->parser.next()) {
+        case http::RequestParser::Event::kNeedMore: return;
+        case http::RequestParser::Event::kContinue:
+          send_raw(peer, "HTTP/1.1 100 Continue\r\n\r\n");
+          continue;
+        case http::RequestParser::Event::kError:
+          reply_and_close(conn, peer, conn->parser.error_status(), conn->parser.error_message());
+          return;
+        case http::RequestParser::Event::kComplete:
+          if (draining) {
+            reply_and_close(conn, peer, 503, "server is shutting down");
+            return;
+          }
+          dispatch(conn, peer, std::make_shared<http::Request>(conn->parser.take()));
+          return;
+      }
+    }
+  }
+
+  void dispatch(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer,
+                std::shared_ptr<http::Request> request) {
+    conn->busy = true;
+    flight_begin();
+    std::weak_ptr<Connection> weak_conn = conn;
+    std::weak_ptr<Peer> weak_peer = peer;
+    pool.post([this, weak_conn, weak_peer, request] {
+      std::string id = next_request_id();
+      bool head = request->method == "HEAD";
+      bool keep_alive = request->keep_alive;
+      auto reply = [this, weak_conn, weak_peer, id, head, keep_alive](http::Response&& response) {
+        bool keep = keep_alive && !response.close && !draining;
+        auto peer = weak_peer.lock();
+        if (!peer) {
+          flight_end();
+          return;
+        }
+        std::string bytes = http::serialize(response, keep, id, head);
+        size_t n = bytes.size();
+        peer->send(Pistache::RawBuffer(std::move(bytes), n))
+            .then([this, weak_conn, weak_peer, keep](ssize_t) { after_write(weak_conn, weak_peer, keep); },
+                  [this, weak_conn, weak_peer](std::exception_ptr) { after_write(weak_conn, weak_peer, false); });
+      };
+      handler(std::move(*request), id, reply);
+    });
+  }
+
+  void after_write(const std::weak_ptr<Connection>& weak_conn, const std::weak_ptr<Peer>& weak_peer, bool keep) {
+    auto conn = weak_conn.lock();
+    auto peer = weak_peer.lock();
+    if (conn) {
+      std::lock_guard lock(conn->mutex);
+      conn->busy = false;
+      conn->last_activity = Clock::now();
+      if (!keep)
+        graceful_close(*conn);
+      else if (peer)
+        pump(conn, peer);  // a pipelined request may be waiting
+    }
+    flight_end();
+  }
+
+  // Closes idle keep-alive connections and stalled requests.
+  void reap() {
+    std::vector<std::shared_ptr<Connection>> all;
+    {
+      std::lock_guard lock(registry_mutex);
+      for (auto& [ptr, weak] : connections)
+        if (auto c = weak.lock()) all.push_back(std::move(c));
+    }
+    auto now = Clock::now();
+    for (auto& c : all) {
+      std::lock_guard lock(c->mutex);
+      if (c->closed || c->busy) continue;
+      auto idle = now - c->last_activity;
+      if (c->closing) {
+        if (idle > kClosingGrace) hard_close(*c);
+      } else if (c->parser.in_progress()) {
+        if (idle > options.header_timeout) hard_close(*c);
+      } else if (draining || idle > options.keepalive_timeout) {
+        hard_close(*c);
+      }
+    }
+  }
+};
+
+namespace {
+
+// Pistache clones this handler once per reactor thread; all clones share
+// the one Core, which outlives the listener.
+class PistacheHandler : public Pistache::Tcp::Handler {
+ public:
+  explicit PistacheHandler(HttpServer::Core* core) : core_(core) {}
+
+  std::shared_ptr<Pistache::Tcp::Handler> clone() const override {
+    return std::make_shared<PistacheHandler>(core_);
+  }
+
+  void onConnection(const std::shared_ptr<Peer>& peer) override {
+    auto conn = std::make_shared<Connection>(core_->options.limits);
+    conn->peer = peer;
+    conn->fd = peer->fd();
+    peer->putData(kConnectionKey, conn);
+    {
+      std::lock_guard lock(core_->registry_mutex);
+      core_->connections[conn.get()] = conn;
+    }
+    if (core_->draining) ::shutdown(conn->fd, SHUT_RDWR);
+  }
+
+  void onDisconnection(const std::shared_ptr<Peer>& peer) override {
+    auto conn = connection(peer);
+    if (!conn) return;
+    {
+      std::lock_guard lock(conn->mutex);
+      conn->closed = true;
+    }
+    std::lock_guard lock(core_->registry_mutex);
+    core_->connections.erase(conn.get());
+  }
+
+  void onInput(const char* buffer, size_t len, const std::shared_ptr<Peer>& peer) override {
+    auto conn = connection(peer);
+    if (!conn) return;
+    std::lock_guard lock(conn->mutex);
+    if (conn->closing) return;  // discard what follows a final reply
+    conn->last_activity = Clock::now();
+    conn->parser.feed(std::string_view(buffer, len));
+    core_->pump(conn, peer);
+  }
+
+ private:
+  static std::shared_ptr<Connection> connection(const std::shared_ptr<Peer>& peer) {
+    return std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionKey));
+  }
+  HttpServer::Core* core_;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
+    : core_(std::make_shared<Core>(std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+  using Pistache::Tcp::Options;
+  auto& o = core_->options;
+  Pistache::Flags<Options> flags(Options::ReuseAddr);
+  flags.setFlag(Options::NoDelay);
+  flags.setFlag(Options::CloseOnExec);
+  core_->listener.init(o.reactor_threads, flags);
+  core_->listener.setHandler(std::make_shared<PistacheHandler>(core_.get()));
+  core_->listener.bind(Pistache::Address(o.host, Pistache::Port(o.port)));
+  core_->listener.runThreaded();
+  core_->reaper = std::thread([core = core_.get()] {
+    while (!core->stopping) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      core->reap();
+    }
+  });
+}
+
+uint16_t HttpServer::port() const { return static_cast<uint16_t>(core_->listener.getPort()); }
+
+void HttpServer::begin_drain() { core_->draining = true; }
+
+bool HttpServer::wait_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(core_->flight_mutex);
+  return core_->flight_done.wait_for(lock, timeout, [this] { return core_->in_flight == 0; });
+}
+
+void HttpServer::stop() {
+  if (core_->stopping.exchange(true)) return;
+  if (core_->reaper.joinable()) core_->reaper.join();
+  core_->listener.shutdown();
+}
+
+}  // namespace dicomd

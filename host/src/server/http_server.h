@@ -1,0 +1,55 @@
+// The HTTP server: Pistache's TCP layer (listener, epoll reactors, writes)
+// with the host's own HTTP/1.1 parser on top. This and http_server.cpp are
+// the only files that include Pistache.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/request.h"
+#include "http/request_parser.h"
+#include "http/response.h"
+
+namespace dicomd {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
+  size_t reactor_threads = 1;
+  size_t handler_threads = 8;
+  http::ParserLimits limits;
+  std::chrono::milliseconds keepalive_timeout{5000};
+  std::chrono::milliseconds header_timeout{10000};
+};
+
+// Called on a handler thread; must call `reply` exactly once.
+using Reply = std::function<void(http::Response&&)>;
+using RequestHandler = std::function<void(http::Request&&, const std::string& request_id, Reply reply)>;
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, RequestHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving in background threads. Throws on bind failure.
+  void start();
+  uint16_t port() const;
+  // Stops taking new requests: new connections are closed, idle ones too,
+  // requests already received are still answered.
+  void begin_drain();
+  // Waits until no request is in flight; false on timeout.
+  bool wait_idle(std::chrono::milliseconds timeout);
+  void stop();
+
+  struct Core;
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
+}  // namespace dicomd

@@ -1,0 +1,85 @@
+/* dicomd plugin SDK — the functions the host offers a plugin.
+ *
+ * The host hands each plugin a pointer to one const dicomd_host_api (shared by
+ * all plugins, valid until the process exits) and an opaque dicomd_host
+ * handle naming that plugin. Every function takes the handle first.
+ * The table only ever grows at its end: check struct_size (or
+ * DICOMD_HOST_HAS(api, field)) before calling a function added after 1.0.
+ */
+#ifndef DICOMD_HOST_H
+#define DICOMD_HOST_H
+
+#include "abi.h"
+#include "http.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dicomd_host dicomd_host;
+
+/* Callback for each multipart part; return non-zero to stop early. */
+typedef int32_t (*dicomd_part_fn)(void* ctx, const dicomd_form_part* part);
+
+typedef struct dicomd_host_api {
+  uint32_t struct_size;
+  uint32_t abi_major; /* the host's DICOMD_ABI_MAJOR */
+  uint32_t abi_minor; /* the host's DICOMD_ABI_MINOR */
+
+  /* --- logging. Any thread. Since: 1.0. --------------------------------- */
+  void (*log)(dicomd_host* host, int32_t level, dicomd_str message);
+  int32_t (*log_enabled)(dicomd_host* host, int32_t level);
+
+  /* --- services. Only from init. Since: 1.0. ---------------------------- */
+  /* Publish a service vtable this plugin declared in `provides`. The vtable
+   * must stay valid until the plugin's destroy hook returns. */
+  dicomd_status (*provide)(dicomd_host* host, const char* service, uint32_t major,
+                           const void* vtable);
+  /* Get the vtable bound to a service this plugin declared in `requires`;
+   * NULL if it is optional and no enabled plugin provides it. The provider
+   * is initialised before this plugin and stopped after it. */
+  const void* (*acquire)(dicomd_host* host, const char* service, uint32_t major);
+
+  /* --- configuration. Any thread. Since: 1.0. --------------------------- */
+  /* The data folder for all server state; plugins keep their files under it.
+   * NUL-terminated, valid for the life of the process. */
+  const char* (*data_dir)(dicomd_host* host);
+  /* Largest request body the host accepts, in bytes. */
+  uint64_t (*max_body_bytes)(dicomd_host* host);
+
+  /* --- responses. Only from the handler's thread, before it returns.
+   *     Since: 1.0. ------------------------------------------------------- */
+  void (*response_status)(dicomd_response* response, int32_t http_status);
+  /* Header names are case-insensitive; a second call with the same name adds
+   * another header line. Content-Length and Connection are the host's. */
+  void (*response_header)(dicomd_response* response, dicomd_str name, dicomd_str value);
+  /* Sets the body (copied) and its Content-Type. */
+  void (*response_body)(dicomd_response* response, dicomd_str content_type, dicomd_str body);
+
+  /* --- HTTP helpers. Any thread. Since: 1.0. ---------------------------- */
+  /* Parses a multipart/form-data body (boundary from the request's
+   * Content-Type) and calls on_part for each part, in order. Part views point
+   * into request->body. Returns DICOMD_E_INVALID for a malformed body. */
+  dicomd_status (*parse_multipart)(dicomd_host* host, const dicomd_request* request,
+                                   dicomd_part_fn on_part, void* ctx);
+
+  /* --- isolation. Any thread, blocking. Since: 1.0. --------------------- */
+  /* Runs `kind` on `input` in one of this plugin's worker processes: a
+   * separate process that loaded only this plugin and calls its
+   * isolated_job hook (plugin.h). Output bytes are passed to `output`.
+   * Returns the job's own status, or DICOMD_E_TIMEOUT / DICOMD_E_WORKER_DIED
+   * (the worker was killed or crashed and has been replaced) /
+   * DICOMD_E_UNAVAILABLE (the plugin has no isolated_job hook).
+   * timeout_ms 0 means the host's configured default. */
+  dicomd_status (*isolate)(dicomd_host* host, dicomd_str kind, dicomd_str input,
+                           uint32_t timeout_ms, dicomd_sink output);
+} dicomd_host_api;
+
+#define DICOMD_HOST_HAS(api, field)                                                   \
+  ((api)->struct_size >= offsetof(dicomd_host_api, field) + sizeof((api)->field))
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DICOMD_HOST_H */

@@ -1,0 +1,76 @@
+/* dicomd plugin SDK — neutral HTTP request and response.
+ *
+ * The host parses HTTP; plugins see a dicomd_request of views and fill an
+ * opaque dicomd_response through the host function table (host.h).
+ */
+#ifndef DICOMD_HTTP_H
+#define DICOMD_HTTP_H
+
+#include "abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A name/value pair of views. Since: 1.0. */
+typedef struct dicomd_kv {
+  dicomd_str name;
+  dicomd_str value;
+} dicomd_kv;
+
+/* One HTTP request as a route handler sees it. Every view is valid until the
+ * handler returns. Since: 1.0.
+ *   params  — path parameters of the route pattern (":study" -> "study"),
+ *             percent-decoded once, in pattern order.
+ *   query   — every query parameter in request order, repeats kept,
+ *             percent-decoded once ('+' is a space).
+ *   headers — lower-cased names, values trimmed, in request order. */
+typedef struct dicomd_request {
+  uint32_t struct_size;
+  dicomd_str method;
+  dicomd_str path; /* raw path without the query string */
+  const dicomd_kv* params;
+  size_t param_count;
+  const dicomd_kv* query;
+  size_t query_count;
+  const dicomd_kv* headers;
+  size_t header_count;
+  dicomd_str body;
+  dicomd_str request_id; /* the id the host logs this request under */
+} dicomd_request;
+
+/* Opaque response under construction; written only through host functions,
+ * only by the thread running the handler, only until the handler returns. */
+typedef struct dicomd_response dicomd_response;
+
+/* A route handler. `self` is the pointer the plugin's init returned.
+ * Runs on one of the host's request threads; several requests run at once,
+ * so a handler must be thread-safe. Returning non-zero makes the host answer
+ * 500 with a JSON error (the plugin should log why). Since: 1.0. */
+typedef dicomd_status (*dicomd_handler_fn)(void* self, const dicomd_request* request,
+                                           dicomd_response* response);
+
+/* One entry of a plugin's const route table. Since: 1.0.
+ *   method  — "GET", "POST", "DELETE", "PUT", "HEAD" or "PATCH".
+ *   pattern — "/files/:study/:file/tag": literal segments and ":name"
+ *             parameters; a literal segment wins over a parameter. */
+typedef struct dicomd_route {
+  const char* method;
+  const char* pattern;
+  dicomd_handler_fn handler;
+} dicomd_route;
+
+/* One part of a multipart/form-data body, as the host helper reports it.
+ * filename is empty (ptr NULL) for a plain field. Since: 1.0. */
+typedef struct dicomd_form_part {
+  dicomd_str name;
+  dicomd_str filename;
+  dicomd_str content_type;
+  dicomd_str data;
+} dicomd_form_part;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DICOMD_HTTP_H */

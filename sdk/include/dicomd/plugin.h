@@ -1,0 +1,74 @@
+/* dicomd plugin SDK — the plugin descriptor and its one entry point.
+ *
+ * A plugin is a shared library exporting exactly one function:
+ *
+ *   const dicomd_plugin_descriptor* dicomd_plugin_entry(void);
+ *
+ * returning a pointer to a const, static descriptor. The host calls it once
+ * after dlopen, checks the ABI version and the declarations, and only then
+ * calls the hooks. Hooks run in this order, each on the host's main thread:
+ * init (providers before consumers), start, ... requests ..., stop (reverse
+ * order), destroy. The library is never unloaded before the process exits.
+ */
+#ifndef DICOMD_PLUGIN_H
+#define DICOMD_PLUGIN_H
+
+#include "abi.h"
+#include "host.h"
+#include "http.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A service provided or required: "dicomd.storage" major 1. Since: 1.0. */
+typedef struct dicomd_service_ref {
+  const char* name;
+  uint32_t major;
+  int32_t optional; /* requires only: 1 = start even when nobody provides it */
+} dicomd_service_ref;
+
+typedef struct dicomd_plugin_descriptor {
+  uint32_t struct_size; /* sizeof(dicomd_plugin_descriptor) of the plugin's SDK */
+  uint32_t abi_major;   /* DICOMD_ABI_MAJOR the plugin was built with */
+  uint32_t abi_minor;   /* DICOMD_ABI_MINOR the plugin was built with */
+  const char* name;     /* "storage-fs": [a-z0-9-], matches its config entry */
+  const char* version;  /* the plugin's own version, e.g. "0.1.0" */
+  const char* description;
+
+  const dicomd_service_ref* provides;
+  size_t provides_count;
+  const dicomd_service_ref* requires_;
+  size_t requires_count;
+  const dicomd_route* routes;
+  size_t route_count;
+
+  /* Creates the plugin instance from its own "config" object (JSON text,
+   * "{}" when absent) and stores it in *self. Call api->provide for every
+   * service in `provides` and api->acquire for those in `requires_` here.
+   * A non-zero status stops the server; log the reason first. */
+  dicomd_status (*init)(const dicomd_host_api* api, dicomd_host* host,
+                        dicomd_str config_json, void** self);
+  /* Optional (NULL): called after every plugin is initialised. */
+  dicomd_status (*start)(void* self);
+  /* Optional: called after the last request has been answered. */
+  void (*stop)(void* self);
+  /* Frees the instance. Optional when init allocates nothing. */
+  void (*destroy)(void* self);
+  /* Optional: 1 when ready to serve, 0 otherwise; `detail` may describe it.
+   * Called from request threads for GET /health. */
+  int32_t (*ready)(void* self, dicomd_sink detail);
+
+  /* Optional: runs an untrusted-input job inside a worker process (see
+   * host.h isolate). Called in the worker, where init was NOT called: it
+   * must depend only on its arguments. Output goes to `output`. */
+  dicomd_status (*isolated_job)(dicomd_str kind, dicomd_str input, dicomd_sink output);
+} dicomd_plugin_descriptor;
+
+typedef const dicomd_plugin_descriptor* (*dicomd_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DICOMD_PLUGIN_H */

@@ -1,0 +1,52 @@
+/* dicomd.storage v1 — a store of files grouped in studies.
+ * Provided by storage-fs (filesystem); an object-storage backend provides the
+ * same vtable. Names are checked by the caller (see API.md) and again by the
+ * provider. All methods: any thread, concurrently. Since: ABI 1.0. */
+#ifndef DICOMD_SERVICES_STORAGE_V1_H
+#define DICOMD_SERVICES_STORAGE_V1_H
+
+#include "../abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DICOMD_STORAGE_SERVICE "dicomd.storage"
+
+/* Called once per name; the view is valid during the call. */
+typedef void (*dicomd_name_fn)(void* ctx, dicomd_str name);
+/* Called once with the whole object; the view is valid during the call. */
+typedef void (*dicomd_bytes_fn)(void* ctx, dicomd_str bytes);
+
+typedef struct dicomd_object_info {
+  uint64_t size;
+  int64_t modified_ns; /* last change, ns since the epoch */
+} dicomd_object_info;
+
+typedef struct dicomd_storage_v1 {
+  uint32_t struct_size;
+  void* self; /* passed back as the first argument of every method */
+  /* Stores bytes under study/name. The object becomes visible only once it
+   * is complete and durable, and never replaces one: DICOMD_E_EXISTS if the
+   * name is taken (also when two puts race: exactly one wins).
+   * DICOMD_E_IO on a write failure, with nothing left behind. */
+  dicomd_status (*put)(void* self, dicomd_str study, dicomd_str name, dicomd_str bytes);
+  /* Calls consume once with a view of the whole object (no copy where the
+   * backend can map it). DICOMD_E_NOT_FOUND if absent. */
+  dicomd_status (*read)(void* self, dicomd_str study, dicomd_str name, dicomd_bytes_fn consume,
+                        void* ctx);
+  dicomd_status (*stat)(void* self, dicomd_str study, dicomd_str name, dicomd_object_info* info);
+  /* Sorted by byte value. */
+  dicomd_status (*list_studies)(void* self, dicomd_name_fn each, void* ctx);
+  /* Sorted; DICOMD_E_NOT_FOUND for an unknown study. */
+  dicomd_status (*list_files)(void* self, dicomd_str study, dicomd_name_fn each, void* ctx);
+  dicomd_status (*remove)(void* self, dicomd_str study, dicomd_str name);
+  /* Removes the study and all its files. */
+  dicomd_status (*remove_study)(void* self, dicomd_str study);
+} dicomd_storage_v1;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif
