@@ -11,7 +11,9 @@
 namespace dicomd {
 namespace {
 
-dicomd_str str(const std::string& s) { return {s.data(), s.size()}; }
+dicomd_str str(const std::string& s) {
+  return {s.data(), s.size()};
+}
 
 std::vector<dicomd_kv> to_kv(const std::vector<std::pair<std::string, std::string>>& pairs) {
   std::vector<dicomd_kv> out;
@@ -35,7 +37,9 @@ std::string plugin_dir_default(const std::string& self_exe) {
 
 App::App(Config config, std::string self_exe) : config_(std::move(config)), self_exe_(std::move(self_exe)) {}
 
-App::~App() { shutdown(); }
+App::~App() {
+  shutdown();
+}
 
 void App::start() {
   namespace fs = std::filesystem;
@@ -62,9 +66,8 @@ void App::start() {
   options.limits.max_body_bytes = context_.max_body_bytes;
   options.keepalive_timeout = std::chrono::milliseconds(config_.keepalive_timeout_ms);
   options.header_timeout = std::chrono::milliseconds(config_.header_timeout_ms);
-  server_ = std::make_unique<HttpServer>(options, [this](http::Request&& req, const std::string& id, Reply reply) {
-    handle(std::move(req), id, reply);
-  });
+  server_ = std::make_unique<HttpServer>(
+      options, [this](http::Request&& req, const std::string& id, Reply reply) { handle(std::move(req), id, reply); });
   server_->start();
 }
 
@@ -123,17 +126,9 @@ http::Response App::call_plugin(const RouteTarget& target, const http::Request& 
   if (!query) return error(400, "malformed percent-encoding in query string");
 
   std::vector<dicomd_kv> param_kv = to_kv(params), query_kv = to_kv(*query), header_kv = to_kv(request.headers);
-  dicomd_request req{sizeof(dicomd_request),
-                     str(request.method),
-                     str(request.path),
-                     param_kv.data(),
-                     param_kv.size(),
-                     query_kv.data(),
-                     query_kv.size(),
-                     header_kv.data(),
-                     header_kv.size(),
-                     str(request.body),
-                     str(request_id)};
+  dicomd_request req{sizeof(dicomd_request), str(request.method), str(request.path), param_kv.data(),
+                     param_kv.size(),        query_kv.data(),     query_kv.size(),   header_kv.data(),
+                     header_kv.size(),       str(request.body),   str(request_id)};
   dicomd_response response;
   dicomd_status status = target.handler(target.plugin->self, &req, &response);
   if (status != DICOMD_OK) {

@@ -16,7 +16,7 @@
 namespace dicomd {
 
 struct RouteTarget {
-  LoadedPlugin* plugin = nullptr;       // a plugin's route...
+  LoadedPlugin* plugin = nullptr;  // a plugin's route...
   dicomd_handler_fn handler = nullptr;
   std::function<http::Response()> builtin;  // ...or one of the host's own
 };

@@ -23,15 +23,24 @@ CliOptions parse_cli(int argc, char** argv) {
       if (i + 1 >= argc) throw ConfigError(arg + " needs a value");
       return argv[++i];
     };
-    if (arg == "--help" || arg == "-h") o.help = true;
-    else if (arg == "--version") o.version = true;
-    else if (arg == "--config") o.config_file = value();
-    else if (arg == "--listen") o.listen = value();
-    else if (arg == "--data") o.data_dir = value();
-    else if (arg == "--plugin-dir") o.plugin_dir = value();
-    else if (arg == "--log-level") o.log_level = value();
-    else if (arg == "--disable") o.disable.push_back(value());
-    else throw ConfigError("unknown option " + arg + " (see --help)");
+    if (arg == "--help" || arg == "-h")
+      o.help = true;
+    else if (arg == "--version")
+      o.version = true;
+    else if (arg == "--config")
+      o.config_file = value();
+    else if (arg == "--listen")
+      o.listen = value();
+    else if (arg == "--data")
+      o.data_dir = value();
+    else if (arg == "--plugin-dir")
+      o.plugin_dir = value();
+    else if (arg == "--log-level")
+      o.log_level = value();
+    else if (arg == "--disable")
+      o.disable.push_back(value());
+    else
+      throw ConfigError("unknown option " + arg + " (see --help)");
   }
   return o;
 }

@@ -18,27 +18,27 @@ struct ConfigError : std::runtime_error {
 struct PluginEntry {
   std::string name;
   bool enabled = true;
-  std::string config_json = "{}";            // the plugin's own "config" object
-  std::map<std::string, std::string> bind;   // service -> provider, for this consumer
+  std::string config_json = "{}";           // the plugin's own "config" object
+  std::map<std::string, std::string> bind;  // service -> provider, for this consumer
 };
 
 struct IsolationConfig {
-  size_t workers = 2;          // worker processes per plugin with an isolated job
-  uint32_t timeout_ms = 10000; // default wall-clock limit of one job
-  uint64_t memory_mb = 2048;   // RLIMIT_AS of each worker
+  size_t workers = 2;           // worker processes per plugin with an isolated job
+  uint32_t timeout_ms = 10000;  // default wall-clock limit of one job
+  uint64_t memory_mb = 2048;    // RLIMIT_AS of each worker
 };
 
 struct Config {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
-  size_t threads = 8;           // request handler threads
-  size_t reactor_threads = 1;   // Pistache I/O threads
+  size_t threads = 8;          // request handler threads
+  size_t reactor_threads = 1;  // Pistache I/O threads
   uint64_t max_body_mb = 1024;
   uint32_t keepalive_timeout_ms = 5000;
   uint32_t header_timeout_ms = 10000;
   uint32_t drain_timeout_ms = 30000;
   std::string data_dir = "./data";
-  std::string plugin_dir;       // empty: next to the executable (see plugin_dir_default)
+  std::string plugin_dir;  // empty: next to the executable (see plugin_dir_default)
   std::string log_level = "info";
   std::vector<PluginEntry> plugins;
   std::map<std::string, std::string> bind;  // service -> provider, for every consumer

@@ -10,7 +10,9 @@
 namespace dicomd {
 namespace {
 
-std::string_view view(dicomd_str s) { return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view(); }
+std::string_view view(dicomd_str s) {
+  return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view();
+}
 
 bool declared(const dicomd_service_ref* refs, size_t n, const char* service, uint32_t major) {
   for (size_t i = 0; i < n; ++i)
@@ -23,7 +25,9 @@ void api_log(dicomd_host* h, int32_t level, dicomd_str message) {
   log::write(static_cast<log::Level>(level), h->plugin->name, view(message));
 }
 
-int32_t api_log_enabled(dicomd_host*, int32_t level) { return log::enabled(static_cast<log::Level>(level)) ? 1 : 0; }
+int32_t api_log_enabled(dicomd_host*, int32_t level) {
+  return log::enabled(static_cast<log::Level>(level)) ? 1 : 0;
+}
 
 dicomd_status api_provide(dicomd_host* h, const char* service, uint32_t major, const void* vtable) {
   const auto* d = h->plugin->descriptor;
@@ -50,8 +54,12 @@ const void* api_acquire(dicomd_host* h, const char* service, uint32_t major) {
   return p == it->second->provided.end() ? nullptr : p->second;
 }
 
-const char* api_data_dir(dicomd_host* h) { return h->context->data_dir.c_str(); }
-uint64_t api_max_body_bytes(dicomd_host* h) { return h->context->max_body_bytes; }
+const char* api_data_dir(dicomd_host* h) {
+  return h->context->data_dir.c_str();
+}
+uint64_t api_max_body_bytes(dicomd_host* h) {
+  return h->context->max_body_bytes;
+}
 
 void api_response_status(dicomd_response* r, int32_t status) {
   r->response.status = (status >= 100 && status <= 599) ? status : 500;
@@ -93,24 +101,16 @@ dicomd_status api_isolate(dicomd_host* h, dicomd_str kind, dicomd_str input, uin
 }
 
 constexpr dicomd_host_api kTable = {
-    sizeof(dicomd_host_api),
-    DICOMD_ABI_MAJOR,
-    DICOMD_ABI_MINOR,
-    api_log,
-    api_log_enabled,
-    api_provide,
-    api_acquire,
-    api_data_dir,
-    api_max_body_bytes,
-    api_response_status,
-    api_response_header,
-    api_response_body,
-    api_parse_multipart,
-    api_isolate,
+    sizeof(dicomd_host_api), DICOMD_ABI_MAJOR,    DICOMD_ABI_MINOR,    api_log,
+    api_log_enabled,         api_provide,         api_acquire,         api_data_dir,
+    api_max_body_bytes,      api_response_status, api_response_header, api_response_body,
+    api_parse_multipart,     api_isolate,
 };
 
 }  // namespace
 
-const dicomd_host_api* host_api_table() { return &kTable; }
+const dicomd_host_api* host_api_table() {
+  return &kTable;
+}
 
 }  // namespace dicomd

@@ -15,18 +15,26 @@ std::mutex g_mutex;
 
 const char* name(Level level) {
   switch (level) {
-    case Level::kError: return "error";
-    case Level::kWarn: return "warn";
-    case Level::kInfo: return "info";
-    case Level::kDebug: return "debug";
+    case Level::kError:
+      return "error";
+    case Level::kWarn:
+      return "warn";
+    case Level::kInfo:
+      return "info";
+    case Level::kDebug:
+      return "debug";
   }
   return "?";
 }
 
 }  // namespace
 
-void set_level(Level level) { g_level = static_cast<int>(level); }
-bool enabled(Level level) { return static_cast<int>(level) <= g_level; }
+void set_level(Level level) {
+  g_level = static_cast<int>(level);
+}
+bool enabled(Level level) {
+  return static_cast<int>(level) <= g_level;
+}
 
 void write(Level level, std::string_view source, std::string_view message) {
   if (!enabled(level)) return;

@@ -22,11 +22,16 @@ std::string self_executable() {
 
 bool set_log_level(const std::string& name) {
   using dicomd::log::Level;
-  if (name == "error") dicomd::log::set_level(Level::kError);
-  else if (name == "warn") dicomd::log::set_level(Level::kWarn);
-  else if (name == "info") dicomd::log::set_level(Level::kInfo);
-  else if (name == "debug") dicomd::log::set_level(Level::kDebug);
-  else return false;
+  if (name == "error")
+    dicomd::log::set_level(Level::kError);
+  else if (name == "warn")
+    dicomd::log::set_level(Level::kWarn);
+  else if (name == "info")
+    dicomd::log::set_level(Level::kInfo);
+  else if (name == "debug")
+    dicomd::log::set_level(Level::kDebug);
+  else
+    return false;
   return true;
 }
 
@@ -46,8 +51,8 @@ int serve(const dicomd::Config& config) {
   sigset_t stop_signals = block_stop_signals();
   dicomd::App app(config, self_executable());
   app.start();
-  dicomd::log::info("dicomd", "listening on http://" + config.host + ":" + std::to_string(app.port()) +
-                                  " (data " + config.data_dir + ")");
+  dicomd::log::info("dicomd", "listening on http://" + config.host + ":" + std::to_string(app.port()) + " (data " +
+                                  config.data_dir + ")");
   int sig = 0;
   sigwait(&stop_signals, &sig);
   dicomd::log::info("dicomd", std::string("received ") + strsignal(sig) + ", draining");

@@ -10,8 +10,8 @@
 namespace dicomd::http {
 
 struct FormPart {
-  std::string name;          // from Content-Disposition name=
-  std::string filename;      // filename= (or filename*=UTF-8''...), decoded
+  std::string name;      // from Content-Disposition name=
+  std::string filename;  // filename= (or filename*=UTF-8''...), decoded
   bool has_filename = false;
   std::string content_type;  // the part's Content-Type, "" when absent
   std::string_view data;     // view into the body

@@ -7,8 +7,7 @@ namespace dicomd::http {
 namespace {
 
 bool is_token_char(unsigned char c) {
-  return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                                std::string_view::npos;
+  return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 std::string lower(std::string_view s) {
@@ -68,10 +67,14 @@ RequestParser::Event RequestParser::fail(int status, std::string message) {
 
 RequestParser::Event RequestParser::next() {
   switch (phase_) {
-    case Phase::kFailed: return Event::kError;
-    case Phase::kDone: return Event::kComplete;
-    case Phase::kHead: return parse_head();
-    case Phase::kBody: break;
+    case Phase::kFailed:
+      return Event::kError;
+    case Phase::kDone:
+      return Event::kComplete;
+    case Phase::kHead:
+      return parse_head();
+    case Phase::kBody:
+      break;
   }
   if (request_.body.size() == body_expected_) {
     phase_ = Phase::kDone;
@@ -175,8 +178,7 @@ RequestParser::Event RequestParser::finish_head() {
       has_transfer_encoding = true;
     }
   }
-  if (has_transfer_encoding)
-    return fail(411, "Transfer-Encoding is not supported; send a Content-Length");
+  if (has_transfer_encoding) return fail(411, "Transfer-Encoding is not supported; send a Content-Length");
   body_expected_ = 0;
   if (length && !parse_length(*length, body_expected_)) return fail(400, "invalid Content-Length header");
   if (body_expected_ > limits_.max_body_bytes) return fail(413, "request body too large");

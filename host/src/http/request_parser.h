@@ -21,10 +21,10 @@ struct ParserLimits {
 class RequestParser {
  public:
   enum class Event {
-    kNeedMore,      // feed more bytes
-    kContinue,      // headers done, client awaits "100 Continue"; call next() again
-    kComplete,      // a whole request is ready: take() it
-    kError,         // error_status()/error_message() say why; close after replying
+    kNeedMore,  // feed more bytes
+    kContinue,  // headers done, client awaits "100 Continue"; call next() again
+    kComplete,  // a whole request is ready: take() it
+    kError,     // error_status()/error_message() say why; close after replying
   };
 
   explicit RequestParser(ParserLimits limits) : limits_(limits) {}

@@ -33,7 +33,6 @@ std::string_view reason_phrase(int status);
 bool is_safe_header(std::string_view name, std::string_view value);
 
 // The status line, headers and body. `head_only` omits the body (HEAD).
-std::string serialize(const Response& response, bool keep_alive, std::string_view request_id,
-                      bool head_only);
+std::string serialize(const Response& response, bool keep_alive, std::string_view request_id, bool head_only);
 
 }  // namespace dicomd::http

@@ -36,8 +36,8 @@ int serve(const dicomd_plugin_descriptor* d) {
         !isolation::read_all(kInFd, input.data(), input.size(), std::nullopt))
       return 0;
     output.clear();
-    dicomd_status status = d->isolated_job(dicomd_str{kind.data(), kind.size()},
-                                           dicomd_str{input.data(), input.size()}, dicomd_sink{&output, append});
+    dicomd_status status = d->isolated_job(dicomd_str{kind.data(), kind.size()}, dicomd_str{input.data(), input.size()},
+                                           dicomd_sink{&output, append});
     isolation::ResponseHeader resp{status, 0, output.size()};
     if (!isolation::write_all(kOutFd, &resp, sizeof resp, std::nullopt) ||
         !isolation::write_all(kOutFd, output.data(), output.size(), std::nullopt))
@@ -56,7 +56,11 @@ int run_worker(int argc, char** argv) {
   std::string path = argv[2], name = argv[3];
   rlim_t memory = static_cast<rlim_t>(std::stoull(argv[4])) << 20;
   rlimit limit{memory, memory};
+#if defined(__SANITIZE_ADDRESS__)
+  (void)limit;  // ASan reserves terabytes of address space for its shadow: no RLIMIT_AS
+#else
   ::setrlimit(RLIMIT_AS, &limit);
+#endif
   rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);
 

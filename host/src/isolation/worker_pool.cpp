@@ -16,7 +16,10 @@ namespace dicomd {
 using Clock = std::chrono::steady_clock;
 
 WorkerPool::WorkerPool(std::string exe, std::string plugin_path, std::string plugin_name, IsolationConfig config)
-    : exe_(std::move(exe)), plugin_path_(std::move(plugin_path)), plugin_name_(std::move(plugin_name)), config_(config) {}
+    : exe_(std::move(exe)),
+      plugin_path_(std::move(plugin_path)),
+      plugin_name_(std::move(plugin_name)),
+      config_(config) {}
 
 WorkerPool::~WorkerPool() {
   std::lock_guard lock(mutex_);
@@ -121,8 +124,7 @@ dicomd_status WorkerPool::exchange(Worker& w, std::string_view kind, std::string
   return resp.status;
 }
 
-dicomd_status WorkerPool::run(std::string_view kind, std::string_view input, uint32_t timeout_ms,
-                              dicomd_sink output) {
+dicomd_status WorkerPool::run(std::string_view kind, std::string_view input, uint32_t timeout_ms, dicomd_sink output) {
   if (kind.size() > isolation::kMaxKindBytes) return DICOMD_E_INVALID;
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms ? timeout_ms : config_.timeout_ms);
   Worker w;

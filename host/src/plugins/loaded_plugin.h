@@ -34,12 +34,12 @@ struct LoadedPlugin {
   LoadedPlugin& operator=(const LoadedPlugin&) = delete;
 
   std::string name;
-  std::string path;           // the shared library
-  PluginEntry entry;          // its config entry
-  void* library = nullptr;    // dlopen handle; never closed (routes point into it)
+  std::string path;         // the shared library
+  PluginEntry entry;        // its config entry
+  void* library = nullptr;  // dlopen handle; never closed (routes point into it)
   const dicomd_plugin_descriptor* descriptor = nullptr;
 
-  void* self = nullptr;       // what init returned
+  void* self = nullptr;  // what init returned
   bool initialized = false;
   bool started = false;
 

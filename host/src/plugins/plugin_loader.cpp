@@ -33,7 +33,8 @@ void check_routes(const std::string& name, const dicomd_route* routes, size_t co
   if (count && !routes) throw PluginError(name, "route table is missing");
   for (size_t i = 0; i < count; ++i) {
     const dicomd_route& r = routes[i];
-    if (!r.method || !kMethods.count(r.method)) throw PluginError(name, "route " + std::to_string(i) + " has a bad method");
+    if (!r.method || !kMethods.count(r.method))
+      throw PluginError(name, "route " + std::to_string(i) + " has a bad method");
     if (!r.pattern || r.pattern[0] != '/')
       throw PluginError(name, "route " + std::to_string(i) + " pattern must start with '/'");
     if (!r.handler) throw PluginError(name, std::string("route ") + r.method + " " + r.pattern + " has no handler");
@@ -45,12 +46,14 @@ void check_routes(const std::string& name, const dicomd_route* routes, size_t co
 void check_descriptor(const std::string& name, const dicomd_plugin_descriptor* d) {
   if (!d) throw PluginError(name, "entry point returned no descriptor");
   if (d->abi_major != DICOMD_ABI_MAJOR)
-    throw PluginError(name, "built for plugin ABI " + std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor) +
-                                ", this host supports ABI " + std::to_string(DICOMD_ABI_MAJOR) + ".x");
+    throw PluginError(name, "built for plugin ABI " + std::to_string(d->abi_major) + "." +
+                                std::to_string(d->abi_minor) + ", this host supports ABI " +
+                                std::to_string(DICOMD_ABI_MAJOR) + ".x");
   if (d->abi_minor > DICOMD_ABI_MINOR)
-    throw PluginError(name, "built for plugin ABI " + std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor) +
-                                ", newer than this host's " + std::to_string(DICOMD_ABI_MAJOR) + "." +
-                                std::to_string(DICOMD_ABI_MINOR) + "; upgrade dicomd");
+    throw PluginError(name, "built for plugin ABI " + std::to_string(d->abi_major) + "." +
+                                std::to_string(d->abi_minor) + ", newer than this host's " +
+                                std::to_string(DICOMD_ABI_MAJOR) + "." + std::to_string(DICOMD_ABI_MINOR) +
+                                "; upgrade dicomd");
   // Every field of ABI 1.0 must be present.
   if (d->struct_size < offsetof(dicomd_plugin_descriptor, isolated_job) + sizeof(d->isolated_job))
     throw PluginError(name, "descriptor is too small (" + std::to_string(d->struct_size) + " bytes)");
@@ -72,7 +75,8 @@ std::unique_ptr<LoadedPlugin> load_plugin(const std::string& path, const PluginE
     throw PluginError(entry.name, std::string("cannot load ") + path + ": " + (err ? err : "unknown error"));
   }
   auto entry_fn = reinterpret_cast<dicomd_plugin_entry_fn>(::dlsym(library, DICOMD_PLUGIN_ENTRY_SYMBOL));
-  if (!entry_fn) throw PluginError(entry.name, path + " is not a dicomd plugin (no " DICOMD_PLUGIN_ENTRY_SYMBOL " symbol)");
+  if (!entry_fn)
+    throw PluginError(entry.name, path + " is not a dicomd plugin (no " DICOMD_PLUGIN_ENTRY_SYMBOL " symbol)");
   const dicomd_plugin_descriptor* d = entry_fn();
   check_descriptor(entry.name, d);
 

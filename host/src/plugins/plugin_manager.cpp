@@ -44,8 +44,8 @@ void PluginManager::init_all(HostContext& context) {
     const auto* d = p->descriptor;
     for (size_t i = 0; i < d->provides_count; ++i)
       if (!p->provided.count(service_key(d->provides[i].name, d->provides[i].major)))
-        throw PluginError(p->name, std::string("declares service ") + d->provides[i].name +
-                                       " but did not provide it during init");
+        throw PluginError(
+            p->name, std::string("declares service ") + d->provides[i].name + " but did not provide it during init");
   }
 }
 

@@ -6,7 +6,9 @@
 namespace dicomd {
 namespace {
 
-std::string describe(const dicomd_service_ref& s) { return std::string(s.name) + " v" + std::to_string(s.major); }
+std::string describe(const dicomd_service_ref& s) {
+  return std::string(s.name) + " v" + std::to_string(s.major);
+}
 
 std::string names(const std::vector<LoadedPlugin*>& plugins) {
   std::string out;
@@ -70,8 +72,8 @@ std::vector<LoadedPlugin*> dependency_order(const std::vector<LoadedPlugin*>& pl
     bool progressed = false;
     for (LoadedPlugin* p : plugins) {
       if (done.count(p)) continue;
-      bool ready = std::all_of(p->bound.begin(), p->bound.end(),
-                               [&](const auto& kv) { return done.count(kv.second) > 0; });
+      bool ready =
+          std::all_of(p->bound.begin(), p->bound.end(), [&](const auto& kv) { return done.count(kv.second) > 0; });
       if (!ready) continue;
       order.push_back(p);
       done.insert(p);

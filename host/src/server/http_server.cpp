@@ -42,7 +42,8 @@ struct Connection {
 }  // namespace
 
 struct HttpServer::Core {
-  Core(HttpServerOptions o, RequestHandler h) : options(std::move(o)), handler(std::move(h)), pool(options.handler_threads) {
+  Core(HttpServerOptions o, RequestHandler h)
+      : options(std::move(o)), handler(std::move(h)), pool(options.handler_threads) {
     std::random_device rd;
     id_prefix = rd();
   }
@@ -67,8 +68,7 @@ struct HttpServer::Core {
 
   std::string next_request_id() {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%08x-%llu", id_prefix,
-                  static_cast<unsigned long long>(++id_counter));
+    std::snprintf(buf, sizeof buf, "%08x-%llu", id_prefix, static_cast<unsigned long long>(++id_counter));
     return buf;
   }
 
@@ -101,30 +101,34 @@ struct HttpServer::Core {
     peer->send(Pistache::RawBuffer(std::move(bytes), n));
   }
 
+  // Marks a connection busy with one request; counted until settle().
+  void begin_request(Connection& c) {
+    c.busy = true;
+    flight_begin();
+  }
+  // The request's reply was written (or the peer went away): not busy any
+  // more. Idempotent, so a write result after a disconnection is harmless.
+  // Called with c.mutex held.
+  void settle(Connection& c) {
+    if (!c.busy) return;
+    c.busy = false;
+    c.last_activity = Clock::now();
+    flight_end();
+  }
+
   // Replies outside any handler (parse errors, draining) and closes.
   void reply_and_close(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer, int status,
                        const std::string& message) {
     http::Response r;
     r.json(status, http::json_error(message));
-    conn->busy = true;
+    begin_request(*conn);
     conn->closing = true;
-    flight_begin();
     std::weak_ptr<Connection> weak = conn;
-    size_t n = 0;
     std::string bytes = http::serialize(r, false, "", false);
-    n = bytes.size();
+    size_t n = bytes.size();
     peer->send(Pistache::RawBuffer(std::move(bytes), n))
-        .then(
-            [this, weak](ssize_t) { after_final_write(weak); },
-            [this, weak](std::exception_ptr) { after_final_write(weak); });
-  }
-
-  void after_final_write(const std::weak_ptr<Connection>& weak) {
-    if (auto conn = weak.lock()) {
-      std::lock_guard lock(conn->mutex);
-      graceful_close(*conn);
-    }
-    flight_end();
+        .then([this, weak](ssize_t) { after_write(weak, {}, false); },
+              [this, weak](std::exception_ptr) { after_write(weak, {}, false); });
   }
 
   // Runs the parser over buffered input and dispatches complete requests.
@@ -132,7 +136,8 @@ struct HttpServer::Core {
   void pump(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer) {
     while (!conn->busy && !conn->closing) {
       switch (conn->parser.next()) {
-        case http::RequestParser::Event::kNeedMore: return;
+        case http::RequestParser::Event::kNeedMore:
+          return;
         case http::RequestParser::Event::kContinue:
           send_raw(peer, "HTTP/1.1 100 Continue\r\n\r\n");
           continue;
@@ -152,8 +157,8 @@ struct HttpServer::Core {
 
   void dispatch(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer,
                 std::shared_ptr<http::Request> request) {
-    conn->busy = true;
-    flight_begin();
+    begin_request(*conn);
+    flight_begin();  // the handler job itself, until it returns
     std::weak_ptr<Connection> weak_conn = conn;
     std::weak_ptr<Peer> weak_peer = peer;
     pool.post([this, weak_conn, weak_peer, request] {
@@ -164,7 +169,7 @@ struct HttpServer::Core {
         bool keep = keep_alive && !response.close && !draining;
         auto peer = weak_peer.lock();
         if (!peer) {
-          flight_end();
+          after_write(weak_conn, weak_peer, false);
           return;
         }
         std::string bytes = http::serialize(response, keep, id, head);
@@ -174,22 +179,20 @@ struct HttpServer::Core {
                   [this, weak_conn, weak_peer](std::exception_ptr) { after_write(weak_conn, weak_peer, false); });
       };
       handler(std::move(*request), id, reply);
+      flight_end();
     });
   }
 
   void after_write(const std::weak_ptr<Connection>& weak_conn, const std::weak_ptr<Peer>& weak_peer, bool keep) {
     auto conn = weak_conn.lock();
+    if (!conn) return;
     auto peer = weak_peer.lock();
-    if (conn) {
-      std::lock_guard lock(conn->mutex);
-      conn->busy = false;
-      conn->last_activity = Clock::now();
-      if (!keep)
-        graceful_close(*conn);
-      else if (peer)
-        pump(conn, peer);  // a pipelined request may be waiting
-    }
-    flight_end();
+    std::lock_guard lock(conn->mutex);
+    settle(*conn);
+    if (!keep)
+      graceful_close(*conn);
+    else if (peer && !conn->closed)
+      pump(conn, peer);  // a pipelined request may be waiting
   }
 
   // Closes idle keep-alive connections and stalled requests.
@@ -224,9 +227,7 @@ class PistacheHandler : public Pistache::Tcp::Handler {
  public:
   explicit PistacheHandler(HttpServer::Core* core) : core_(core) {}
 
-  std::shared_ptr<Pistache::Tcp::Handler> clone() const override {
-    return std::make_shared<PistacheHandler>(core_);
-  }
+  std::shared_ptr<Pistache::Tcp::Handler> clone() const override { return std::make_shared<PistacheHandler>(core_); }
 
   void onConnection(const std::shared_ptr<Peer>& peer) override {
     auto conn = std::make_shared<Connection>(core_->options.limits);
@@ -246,6 +247,7 @@ class PistacheHandler : public Pistache::Tcp::Handler {
     {
       std::lock_guard lock(conn->mutex);
       conn->closed = true;
+      core_->settle(*conn);  // a reply that can no longer be written is done
     }
     std::lock_guard lock(core_->registry_mutex);
     core_->connections.erase(conn.get());
@@ -273,7 +275,9 @@ class PistacheHandler : public Pistache::Tcp::Handler {
 HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
     : core_(std::make_shared<Core>(std::move(options), std::move(handler))) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 void HttpServer::start() {
   using Pistache::Tcp::Options;
@@ -293,9 +297,13 @@ void HttpServer::start() {
   });
 }
 
-uint16_t HttpServer::port() const { return static_cast<uint16_t>(core_->listener.getPort()); }
+uint16_t HttpServer::port() const {
+  return static_cast<uint16_t>(core_->listener.getPort());
+}
 
-void HttpServer::begin_drain() { core_->draining = true; }
+void HttpServer::begin_drain() {
+  core_->draining = true;
+}
 
 bool HttpServer::wait_idle(std::chrono::milliseconds timeout) {
   std::unique_lock lock(core_->flight_mutex);

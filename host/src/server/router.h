@@ -15,15 +15,14 @@ template <class Target>
 class Router {
  public:
   struct Match {
-    const Target* target = nullptr;                             // null: no route
-    std::vector<std::pair<std::string, std::string>> params;    // raw (not decoded)
-    std::vector<std::string> allowed;                           // when target is null
+    const Target* target = nullptr;                           // null: no route
+    std::vector<std::pair<std::string, std::string>> params;  // raw (not decoded)
+    std::vector<std::string> allowed;                         // when target is null
   };
 
   // Adds a route; returns the owner of an existing route with the same
   // method and shape (":a" and ":b" in one place are the same shape).
-  std::optional<std::string> add(std::string method, std::string_view pattern, std::string owner,
-                                 Target target) {
+  std::optional<std::string> add(std::string method, std::string_view pattern, std::string owner, Target target) {
     Route route{std::move(method), split<std::string>(pattern), std::move(owner), std::move(target)};
     for (const Route& r : routes_)
       if (r.method == route.method && same_shape(r.segments, route.segments)) return r.owner;

@@ -36,9 +36,8 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
  private:
   const dicomd_storage_v1* storage_ = nullptr;
   dicomd_metadata_v1 metadata_{sizeof(dicomd_metadata_v1), nullptr,
-                               [](void*, dicomd_str, dicomd_str, const dicomd_str*, size_t, dicomd_sink) -> dicomd_status {
-                                 return DICOMD_E_UNSUPPORTED;
-                               }};
+                               [](void*, dicomd_str, dicomd_str, const dicomd_str*, size_t,
+                                  dicomd_sink) -> dicomd_status { return DICOMD_E_UNSUPPORTED; }};
 };
 
 }  // namespace

@@ -35,9 +35,8 @@ class RenderPngPlugin : public dicomd::Plugin {
  private:
   const dicomd_storage_v1* storage_ = nullptr;
   dicomd_render_v1 render_{sizeof(dicomd_render_v1), nullptr,
-                           [](void*, dicomd_str, dicomd_str, const dicomd_render_options*, dicomd_sink) -> dicomd_status {
-                             return DICOMD_E_UNSUPPORTED;
-                           }};
+                           [](void*, dicomd_str, dicomd_str, const dicomd_render_options*,
+                              dicomd_sink) -> dicomd_status { return DICOMD_E_UNSUPPORTED; }};
 };
 
 }  // namespace

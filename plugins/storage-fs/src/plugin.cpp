@@ -9,7 +9,9 @@
 
 namespace {
 
-dicomd_status unsupported() { return DICOMD_E_UNSUPPORTED; }
+dicomd_status unsupported() {
+  return DICOMD_E_UNSUPPORTED;
+}
 
 class StorageFsPlugin : public dicomd::Plugin {
  public:

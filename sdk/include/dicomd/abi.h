@@ -40,25 +40,20 @@ typedef struct dicomd_str {
 typedef int32_t dicomd_status;
 enum {
   DICOMD_OK = 0,
-  DICOMD_E_INTERNAL = 1,      /* unexpected failure; details were logged */
-  DICOMD_E_INVALID = 2,       /* bad argument or input */
-  DICOMD_E_NOT_FOUND = 3,     /* no such object */
-  DICOMD_E_EXISTS = 4,        /* object already exists (never replaced) */
-  DICOMD_E_UNAVAILABLE = 5,   /* service or worker not available */
-  DICOMD_E_TIMEOUT = 6,       /* isolated job ran past its deadline */
-  DICOMD_E_WORKER_DIED = 7,   /* isolated job's worker process died */
-  DICOMD_E_TOO_LARGE = 8,     /* over a configured size limit */
-  DICOMD_E_IO = 9,            /* storage I/O failure (disk full, ...) */
-  DICOMD_E_UNSUPPORTED = 10   /* not implemented by this provider */
+  DICOMD_E_INTERNAL = 1,    /* unexpected failure; details were logged */
+  DICOMD_E_INVALID = 2,     /* bad argument or input */
+  DICOMD_E_NOT_FOUND = 3,   /* no such object */
+  DICOMD_E_EXISTS = 4,      /* object already exists (never replaced) */
+  DICOMD_E_UNAVAILABLE = 5, /* service or worker not available */
+  DICOMD_E_TIMEOUT = 6,     /* isolated job ran past its deadline */
+  DICOMD_E_WORKER_DIED = 7, /* isolated job's worker process died */
+  DICOMD_E_TOO_LARGE = 8,   /* over a configured size limit */
+  DICOMD_E_IO = 9,          /* storage I/O failure (disk full, ...) */
+  DICOMD_E_UNSUPPORTED = 10 /* not implemented by this provider */
 };
 
 /* Log levels. Since: 1.0. */
-enum {
-  DICOMD_LOG_ERROR = 0,
-  DICOMD_LOG_WARN = 1,
-  DICOMD_LOG_INFO = 2,
-  DICOMD_LOG_DEBUG = 3
-};
+enum { DICOMD_LOG_ERROR = 0, DICOMD_LOG_WARN = 1, DICOMD_LOG_INFO = 2, DICOMD_LOG_DEBUG = 3 };
 
 /* Byte sink: the callee calls write() zero or more times with views valid
  * only during that call. Used wherever bytes flow back to the caller.

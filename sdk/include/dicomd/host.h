@@ -33,8 +33,7 @@ typedef struct dicomd_host_api {
   /* --- services. Only from init. Since: 1.0. ---------------------------- */
   /* Publish a service vtable this plugin declared in `provides`. The vtable
    * must stay valid until the plugin's destroy hook returns. */
-  dicomd_status (*provide)(dicomd_host* host, const char* service, uint32_t major,
-                           const void* vtable);
+  dicomd_status (*provide)(dicomd_host* host, const char* service, uint32_t major, const void* vtable);
   /* Get the vtable bound to a service this plugin declared in `requires`;
    * NULL if it is optional and no enabled plugin provides it. The provider
    * is initialised before this plugin and stopped after it. */
@@ -60,8 +59,7 @@ typedef struct dicomd_host_api {
   /* Parses a multipart/form-data body (boundary from the request's
    * Content-Type) and calls on_part for each part, in order. Part views point
    * into request->body. Returns DICOMD_E_INVALID for a malformed body. */
-  dicomd_status (*parse_multipart)(dicomd_host* host, const dicomd_request* request,
-                                   dicomd_part_fn on_part, void* ctx);
+  dicomd_status (*parse_multipart)(dicomd_host* host, const dicomd_request* request, dicomd_part_fn on_part, void* ctx);
 
   /* --- isolation. Any thread, blocking. Since: 1.0. --------------------- */
   /* Runs `kind` on `input` in one of this plugin's worker processes: a
@@ -71,12 +69,11 @@ typedef struct dicomd_host_api {
    * (the worker was killed or crashed and has been replaced) /
    * DICOMD_E_UNAVAILABLE (the plugin has no isolated_job hook).
    * timeout_ms 0 means the host's configured default. */
-  dicomd_status (*isolate)(dicomd_host* host, dicomd_str kind, dicomd_str input,
-                           uint32_t timeout_ms, dicomd_sink output);
+  dicomd_status (*isolate)(dicomd_host* host, dicomd_str kind, dicomd_str input, uint32_t timeout_ms,
+                           dicomd_sink output);
 } dicomd_host_api;
 
-#define DICOMD_HOST_HAS(api, field)                                                   \
-  ((api)->struct_size >= offsetof(dicomd_host_api, field) + sizeof((api)->field))
+#define DICOMD_HOST_HAS(api, field) ((api)->struct_size >= offsetof(dicomd_host_api, field) + sizeof((api)->field))
 
 #ifdef __cplusplus
 } /* extern "C" */

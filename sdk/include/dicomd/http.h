@@ -47,8 +47,7 @@ typedef struct dicomd_response dicomd_response;
  * Runs on one of the host's request threads; several requests run at once,
  * so a handler must be thread-safe. Returning non-zero makes the host answer
  * 500 with a JSON error (the plugin should log why). Since: 1.0. */
-typedef dicomd_status (*dicomd_handler_fn)(void* self, const dicomd_request* request,
-                                           dicomd_response* response);
+typedef dicomd_status (*dicomd_handler_fn)(void* self, const dicomd_request* request, dicomd_response* response);
 
 /* One entry of a plugin's const route table. Since: 1.0.
  *   method  — "GET", "POST", "DELETE", "PUT", "HEAD" or "PATCH".

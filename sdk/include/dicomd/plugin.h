@@ -47,8 +47,7 @@ typedef struct dicomd_plugin_descriptor {
    * "{}" when absent) and stores it in *self. Call api->provide for every
    * service in `provides` and api->acquire for those in `requires_` here.
    * A non-zero status stops the server; log the reason first. */
-  dicomd_status (*init)(const dicomd_host_api* api, dicomd_host* host,
-                        dicomd_str config_json, void** self);
+  dicomd_status (*init)(const dicomd_host_api* api, dicomd_host* host, dicomd_str config_json, void** self);
   /* Optional (NULL): called after every plugin is initialised. */
   dicomd_status (*start)(void* self);
   /* Optional: called after the last request has been answered. */

@@ -41,8 +41,12 @@
 
 namespace dicomd {
 
-inline std::string_view view(dicomd_str s) { return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view(); }
-inline dicomd_str str(std::string_view s) { return dicomd_str{s.data(), s.size()}; }
+inline std::string_view view(dicomd_str s) {
+  return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view();
+}
+inline dicomd_str str(std::string_view s) {
+  return dicomd_str{s.data(), s.size()};
+}
 
 // A sink that appends to a std::string.
 inline dicomd_sink string_sink(std::string& out) {
@@ -63,11 +67,21 @@ inline std::string json_escape(std::string_view s) {
   out.reserve(s.size() + 2);
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -90,13 +104,9 @@ class Request {
   std::string_view request_id() const { return view(r_->request_id); }
   const dicomd_request* raw() const { return r_; }
 
-  std::optional<std::string_view> param(std::string_view name) const {
-    return find(r_->params, r_->param_count, name);
-  }
+  std::optional<std::string_view> param(std::string_view name) const { return find(r_->params, r_->param_count, name); }
   // First value of a query parameter.
-  std::optional<std::string_view> query(std::string_view name) const {
-    return find(r_->query, r_->query_count, name);
-  }
+  std::optional<std::string_view> query(std::string_view name) const { return find(r_->query, r_->query_count, name); }
   // Every value of a repeated query parameter, in request order.
   std::vector<std::string_view> query_all(std::string_view name) const {
     std::vector<std::string_view> out;
@@ -332,8 +342,8 @@ constexpr dicomd_plugin_descriptor make_descriptor() {
 }  // namespace dicomd
 
 // Declares the plugin's one exported entry point.
-#define DICOMD_PLUGIN(PluginClass)                                                          \
-  extern "C" DICOMD_EXPORT const dicomd_plugin_descriptor* dicomd_plugin_entry(void) {      \
+#define DICOMD_PLUGIN(PluginClass)                                                                     \
+  extern "C" DICOMD_EXPORT const dicomd_plugin_descriptor* dicomd_plugin_entry(void) {                 \
     static const dicomd_plugin_descriptor descriptor = dicomd::detail::make_descriptor<PluginClass>(); \
-    return &descriptor;                                                                     \
+    return &descriptor;                                                                                \
   }

@@ -19,8 +19,8 @@ typedef struct dicomd_metadata_v1 {
    * top-level tag when tag_count is 0. DICOMD_E_NOT_FOUND: no such file;
    * DICOMD_E_INVALID: a tag is unknown (the JSON array of invalid spellings
    * is written instead). */
-  dicomd_status (*describe)(void* self, dicomd_str study, dicomd_str file, const dicomd_str* tags,
-                            size_t tag_count, dicomd_sink json);
+  dicomd_status (*describe)(void* self, dicomd_str study, dicomd_str file, const dicomd_str* tags, size_t tag_count,
+                            dicomd_sink json);
 } dicomd_metadata_v1;
 
 #ifdef __cplusplus

@@ -13,10 +13,10 @@ extern "C" {
 
 typedef struct dicomd_render_options {
   uint32_t struct_size;
-  uint32_t frame;       /* 0-based */
-  uint32_t size;        /* fit into size x size; 0 = natural size */
-  uint32_t bits;        /* 8, or 16 for modality values without VOI */
-  int32_t has_window;   /* 1: use window_center/width instead of the file's */
+  uint32_t frame;     /* 0-based */
+  uint32_t size;      /* fit into size x size; 0 = natural size */
+  uint32_t bits;      /* 8, or 16 for modality values without VOI */
+  int32_t has_window; /* 1: use window_center/width instead of the file's */
   double window_center;
   double window_width;
 } dicomd_render_options;
@@ -27,8 +27,8 @@ typedef struct dicomd_render_v1 {
   /* Writes the PNG to `png`. DICOMD_E_NOT_FOUND: no such file;
    * DICOMD_E_INVALID: bad options (frame out of range...);
    * DICOMD_E_UNSUPPORTED: no or undecodable pixel data. */
-  dicomd_status (*render_png)(void* self, dicomd_str study, dicomd_str file,
-                              const dicomd_render_options* options, dicomd_sink png);
+  dicomd_status (*render_png)(void* self, dicomd_str study, dicomd_str file, const dicomd_render_options* options,
+                              dicomd_sink png);
 } dicomd_render_v1;
 
 #ifdef __cplusplus

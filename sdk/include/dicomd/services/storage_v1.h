@@ -33,8 +33,7 @@ typedef struct dicomd_storage_v1 {
   dicomd_status (*put)(void* self, dicomd_str study, dicomd_str name, dicomd_str bytes);
   /* Calls consume once with a view of the whole object (no copy where the
    * backend can map it). DICOMD_E_NOT_FOUND if absent. */
-  dicomd_status (*read)(void* self, dicomd_str study, dicomd_str name, dicomd_bytes_fn consume,
-                        void* ctx);
+  dicomd_status (*read)(void* self, dicomd_str study, dicomd_str name, dicomd_bytes_fn consume, void* ctx);
   dicomd_status (*stat)(void* self, dicomd_str study, dicomd_str name, dicomd_object_info* info);
   /* Sorted by byte value. */
   dicomd_status (*list_studies)(void* self, dicomd_name_fn each, void* ctx);

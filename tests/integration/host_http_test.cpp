@@ -1,0 +1,205 @@
+// The host's HTTP layer and isolation service, through the testkit plugin.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <rapidjson/document.h>
+#include <thread>
+
+#include "http_client.h"
+#include "server_process.h"
+
+using namespace dicomd::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+class HostHttp : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<TempDir>();
+    write_file(*dir_ / "config.json", R"({"listen":"127.0.0.1:0","plugin_dir":")" + test_plugin_dir() +
+                                          R"(","keepalive_timeout_ms":1500,"header_timeout_ms":1500,)"
+                                          R"("isolation":{"workers":2,"timeout_ms":2000},)"
+                                          R"("plugins":[{"name":"testkit"}]})");
+    server_ = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"--config", (*dir_ / "config.json").string(), "--data", (*dir_ / "data").string()});
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(server_->stop(SIGTERM), 0);
+    server_.reset();
+    dir_.reset();
+  }
+  uint16_t port() { return server_->port(); }
+  static std::unique_ptr<TempDir> dir_;
+  static std::unique_ptr<ServerProcess> server_;
+};
+std::unique_ptr<TempDir> HostHttp::dir_;
+std::unique_ptr<ServerProcess> HostHttp::server_;
+
+int json_int(const std::string& body, const char* key) {
+  rapidjson::Document d;
+  d.Parse(body.c_str());
+  return d[key].GetInt();
+}
+
+}  // namespace
+
+TEST_F(HostHttp, RepeatedQueryParametersKeepEveryValueInOrder) {
+  auto r = request(port(), "GET", "/test/echo/a%20b/%C3%A9?tag=%280028%2C0011%29&tag=Rows&x=1&tag=00280010");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"j({"a":"a b","b":"é","tag":["(0028,0011)","Rows","00280010"],"success":true})j");
+}
+
+TEST_F(HostHttp, MalformedPercentEncodingIs400) {
+  EXPECT_EQ(request(port(), "GET", "/test/echo/a%zz/b").status, 400);
+  EXPECT_EQ(request(port(), "GET", "/test/echo/a/b?tag=%").status, 400);
+}
+
+TEST_F(HostHttp, ThrowingHandlerGives500WithoutDetails) {
+  auto r = request(port(), "GET", "/test/throw");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body.find("/internal/path"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("request id"), std::string::npos);
+  EXPECT_NE(server_->log().find("secret /internal/path"), std::string::npos);  // logged instead
+}
+
+TEST_F(HostHttp, KeepAliveServesSeveralRequestsOnOneConnection) {
+  Connection c(port());
+  for (int i = 0; i < 3; ++i) {
+    c.send_raw("GET /test/slow?ms=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = c.read_reply();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("connection"), "keep-alive");
+  }
+}
+
+TEST_F(HostHttp, PipelinedRequestsAreAnsweredInOrder) {
+  Connection c(port());
+  c.send_raw("GET /test/slow?ms=50 HTTP/1.1\r\n\r\nGET /test/slow?ms=1 HTTP/1.1\r\n\r\n");
+  auto first = c.read_reply();
+  auto second = c.read_reply();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(json_int(first->body, "slept"), 50);
+  EXPECT_EQ(json_int(second->body, "slept"), 1);
+}
+
+TEST_F(HostHttp, IdleKeepAliveConnectionsAreClosed) {
+  Connection c(port());
+  c.send_raw("GET /test/slow?ms=1 HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(c.read_reply());
+  EXPECT_TRUE(c.closed_by_peer(5s));  // keepalive_timeout_ms is 1500
+}
+
+TEST_F(HostHttp, GarbageRequestLineIsAnswered400AtOnce) {
+  Connection c(port());
+  auto start = std::chrono::steady_clock::now();
+  c.send_raw("\x16\x03\x01\x02\x00 not http");
+  auto r = c.read_reply(2s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_TRUE(c.closed_by_peer(3s));
+}
+
+TEST_F(HostHttp, TooLargeContentLengthIs413BeforeTheBodyAndCloses) {
+  Connection c(port());
+  c.send_raw("POST /test/form HTTP/1.1\r\nContent-Length: 100000000000\r\n\r\nGET /test/slow HTTP/1.1\r\n\r\n");
+  auto r = c.read_reply(2s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(r->header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer(3s));  // the leftover bytes were not parsed as a request
+}
+
+TEST_F(HostHttp, ExpectContinueIsAnswered) {
+  Connection c(port());
+  auto [type, body] = multipart_body({{"study", "s"}}, {{"files", "a.dcm", "1234"}});
+  c.send_raw("POST /test/form HTTP/1.1\r\nContent-Type: " + type +
+             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n");
+  auto cont = c.read_reply(1s);
+  ASSERT_TRUE(cont);
+  EXPECT_EQ(cont->status, 100);
+  c.send_raw(body);
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"(["study=1","files=4"])");
+}
+
+TEST_F(HostHttp, MalformedMultipartIsTheHandlersError) {
+  auto r = request(port(), "POST", "/test/form", "garbage", {{"Content-Type", "multipart/form-data; boundary=x"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"error":"malformed multipart body","success":false})");
+}
+
+TEST_F(HostHttp, HeadReturnsHeadersOnly) {
+  Connection c(port());
+  c.send_raw("HEAD /test/slow?ms=1 HTTP/1.1\r\n\r\nGET /test/slow?ms=2 HTTP/1.1\r\n\r\n");
+  auto head = c.read_reply(std::chrono::seconds(10), true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_NE(head->header("content-length"), "0");
+  EXPECT_TRUE(head->body.empty());
+  // No body was sent: the next reply starts right after the HEAD reply's head.
+  auto next = c.read_reply();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(json_int(next->body, "slept"), 2);
+}
+
+TEST_F(HostHttp, IsolatedJobRunsInAnotherProcess) {
+  auto r = request(port(), "POST", "/test/isolate/echo", "hello");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"("status":0)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(": hello"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("pid " + std::to_string(server_->pid()) + ":"), std::string::npos);
+}
+
+TEST_F(HostHttp, CrashingJobFailsAloneAndTheWorkerIsReplaced) {
+  auto crash = request(port(), "POST", "/test/isolate/crash", "x");
+  EXPECT_NE(crash.body.find(R"("status":7)"), std::string::npos) << crash.body;  // DICOMD_E_WORKER_DIED
+  for (int i = 0; i < 4; ++i) {
+    auto echo = request(port(), "POST", "/test/isolate/echo", "again");
+    EXPECT_NE(echo.body.find(R"("status":0)"), std::string::npos) << echo.body;
+  }
+  EXPECT_EQ(request(port(), "GET", "/health").status, 200);
+  EXPECT_TRUE(server_->running());
+}
+
+TEST_F(HostHttp, HangingJobTimesOutAndTheWorkerIsReplaced) {
+  auto start = std::chrono::steady_clock::now();
+  auto hang = request(port(), "POST", "/test/isolate/hang", "x");
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_NE(hang.body.find(R"("status":6)"), std::string::npos) << hang.body;  // DICOMD_E_TIMEOUT
+  EXPECT_LT(took, 5s);
+  auto echo = request(port(), "POST", "/test/isolate/echo", "after");
+  EXPECT_NE(echo.body.find(R"("status":0)"), std::string::npos) << echo.body;
+  auto health = request(port(), "GET", "/health");
+  EXPECT_NE(health.body.find(R"("alive":2)"), std::string::npos) << health.body;
+}
+
+TEST(HostShutdown, SigtermLetsTheSlowRequestFinishThenExitsZero) {
+  TempDir dir;
+  write_file(dir / "config.json",
+             R"({"listen":"127.0.0.1:0","plugin_dir":")" + test_plugin_dir() + R"(","plugins":[{"name":"testkit"}]})");
+  ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});
+  Connection c(server.port());
+  c.send_raw("GET /test/slow?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(300ms);
+  ::kill(server.pid(), SIGTERM);
+  std::this_thread::sleep_for(200ms);
+  // New connections are refused while draining.
+  Connection late(server.port());
+  if (late.ok()) {
+    late.send_raw("GET /health HTTP/1.1\r\n\r\n");
+    auto r = late.read_reply(2s);
+    EXPECT_FALSE(r && r->status == 200);
+  }
+  auto reply = c.read_reply(5s);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(json_int(reply->body, "slept"), 1500);
+  EXPECT_EQ(server.stop(SIGTERM), 0) << server.log();
+  EXPECT_NE(server.log().find("stopped"), std::string::npos);
+}

@@ -1,0 +1,70 @@
+// Installs dicomd and its SDK to a prefix, builds sdk/examples/hello against
+// the installed SDK with a separate CMake project, and serves it.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "http_client.h"
+#include "server_process.h"
+
+using namespace dicomd::test;
+
+namespace {
+
+int run(const std::string& command) {
+  int rc = std::system((command + " > /dev/null 2>&1").c_str());
+  if (rc != 0) std::system(command.c_str());  // show the output of a failure
+  return rc;
+}
+
+}  // namespace
+
+TEST(SdkOutOfTree, ExamplePluginBuildsAgainstTheInstalledSdkAndServes) {
+  TempDir dir;
+  std::string prefix = (dir / "prefix").string();
+  ASSERT_EQ(run("cmake --install '" + binary_dir() + "' --prefix '" + prefix + "'"), 0);
+  ASSERT_EQ(run("cmake -S '" + source_dir() + "/sdk/examples/hello' -B '" + (dir / "build").string() +
+                "' -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH='" + prefix + "'"),
+            0);
+  ASSERT_EQ(run("cmake --build '" + (dir / "build").string() + "'"), 0);
+  ASSERT_EQ(run("cmake --install '" + (dir / "build").string() + "' --prefix '" + prefix + "'"), 0);
+
+  // The installed binary finds its plugins under the prefix with no flags.
+  write_file(dir / "config.json",
+             R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},)"
+             R"({"name":"metadata-gdcm"},{"name":"render-png"},{"name":"hello","config":{"greeting":"hi"}}]})");
+  std::string installed = prefix + "/bin/dicomd";
+  // ServerProcess runs the build tree's binary; the installed one runs here.
+  pid_t pid = ::fork();
+  std::string log = (dir / "server.log").string();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 2);
+    ::execl(installed.c_str(), installed.c_str(), "--config", (dir / "config.json").c_str(), "--data",
+            (dir / "data").c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  uint16_t port = 0;
+  for (int i = 0; i < 1500 && port == 0; ++i) {
+    port = listening_port(read_file(log)).value_or(0);
+    ::usleep(20000);
+  }
+  ASSERT_NE(port, 0) << read_file(log);
+  auto hello = request(port, "GET", "/hello");
+  EXPECT_EQ(hello.status, 200);
+  EXPECT_EQ(hello.body, R"({"message":"hello from an out-of-tree plugin","success":true})");
+  auto named = request(port, "GET", "/hello/Ren%C3%A9");
+  EXPECT_EQ(named.body, R"({"message":"hello, René","success":true})");
+  auto plugins = request(port, "GET", "/plugins");
+  EXPECT_NE(plugins.body.find(R"("name":"hello","version":"1.0.0")"), std::string::npos) << plugins.body;
+  EXPECT_NE(read_file(log).find(R"(config {"greeting":"hi"})"), std::string::npos);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}

@@ -1,0 +1,83 @@
+// testkit: a well-behaved plugin written with the C++ layer, with routes and
+// isolated jobs that integration tests use to exercise the host.
+#include <dicomd/cpp/plugin.hpp>
+
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+namespace {
+
+class Testkit : public dicomd::Plugin {
+ public:
+  static constexpr const char* kName = "testkit";
+  static constexpr const char* kVersion = "1.2.3";
+  static constexpr const char* kDescription = "host test helper";
+  static constexpr std::array<dicomd_service_ref, 0> kProvides{};
+  static constexpr std::array<dicomd_service_ref, 0> kRequires{};
+  static constexpr auto routes() {
+    return std::array{
+        dicomd_route{"GET", "/test/slow", dicomd::route<&Testkit::slow>},
+        dicomd_route{"GET", "/test/echo/:a/:b", dicomd::route<&Testkit::echo>},
+        dicomd_route{"POST", "/test/isolate/:kind", dicomd::route<&Testkit::isolate>},
+        dicomd_route{"POST", "/test/form", dicomd::route<&Testkit::form>},
+        dicomd_route{"GET", "/test/throw", dicomd::route<&Testkit::throws>},
+    };
+  }
+
+  Testkit(dicomd::Host host, std::string_view) : Plugin(host) {}
+
+  // Sleeps ?ms= milliseconds (bounded), then answers.
+  void slow(const dicomd::Request& req, dicomd::Response& res) {
+    int ms = std::atoi(std::string(req.query("ms").value_or("100")).c_str());
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(ms, 20000)));
+    res.json(200, R"({"success":true,"slept":)" + std::to_string(ms) + "}");
+  }
+
+  // Echoes path parameters and every query parameter, in order.
+  void echo(const dicomd::Request& req, dicomd::Response& res) {
+    std::string out = "{\"a\":\"" + dicomd::json_escape(*req.param("a")) + "\",\"b\":\"" +
+                      dicomd::json_escape(*req.param("b")) + "\",\"tag\":[";
+    auto tags = req.query_all("tag");
+    for (size_t i = 0; i < tags.size(); ++i) out += (i ? ",\"" : "\"") + dicomd::json_escape(tags[i]) + "\"";
+    res.json(200, out + "],\"success\":true}");
+  }
+
+  void isolate(const dicomd::Request& req, dicomd::Response& res) {
+    std::string out;
+    dicomd_status status = host().isolate(*req.param("kind"), req.body(), out, 2000);
+    res.json(200, R"({"status":)" + std::to_string(status) + R"(,"output":")" + dicomd::json_escape(out) + "\"}");
+  }
+
+  void form(const dicomd::Request& req, dicomd::Response& res) {
+    std::string out = "[";
+    bool ok = host().parse_multipart(req, [&](const dicomd_form_part& p) {
+      out += (out.size() > 1 ? ",\"" : "\"") + dicomd::json_escape(dicomd::view(p.name)) + "=" +
+             std::to_string(p.data.len) + "\"";
+    });
+    if (!ok) throw dicomd::HttpError(400, "malformed multipart body");
+    res.json(200, out + "]");
+  }
+
+  void throws(const dicomd::Request&, dicomd::Response&) { throw std::runtime_error("secret /internal/path"); }
+
+  // Runs in a worker process.
+  static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out) {
+    if (kind == "echo") {
+      std::string text = "pid " + std::to_string(::getpid()) + ": " + std::string(input);
+      out.write(out.ctx, text.data(), text.size());
+      return DICOMD_OK;
+    }
+    if (kind == "crash") std::abort();
+    if (kind == "hang") std::this_thread::sleep_for(std::chrono::hours(1));
+    return DICOMD_E_INVALID;
+  }
+};
+
+}  // namespace
+
+DICOMD_PLUGIN(Testkit)
