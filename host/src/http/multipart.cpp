@@ -34,8 +34,11 @@ std::vector<std::pair<std::string, std::string>> header_params(std::string_view 
     std::string val;
     if (j < value.size() && value[j] == '"') {
       ++j;
+      // Browsers send backslashes of Windows paths as they are ("C:\x\IM1")
+      // and encode quotes as %22; curl escapes a quote as \". So only \" is
+      // an escape here.
       while (j < value.size() && value[j] != '"') {
-        if (value[j] == '\\' && j + 1 < value.size()) ++j;
+        if (value[j] == '\\' && j + 1 < value.size() && value[j + 1] == '"') ++j;
         val += value[j++];
       }
       i = value.find(';', j);

@@ -57,8 +57,9 @@ typedef struct dicomd_host_api {
 
   /* --- HTTP helpers. Any thread. Since: 1.0. ---------------------------- */
   /* Parses a multipart/form-data body (boundary from the request's
-   * Content-Type) and calls on_part for each part, in order. Part views point
-   * into request->body. Returns DICOMD_E_INVALID for a malformed body. */
+   * Content-Type) and calls on_part for each part, in order (see
+   * dicomd_form_part for how long each view lives). The whole body is checked
+   * first: a malformed body gives DICOMD_E_INVALID and no callback. */
   dicomd_status (*parse_multipart)(dicomd_host* host, const dicomd_request* request, dicomd_part_fn on_part, void* ctx);
 
   /* --- isolation. Any thread, blocking. Since: 1.0. --------------------- */

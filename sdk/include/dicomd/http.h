@@ -60,7 +60,9 @@ typedef struct dicomd_route {
 } dicomd_route;
 
 /* One part of a multipart/form-data body, as the host helper reports it.
- * filename is empty (ptr NULL) for a plain field. Since: 1.0. */
+ * filename.ptr is NULL for a plain field. name, filename and content_type are
+ * valid only during the callback that receives the part; data points into
+ * the request body and stays valid until the handler returns. Since: 1.0. */
 typedef struct dicomd_form_part {
   dicomd_str name;
   dicomd_str filename;

@@ -1,0 +1,36 @@
+// What the file routes need from a storage backend. storage-fs implements it
+// on the filesystem; an object-storage backend implements the same interface
+// and reuses the routes (file_routes.h) unchanged.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dicomd::storage {
+
+enum class StoreStatus { kOk, kNotFound, kExists, kIoError, kInvalidName };
+
+struct ObjectInfo {
+  uint64_t size = 0;
+  int64_t modified_ns = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  // Atomic and durable; never replaces an existing object (kExists).
+  virtual StoreStatus put(std::string_view study, std::string_view name, std::string_view bytes) = 0;
+  // Calls consume once with a view of the whole object, valid during the call.
+  virtual StoreStatus read(std::string_view study, std::string_view name,
+                           const std::function<void(std::string_view)>& consume) = 0;
+  virtual StoreStatus stat(std::string_view study, std::string_view name, ObjectInfo& info) = 0;
+  virtual StoreStatus list_studies(std::vector<std::string>& out) = 0;  // sorted
+  virtual StoreStatus list_files(std::string_view study, std::vector<std::string>& out) = 0;  // sorted
+  virtual StoreStatus remove(std::string_view study, std::string_view name) = 0;
+  virtual StoreStatus remove_study(std::string_view study, size_t& removed_files) = 0;
+};
+
+}  // namespace dicomd::storage

@@ -1,0 +1,232 @@
+#include "file_routes.h"
+
+#include <cstdio>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <dicomd/cpp/names.hpp>
+
+namespace dicomd::storage {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void write_string(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+
+void write_list(Writer& w, const char* key, const std::vector<std::string>& items) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& s : items) write_string(w, s);
+  w.EndArray();
+}
+
+// A path parameter that must be a valid name (400 otherwise).
+std::string_view name_param(const Request& req, const char* param, const char* what) {
+  std::string_view value = req.param(param).value_or("");
+  if (!is_valid_name(value)) throw HttpError(400, std::string("invalid ") + what + " name");
+  return value;
+}
+
+std::string etag(const ObjectInfo& info) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "\"%llu-%lld\"", static_cast<unsigned long long>(info.size),
+                static_cast<long long>(info.modified_ns));
+  return buf;
+}
+
+constexpr std::string_view kUploadForm = R"(<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>dicomd — upload DICOM files</title>
+<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}label{display:block;margin:1em 0}</style></head>
+<body>
+<h1>Upload DICOM files</h1>
+<form action="/upload" method="post" enctype="multipart/form-data">
+  <label>Study <input type="text" name="study" required maxlength="255"></label>
+  <label>Files <input type="file" name="files" multiple required></label>
+  <button type="submit">Upload</button>
+</form>
+<p>Stored studies: <a href="/files">/files</a></p>
+</body>
+</html>
+)";
+
+}  // namespace
+
+void FileRoutes::upload_form(const Request&, Response& res) {
+  res.header("Cache-Control", "no-cache");
+  res.send(200, "text/html; charset=utf-8", kUploadForm);
+}
+
+std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study, std::string_view client_name,
+                                                         std::string_view data) {
+  std::string name(base_name(client_name));
+  if (!is_valid_name(name)) return Failure{name, "invalid_name", "file name is not allowed"};
+  if (data.size() > max_file_bytes_)
+    return Failure{name, "too_large", "file is larger than " + std::to_string(max_file_bytes_) + " bytes"};
+  ObjectInfo info;
+  if (store_.stat(study, name, info) == StoreStatus::kOk)
+    return Failure{name, "duplicate", "a file of this name is already stored in the study"};
+  std::string reason;
+  dicomd_status verdict = validator_->validate(validator_->self, str(data), string_sink(reason));
+  if (verdict == DICOMD_E_INVALID) return Failure{name, "invalid_type", reason};
+  if (verdict != DICOMD_OK) throw std::runtime_error("validator failed with status " + std::to_string(verdict));
+  switch (store_.put(study, name, data)) {
+    case StoreStatus::kOk: return std::nullopt;
+    case StoreStatus::kExists: return Failure{name, "duplicate", "a file of this name is already stored in the study"};
+    case StoreStatus::kInvalidName: return Failure{name, "invalid_name", "file name is not allowed"};
+    default:
+      host_.error("storing " + std::string(study) + "/" + name + " failed");
+      return Failure{name, "storage_error", "the file could not be written"};
+  }
+}
+
+void FileRoutes::upload(const Request& req, Response& res) {
+  std::string_view type = req.header("content-type").value_or("");
+  if (type.substr(0, 19) != "multipart/form-data")
+    throw HttpError(415, "upload must be multipart/form-data with a study field and files parts");
+  std::optional<std::string> study;
+  // File names are valid only during the callback; the data views stay
+  // valid for the whole request (they point into its body).
+  std::vector<std::pair<std::string, std::string_view>> files;
+  bool ok = host_.parse_multipart(req, [&](const dicomd_form_part& part) {
+    std::string_view name = view(part.name);
+    if (name == "study" && !study) study = std::string(view(part.data));
+    if (name == "files" && part.filename.ptr) files.emplace_back(view(part.filename), view(part.data));
+  });
+  if (!ok) throw HttpError(400, "malformed multipart body");
+  if (!study || study->empty()) throw HttpError(400, "missing study field");
+  if (!is_valid_name(*study)) throw HttpError(400, "invalid study name");
+  if (files.empty()) throw HttpError(400, "no files part in the form");
+  if (!validator_) throw HttpError(503, "uploads need the validator-gdcm plugin, which is disabled");
+
+  std::vector<std::string> stored;
+  std::vector<Failure> failed;
+  for (const auto& [client_name, data] : files) {
+    if (auto failure = store_one(*study, client_name, data))
+      failed.push_back(std::move(*failure));
+    else
+      stored.emplace_back(base_name(client_name));
+  }
+
+  // Keys in sorted order, as the original service (Flask's jsonify) wrote them.
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("failedFiles");
+  w.Uint(static_cast<unsigned>(failed.size()));
+  w.Key("files");
+  w.StartArray();
+  for (const auto& f : failed) {
+    w.StartObject();
+    w.Key("detail");
+    write_string(w, f.detail);
+    w.Key("name");
+    write_string(w, is_valid_utf8(f.name) ? f.name : std::string("(not UTF-8)"));
+    w.Key("reason");
+    write_string(w, f.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  write_list(w, "stored", stored);
+  w.Key("storedFiles");
+  w.Uint(static_cast<unsigned>(stored.size()));
+  w.Key("study");
+  write_string(w, *study);
+  w.Key("success");
+  w.Bool(failed.empty());
+  w.EndObject();
+  res.json(failed.empty() ? 201 : 422, buffer.GetString());
+}
+
+void FileRoutes::list_studies(const Request&, Response& res) {
+  std::vector<std::string> studies;
+  if (store_.list_studies(studies) != StoreStatus::kOk) throw std::runtime_error("cannot list studies");
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  write_list(w, "studies", studies);
+  w.Key("studiesCount");
+  w.Uint(static_cast<unsigned>(studies.size()));
+  w.Key("success");
+  w.Bool(true);
+  w.EndObject();
+  res.json(200, buffer.GetString());
+}
+
+void FileRoutes::list_files(const Request& req, Response& res) {
+  std::string_view study = name_param(req, "study", "study");
+  std::vector<std::string> files;
+  StoreStatus s = store_.list_files(study, files);
+  if (s == StoreStatus::kNotFound) throw HttpError(404, "study not found");
+  if (s != StoreStatus::kOk) throw std::runtime_error("cannot list files");
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  write_list(w, "files", files);
+  w.Key("filesCount");
+  w.Uint(static_cast<unsigned>(files.size()));
+  w.Key("study");
+  write_string(w, study);
+  w.Key("success");
+  w.Bool(true);
+  w.EndObject();
+  res.json(200, buffer.GetString());
+}
+
+void FileRoutes::get_file(const Request& req, Response& res) {
+  std::string_view study = name_param(req, "study", "study");
+  std::string_view file = name_param(req, "file", "file");
+  ObjectInfo info;
+  if (store_.stat(study, file, info) != StoreStatus::kOk) throw HttpError(404, "file not found");
+  std::string tag = etag(info);
+  res.header("ETag", tag);
+  res.header("Cache-Control", "no-cache");
+  if (req.header("if-none-match").value_or("") == tag) {
+    res.status(304);
+    return;
+  }
+  StoreStatus s = store_.read(study, file, [&](std::string_view bytes) { res.send(200, "application/dicom", bytes); });
+  if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
+  if (s != StoreStatus::kOk) throw std::runtime_error("cannot read stored file");
+}
+
+void FileRoutes::delete_file(const Request& req, Response& res) {
+  std::string_view study = name_param(req, "study", "study");
+  std::string_view file = name_param(req, "file", "file");
+  StoreStatus s = store_.remove(study, file);
+  if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
+  if (s != StoreStatus::kOk) throw std::runtime_error("cannot delete file");
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("deleted");
+  write_string(w, file);
+  w.Key("study");
+  write_string(w, study);
+  w.Key("success");
+  w.Bool(true);
+  w.EndObject();
+  res.json(200, buffer.GetString());
+}
+
+void FileRoutes::delete_study(const Request& req, Response& res) {
+  std::string_view study = name_param(req, "study", "study");
+  size_t removed = 0;
+  StoreStatus s = store_.remove_study(study, removed);
+  if (s == StoreStatus::kNotFound) throw HttpError(404, "study not found");
+  if (s != StoreStatus::kOk) throw std::runtime_error("cannot delete study");
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("deletedFiles");
+  w.Uint(static_cast<unsigned>(removed));
+  w.Key("study");
+  write_string(w, study);
+  w.Key("success");
+  w.Bool(true);
+  w.EndObject();
+  res.json(200, buffer.GetString());
+}
+
+}  // namespace dicomd::storage

@@ -1,0 +1,42 @@
+// BlobStore on a local filesystem: ROOT/<study>/<file>. Writes go to
+// ROOT/.tmp, are fsynced, and appear by a rename that never replaces
+// (renameat2 RENAME_NOREPLACE). Every path is opened relative to the root
+// folder with O_NOFOLLOW: a symlink inside the root is never followed.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "blob_store.h"
+
+namespace dicomd::storage {
+
+class FsBlobStore : public BlobStore {
+ public:
+  // Creates ROOT and ROOT/.tmp if needed and empties ROOT/.tmp (files left
+  // by a crash). Throws std::runtime_error when ROOT is unusable.
+  explicit FsBlobStore(const std::string& root);
+  ~FsBlobStore() override;
+  FsBlobStore(const FsBlobStore&) = delete;
+  FsBlobStore& operator=(const FsBlobStore&) = delete;
+
+  StoreStatus put(std::string_view study, std::string_view name, std::string_view bytes) override;
+  StoreStatus read(std::string_view study, std::string_view name,
+                   const std::function<void(std::string_view)>& consume) override;
+  StoreStatus stat(std::string_view study, std::string_view name, ObjectInfo& info) override;
+  StoreStatus list_studies(std::vector<std::string>& out) override;
+  StoreStatus list_files(std::string_view study, std::vector<std::string>& out) override;
+  StoreStatus remove(std::string_view study, std::string_view name) override;
+  StoreStatus remove_study(std::string_view study, size_t& removed_files) override;
+
+ private:
+  int open_study(std::string_view study, bool create);
+  int open_file(std::string_view study, std::string_view name);
+  std::string temp_name();
+
+  int root_fd_ = -1;
+  int tmp_fd_ = -1;
+  std::atomic<uint64_t> temp_counter_{0};
+};
+
+}  // namespace dicomd::storage

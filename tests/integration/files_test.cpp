@@ -1,0 +1,107 @@
+// GET /files, GET /files/:study, GET and DELETE of files and studies.
+#include <gtest/gtest.h>
+
+#include "core_server.h"
+
+using namespace dicomd::test;
+
+namespace {
+
+std::string pydicom(const std::string& name) { return read_file(pydicom_data_dir() / "test_files" / name); }
+
+}  // namespace
+
+TEST(Files, ListsAreSortedInTheOriginalShape) {
+  CoreServer server;
+  EXPECT_EQ(server.get("/files").body, R"({"studies":[],"studiesCount":0,"success":true})");
+  ASSERT_EQ(server.upload("b-study", {{"files", "IM000020", pydicom("MR_small.dcm")},
+                                      {"files", "IM000001", pydicom("CT_small.dcm")}})
+                .status,
+            201);
+  ASSERT_EQ(server.upload("a-study", {{"files", "x", pydicom("CT_small.dcm")}}).status, 201);
+  auto studies = server.get("/files");
+  EXPECT_EQ(studies.status, 200);
+  EXPECT_EQ(studies.header("content-type"), "application/json");
+  EXPECT_EQ(studies.body, R"({"studies":["a-study","b-study"],"studiesCount":2,"success":true})");
+  EXPECT_EQ(server.get("/files/b-study").body,
+            R"({"files":["IM000001","IM000020"],"filesCount":2,"study":"b-study","success":true})");
+}
+
+TEST(Files, UnknownStudyAndFileAre404) {
+  CoreServer server;
+  auto study = server.get("/files/nope");
+  EXPECT_EQ(study.status, 404);
+  EXPECT_EQ(study.body, R"({"error":"study not found","success":false})");
+  auto file = server.get("/files/nope/IM1");
+  EXPECT_EQ(file.status, 404);
+  EXPECT_EQ(file.body, R"({"error":"file not found","success":false})");
+}
+
+TEST(Files, DownloadIsTheStoredBytesWithCaching) {
+  CoreServer server;
+  std::string ct = pydicom("CT_small.dcm");
+  ASSERT_EQ(server.upload("s", {{"files", "IM1", ct}}).status, 201);
+  auto r = server.get("/files/s/IM1");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "application/dicom");
+  EXPECT_EQ(r.body, ct);
+  std::string etag = r.header("etag");
+  ASSERT_FALSE(etag.empty());
+  auto again = request(server.port(), "GET", "/files/s/IM1", "", {{"If-None-Match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+}
+
+TEST(Files, NamesArePercentDecodedOnce) {
+  CoreServer server;
+  std::string study = "my study é+", file = "IM 1+é%41.dcm";
+  ASSERT_EQ(server.upload(study, {{"files", file, pydicom("CT_small.dcm")}}).status, 201);
+  auto list = server.get("/files/" + url_encode(study));
+  EXPECT_EQ(list.status, 200) << list.body;
+  EXPECT_NE(list.body.find("\"IM 1+é%41.dcm\""), std::string::npos) << list.body;
+  EXPECT_EQ(server.get("/files/" + url_encode(study) + "/" + url_encode(file)).status, 200);
+  // Decoded once only: "%2541" is "%41", not "A".
+  EXPECT_EQ(server.get("/files/" + url_encode(study) + "/IM%201%2B%C3%A9A.dcm").status, 404);
+}
+
+TEST(Files, InvalidNamesInThePathAre400) {
+  CoreServer server;
+  EXPECT_EQ(server.get("/files/%2E%2E").status, 400);
+  EXPECT_EQ(server.get("/files/%2E%2E").body, R"({"error":"invalid study name","success":false})");
+  EXPECT_EQ(server.get("/files/s/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd").status, 400);
+  EXPECT_EQ(server.get("/files/.tmp").status, 400);
+  EXPECT_EQ(server.get("/files/a%00b").status, 400);
+  EXPECT_EQ(server.del("/files/%2E%2E").status, 400);
+}
+
+TEST(Files, SymlinksInsideTheDataFolderAreNotFollowed) {
+  CoreServer server;
+  ASSERT_EQ(server.upload("s", {{"files", "IM1", pydicom("CT_small.dcm")}}).status, 201);
+  std::filesystem::create_directory_symlink("/etc", server.studies_dir() / "etc-link");
+  std::filesystem::create_symlink("/etc/hostname", server.studies_dir() / "s" / "host-link");
+  EXPECT_EQ(server.get("/files").body, R"({"studies":["s"],"studiesCount":1,"success":true})");
+  EXPECT_EQ(server.get("/files/etc-link").status, 404);
+  EXPECT_EQ(server.get("/files/etc-link/hostname").status, 404);
+  EXPECT_EQ(server.get("/files/s/host-link").status, 404);
+  EXPECT_EQ(server.get("/files/s").body, R"({"files":["IM1"],"filesCount":1,"study":"s","success":true})");
+  EXPECT_EQ(server.del("/files/s/host-link").status, 404);
+  EXPECT_TRUE(std::filesystem::exists("/etc/hostname"));
+}
+
+TEST(Files, DeleteFileThenStudy) {
+  CoreServer server;
+  ASSERT_EQ(server.upload("s", {{"files", "IM1", pydicom("CT_small.dcm")}, {"files", "IM2", pydicom("MR_small.dcm")}})
+                .status,
+            201);
+  auto del = server.del("/files/s/IM1");
+  EXPECT_EQ(del.status, 200);
+  EXPECT_EQ(del.body, R"({"deleted":"IM1","study":"s","success":true})");
+  EXPECT_EQ(server.get("/files/s/IM1").status, 404);
+  EXPECT_EQ(server.del("/files/s/IM1").status, 404);
+  auto study = server.del("/files/s");
+  EXPECT_EQ(study.status, 200);
+  EXPECT_EQ(study.body, R"({"deletedFiles":1,"study":"s","success":true})");
+  EXPECT_EQ(server.get("/files/s").status, 404);
+  EXPECT_EQ(server.del("/files/s").status, 404);
+  EXPECT_EQ(files_under(server.studies_dir()), std::vector<std::string>{});
+}
