@@ -1,7 +1,11 @@
 #include "core_server.h"
 
 #include <algorithm>
+#include <signal.h>
+
 #include <cstdio>
+
+#include <gtest/gtest.h>
 
 namespace dicomd::test {
 
@@ -13,6 +17,12 @@ CoreServer::CoreServer(std::vector<std::string> extra_args, const std::string& c
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   server_ = std::make_unique<ServerProcess>(args);
+}
+
+CoreServer::~CoreServer() {
+  if (!server_ || !server_->running()) return;
+  int code = server_->stop(SIGTERM);
+  EXPECT_EQ(code, 0) << server_->log();
 }
 
 HttpReply CoreServer::upload(const std::string& study, const std::vector<FormFile>& files) {

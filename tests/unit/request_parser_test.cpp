@@ -103,7 +103,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadRequestCase{"POST / HTTP/1.1\r\nContent-Length: 100000000000\r\n\r\n", 413},
                       BadRequestCase{"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
                       BadRequestCase{"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", 400},
-                      BadRequestCase{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 411}));
+                      BadRequestCase{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 411}),
+    [](const ::testing::TestParamInfo<BadRequestCase>& info) { return "case" + std::to_string(info.index); });
 
 TEST(RequestParser, GarbageIsRejectedWithoutWaitingForMoreBytes) {
   auto p = make();

@@ -1,0 +1,96 @@
+#include "fs_blob_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "temp_dir.h"
+
+using dicomd::storage::FsBlobStore;
+using dicomd::storage::ObjectInfo;
+using dicomd::storage::StoreStatus;
+using dicomd::test::TempDir;
+
+namespace {
+
+std::string read_back(FsBlobStore& store, const std::string& study, const std::string& name) {
+  std::string out;
+  store.read(study, name, [&](std::string_view bytes) { out = bytes; });
+  return out;
+}
+
+}  // namespace
+
+TEST(FsBlobStore, PutReadListRemove) {
+  TempDir dir;
+  FsBlobStore store(dir.str());
+  EXPECT_EQ(store.put("s", "b", "BBB"), StoreStatus::kOk);
+  EXPECT_EQ(store.put("s", "a", ""), StoreStatus::kOk);
+  EXPECT_EQ(read_back(store, "s", "b"), "BBB");
+  EXPECT_EQ(read_back(store, "s", "a"), "");
+  std::vector<std::string> files, studies;
+  EXPECT_EQ(store.list_files("s", files), StoreStatus::kOk);
+  EXPECT_EQ(files, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(store.list_studies(studies), StoreStatus::kOk);
+  EXPECT_EQ(studies, std::vector<std::string>{"s"});
+  ObjectInfo info;
+  EXPECT_EQ(store.stat("s", "b", info), StoreStatus::kOk);
+  EXPECT_EQ(info.size, 3u);
+  EXPECT_EQ(store.remove("s", "b"), StoreStatus::kOk);
+  EXPECT_EQ(store.remove("s", "b"), StoreStatus::kNotFound);
+  size_t removed = 0;
+  EXPECT_EQ(store.remove_study("s", removed), StoreStatus::kOk);
+  EXPECT_EQ(removed, 1u);
+  EXPECT_EQ(store.list_files("s", files), StoreStatus::kNotFound);
+}
+
+TEST(FsBlobStore, NeverReplaces) {
+  TempDir dir;
+  FsBlobStore store(dir.str());
+  EXPECT_EQ(store.put("s", "x", "first"), StoreStatus::kOk);
+  EXPECT_EQ(store.put("s", "x", "second"), StoreStatus::kExists);
+  EXPECT_EQ(read_back(store, "s", "x"), "first");
+  EXPECT_TRUE(std::filesystem::is_empty(dir / ".tmp"));
+}
+
+TEST(FsBlobStore, ConcurrentPutsOfOneNameHaveOneWinner) {
+  TempDir dir;
+  FsBlobStore store(dir.str());
+  for (int round = 0; round < 100; ++round) {
+    std::string study = "r" + std::to_string(round);
+    std::atomic<int> ok{0};
+    std::thread a([&] { ok += store.put(study, "n", std::string(100000, 'a')) == StoreStatus::kOk; });
+    std::thread b([&] { ok += store.put(study, "n", std::string(100000, 'b')) == StoreStatus::kOk; });
+    a.join();
+    b.join();
+    ASSERT_EQ(ok.load(), 1);
+    std::string got = read_back(store, study, "n");
+    ASSERT_TRUE(got == std::string(100000, 'a') || got == std::string(100000, 'b'));
+  }
+}
+
+TEST(FsBlobStore, RejectsBadNamesAndNeverFollowsSymlinks) {
+  TempDir dir;
+  TempDir outside;
+  FsBlobStore store(dir.str());
+  EXPECT_EQ(store.put("..", "x", "1"), StoreStatus::kInvalidName);
+  EXPECT_EQ(store.put("s", "../x", "1"), StoreStatus::kInvalidName);
+  std::filesystem::create_directory_symlink(outside.path(), dir / "link");
+  EXPECT_EQ(store.put("link", "x", "1"), StoreStatus::kIoError);
+  EXPECT_FALSE(std::filesystem::exists(outside / "x"));
+  std::ofstream(outside / "secret") << "s";
+  EXPECT_EQ(store.read("link", "secret", [](std::string_view) {}), StoreStatus::kNotFound);
+  std::vector<std::string> studies;
+  store.list_studies(studies);
+  EXPECT_TRUE(studies.empty());
+}
+
+TEST(FsBlobStore, StartCleansTheTempFolder) {
+  TempDir dir;
+  { FsBlobStore store(dir.str()); }
+  std::ofstream(dir / ".tmp" / "up-crashed") << "partial";
+  FsBlobStore store(dir.str());
+  EXPECT_TRUE(std::filesystem::is_empty(dir / ".tmp"));
+}

@@ -1,0 +1,51 @@
+#include <gtest/gtest.h>
+
+#include "charset.h"
+#include "dictionary.h"
+#include "tag_json.h"
+
+using namespace dicomd::metadata;
+
+TEST(TagSpec, EverySpelling) {
+  for (const char* s : {"(0028,0010)", "0028,0010", "00280010", "Rows", "(0028, 0010)", "(0028,0010) ", "(0028,0010)"})
+    EXPECT_EQ(parse_tag_spec(s), gdcm::Tag(0x0028, 0x0010)) << s;
+  EXPECT_EQ(parse_tag_spec("7fe00010"), gdcm::Tag(0x7fe0, 0x0010));
+  for (const char* s : {"", "Rowz", "(0028,001)", "0028001", "(zz28,0010)", "(0028,0010", "0028,0010,1"})
+    EXPECT_FALSE(parse_tag_spec(s)) << s;
+}
+
+TEST(TagSpec, DictionaryMembership) {
+  EXPECT_TRUE(is_public_dictionary_tag(gdcm::Tag(0x0028, 0x0010)));
+  EXPECT_TRUE(is_public_dictionary_tag(gdcm::Tag(0x0028, 0x0000)));  // group length
+  EXPECT_TRUE(is_public_dictionary_tag(gdcm::Tag(0x6002, 0x3000)));  // overlay data, repeating group
+  EXPECT_FALSE(is_public_dictionary_tag(gdcm::Tag(0x2222, 0x2222)));
+  EXPECT_FALSE(is_public_dictionary_tag(gdcm::Tag(0x0009, 0x0010)));  // private
+  EXPECT_EQ(lookup(gdcm::Tag(0x0010, 0x0010)).keyword, "PatientName");
+  EXPECT_EQ(tag_string(gdcm::Tag(0x7fe0, 0x0010)), "(7FE0,0010)");
+}
+
+TEST(Charset, SingleByteSetsAndUtf8) {
+  EXPECT_EQ(CharsetDecoder({"ISO_IR 100"}).decode("Buc^J\xe9r\xf4me"), "Buc^Jérôme");
+  EXPECT_EQ(CharsetDecoder({"ISO_IR 144"}).decode("\xbb\xee\xda"), "Люк");
+  EXPECT_EQ(CharsetDecoder({"ISO_IR 192"}).decode("\xe7\x8e\x8b"), "王");
+  EXPECT_EQ(CharsetDecoder().decode("plain"), "plain");
+}
+
+TEST(Charset, Iso2022Japanese) {
+  // "Yamada^Tarou=" then JIS X 0208 kanji via ESC $ B, back to ASCII via ESC ( B.
+  std::string raw = "Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B";
+  EXPECT_EQ(CharsetDecoder({"", "ISO 2022 IR 87"}).decode(raw, true), "Yamada^Tarou=山田^太郎");
+}
+
+TEST(Charset, InvalidBytesBecomeReplacementCharacters) {
+  std::string out = CharsetDecoder({"ISO_IR 192"}).decode("ok\xff");
+  EXPECT_EQ(out, "ok\xEF\xBF\xBD");
+}
+
+TEST(Base64, Rfc4648Vectors) {
+  EXPECT_EQ(base64(""), "");
+  EXPECT_EQ(base64("f"), "Zg==");
+  EXPECT_EQ(base64("fo"), "Zm8=");
+  EXPECT_EQ(base64("foo"), "Zm9v");
+  EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+}
