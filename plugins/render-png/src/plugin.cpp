@@ -1,42 +1,186 @@
-// render-png: the displayed image as PNG.
-// Foundation stage: declares GET /files/:study/:file/png and dicomd.render;
-// answers 501 until the render issue implements them.
+// render-png: the image a viewer shows by default, as PNG. Decoding and the
+// display pipeline run in isolated worker processes (decoders are the
+// riskiest code); this side parses options, caches by ETag and maps errors.
+#include <dicomd/cpp/names.hpp>
 #include <dicomd/cpp/plugin.hpp>
 #include <dicomd/services/render_v1.h>
 #include <dicomd/services/storage_v1.h>
 
 #include <array>
+#include <cstdio>
+#include <cmath>
+#include <cstdlib>
+
+#include "render_job.h"
 
 namespace {
+
+using dicomd::HttpError;
+using dicomd::render::RenderOptions;
+using dicomd::render::Window;
+
+constexpr std::string_view kRenderJob = "render";
+
+uint32_t parse_uint(std::string_view text, uint32_t min, uint32_t max, const char* what) {
+  uint64_t v = 0;
+  if (text.empty() || text.size() > 9) throw HttpError(400, std::string("invalid ") + what + " parameter");
+  for (char c : text) {
+    if (c < '0' || c > '9') throw HttpError(400, std::string("invalid ") + what + " parameter");
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v < min || v > max)
+    throw HttpError(400, std::string(what) + " must be from " + std::to_string(min) + " to " + std::to_string(max));
+  return static_cast<uint32_t>(v);
+}
+
+double parse_double(const std::string& text) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+    throw HttpError(400, "invalid window parameter: use window=CENTER,WIDTH[,LINEAR|LINEAR_EXACT|SIGMOID]");
+  return v;
+}
+
+// window=CENTER,WIDTH[,FUNCTION]
+Window parse_window(std::string_view text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t comma = text.find(',', start);
+    parts.emplace_back(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (parts.size() < 2 || parts.size() > 3)
+    throw HttpError(400, "invalid window parameter: use window=CENTER,WIDTH[,LINEAR|LINEAR_EXACT|SIGMOID]");
+  Window w{parse_double(parts[0]), parse_double(parts[1]), "LINEAR"};
+  if (w.width <= 0) throw HttpError(400, "window width must be greater than 0");
+  if (parts.size() == 3) {
+    std::string f = parts[2];
+    for (auto& c : f) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (f != "LINEAR" && f != "LINEAR_EXACT" && f != "SIGMOID")
+      throw HttpError(400, "window function must be LINEAR, LINEAR_EXACT or SIGMOID");
+    w.function = f;
+  }
+  return w;
+}
+
+RenderOptions parse_options(const dicomd::Request& req) {
+  RenderOptions o;
+  if (auto v = req.query("frame")) o.frame = parse_uint(*v, 0, 1000000, "frame");
+  if (auto v = req.query("size")) o.size = parse_uint(*v, 1, 8192, "size");
+  if (auto v = req.query("bits")) {
+    o.bits = parse_uint(*v, 8, 16, "bits");
+    if (o.bits != 8 && o.bits != 16) throw HttpError(400, "bits must be 8 or 16");
+  }
+  if (auto v = req.query("window")) o.window = parse_window(*v);
+  return o;
+}
+
+// A strong ETag: the stored file's identity and the rendering options.
+std::string etag_for(const dicomd_object_info& info, const RenderOptions& o) {
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "\"png-%llu-%lld-f%u-s%u-b%u", static_cast<unsigned long long>(info.size),
+                static_cast<long long>(info.modified_ns), o.frame, o.size, o.bits);
+  std::string tag = buf;
+  if (o.window) {
+    std::snprintf(buf, sizeof buf, "-w%.17g,%.17g,%s", o.window->center, o.window->width, o.window->function.c_str());
+    tag += buf;
+  }
+  return tag + "\"";
+}
 
 class RenderPngPlugin : public dicomd::Plugin {
  public:
   static constexpr const char* kName = "render-png";
-  static constexpr const char* kVersion = "0.1.0";
+  static constexpr const char* kVersion = "0.2.0";
   static constexpr const char* kDescription = "DICOM images rendered for display as PNG";
   static constexpr std::array kProvides{dicomd_service_ref{DICOMD_RENDER_SERVICE, 1, 0}};
   static constexpr std::array kRequires{dicomd_service_ref{DICOMD_STORAGE_SERVICE, 1, 0}};
   static constexpr auto routes() {
-    return std::array{
-        dicomd_route{"GET", "/files/:study/:file/png", dicomd::route<&RenderPngPlugin::not_implemented>},
-    };
+    return std::array{dicomd_route{"GET", "/files/:study/:file/png", dicomd::route<&RenderPngPlugin::png_route>}};
   }
 
   RenderPngPlugin(dicomd::Host host, std::string_view) : Plugin(host) {
     storage_ = host.acquire<dicomd_storage_v1>(DICOMD_STORAGE_SERVICE, 1);
+    if (!storage_) throw std::runtime_error("no storage service");
     render_.self = this;
     host.provide(DICOMD_RENDER_SERVICE, 1, &render_);
   }
 
-  void not_implemented(const dicomd::Request& req, dicomd::Response& res) {
-    res.error(501, "not implemented yet: " + std::string(req.method()) + " " + std::string(req.path()));
+  // Runs in a worker process.
+  static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out) {
+    if (kind != kRenderJob) return DICOMD_E_INVALID;
+    std::string output;
+    dicomd_status s = dicomd::render::run_render_job(input, output);
+    out.write(out.ctx, output.data(), output.size());
+    return s;
+  }
+
+  // GET /files/:study/:file/png?frame=&window=&size=&bits=
+  void png_route(const dicomd::Request& req, dicomd::Response& res) {
+    std::string_view study = req.param("study").value_or(""), file = req.param("file").value_or("");
+    if (!dicomd::is_valid_name(study)) throw HttpError(400, "invalid study name");
+    if (!dicomd::is_valid_name(file)) throw HttpError(400, "invalid file name");
+    RenderOptions options = parse_options(req);
+    dicomd_object_info info{};
+    if (storage_->stat(storage_->self, dicomd::str(study), dicomd::str(file), &info) != DICOMD_OK)
+      throw HttpError(404, "file not found");
+    std::string etag = etag_for(info, options);
+    res.header("ETag", etag);
+    res.header("Cache-Control", "no-cache");  // revalidate: a 304 costs nothing
+    if (req.header("if-none-match").value_or("") == etag) {
+      res.status(304);
+      return;
+    }
+    res.send(200, "image/png", render(study, file, options));
   }
 
  private:
+  // The PNG, or HttpError with the status the failure deserves.
+  std::string render(std::string_view study, std::string_view file, const RenderOptions& options) const {
+    std::string request;
+    auto consume = [](void* ctx, dicomd_str bytes) {
+      auto* c = static_cast<std::pair<std::string*, const RenderOptions*>*>(ctx);
+      *c->first = dicomd::render::encode_request(*c->second, dicomd::view(bytes));
+    };
+    std::pair<std::string*, const RenderOptions*> ctx{&request, &options};
+    dicomd_status s = storage_->read(storage_->self, dicomd::str(study), dicomd::str(file), consume, &ctx);
+    if (s == DICOMD_E_NOT_FOUND || s == DICOMD_E_INVALID) throw HttpError(404, "file not found");
+    if (s != DICOMD_OK) throw std::runtime_error("storage read failed with status " + std::to_string(s));
+    std::string output;
+    switch (host().isolate(kRenderJob, request, output)) {
+      case DICOMD_OK: return output;
+      case DICOMD_E_INVALID: throw HttpError(400, output);
+      case DICOMD_E_UNSUPPORTED: throw HttpError(422, output);
+      case DICOMD_E_TIMEOUT: throw HttpError(422, "the pixel data could not be decoded in time");
+      case DICOMD_E_WORKER_DIED: throw HttpError(422, "the pixel data cannot be decoded (the decoder crashed)");
+      default: throw std::runtime_error("render job failed");
+    }
+  }
+
+  static dicomd_status render_vtable(void* self, dicomd_str study, dicomd_str file, const dicomd_render_options* o,
+                                     dicomd_sink png) {
+    auto* p = static_cast<RenderPngPlugin*>(self);
+    try {
+      RenderOptions options;
+      options.frame = o->frame;
+      options.size = o->size;
+      options.bits = o->bits == 16 ? 16 : 8;
+      if (o->has_window) options.window = Window{o->window_center, o->window_width, "LINEAR"};
+      std::string out = p->render(dicomd::view(study), dicomd::view(file), options);
+      png.write(png.ctx, out.data(), out.size());
+      return DICOMD_OK;
+    } catch (const HttpError& e) {
+      return e.status == 404 ? DICOMD_E_NOT_FOUND : e.status == 400 ? DICOMD_E_INVALID : DICOMD_E_UNSUPPORTED;
+    } catch (const std::exception& e) {
+      p->host().error(e.what());
+      return DICOMD_E_INTERNAL;
+    }
+  }
+
   const dicomd_storage_v1* storage_ = nullptr;
-  dicomd_render_v1 render_{sizeof(dicomd_render_v1), nullptr,
-                           [](void*, dicomd_str, dicomd_str, const dicomd_render_options*,
-                              dicomd_sink) -> dicomd_status { return DICOMD_E_UNSUPPORTED; }};
+  dicomd_render_v1 render_{sizeof(dicomd_render_v1), nullptr, &render_vtable};
 };
 
 }  // namespace

@@ -1,0 +1,280 @@
+#include "display.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "decode.h"
+
+namespace dicomd::render {
+namespace {
+
+constexpr int64_t kMaxLutSpan = 1 << 22;  // stored-value range below which a table pays
+
+uint8_t clamp8(double v) { return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
+
+// The stored values of a grey frame, masked to BitsStored and sign-extended.
+std::vector<int32_t> stored_values(const Frame& f) {
+  size_t n = static_cast<size_t>(f.width) * f.height;
+  std::vector<int32_t> out(n);
+  const char* p = f.pixels.data();
+  if (f.bits_allocated == 1) {
+    for (size_t i = 0; i < n; ++i) out[i] = (static_cast<uint8_t>(p[i / 8]) >> (i % 8)) & 1;
+    return out;
+  }
+  int shift = std::max(0, f.high_bit + 1 - f.bits_stored);
+  int bits = std::clamp<int>(f.bits_stored, 1, 32);
+  uint64_t mask = bits >= 32 ? 0xffffffffull : ((1ull << bits) - 1);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t raw;
+    if (f.bits_allocated == 8) {
+      raw = static_cast<uint8_t>(p[i]);
+    } else if (f.bits_allocated == 16) {
+      uint16_t v;
+      std::memcpy(&v, p + 2 * i, 2);
+      raw = v;
+    } else {
+      uint32_t v;
+      std::memcpy(&v, p + 4 * i, 4);
+      raw = v;
+    }
+    raw = (raw >> shift) & mask;
+    int64_t v = static_cast<int64_t>(raw);
+    if (f.is_signed && bits < 64 && (raw >> (bits - 1)) & 1) v -= static_cast<int64_t>(1ull << bits);
+    out[i] = static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+  }
+  return out;
+}
+
+double modality(const Frame& f, int32_t stored) {
+  if (f.modality_lut) return f.modality_lut->at(stored);
+  return stored * f.slope + f.intercept;
+}
+
+}  // namespace
+
+double apply_window(const Window& w, double x) {
+  const double c = w.center, width = w.width;
+  if (w.function == "SIGMOID") return 255.0 / (1.0 + std::exp(-4.0 * (x - c) / width));
+  if (w.function == "LINEAR_EXACT") {
+    if (x <= c - width / 2) return 0;
+    if (x > c + width / 2) return 255;
+    return ((x - c) / width + 0.5) * 255.0;
+  }
+  if (width <= 1) return x < c - 0.5 ? 0 : 255;  // LINEAR needs width >= 1
+  if (x <= c - 0.5 - (width - 1) / 2) return 0;
+  if (x > c - 0.5 + (width - 1) / 2) return 255;
+  return ((x - (c - 0.5)) / (width - 1) + 0.5) * 255.0;
+}
+
+namespace {
+
+// Maps modality values to 0..255 by the chosen VOI; `lo`/`hi` is the frame's
+// modality range for the min-max fallback.
+struct Voi {
+  std::optional<Window> window;
+  const Lut* lut = nullptr;
+  double lo = 0, hi = 0;
+  bool invert = false;
+
+  uint8_t operator()(double x) const {
+    double y;
+    if (window) {
+      y = apply_window(*window, x);
+    } else if (lut) {
+      double max = lut->bits >= 16 ? 65535.0 : (1 << lut->bits) - 1;
+      y = lut->at(x) * 255.0 / max;
+    } else if (hi > lo) {
+      y = (x - lo) * 255.0 / (hi - lo);
+    } else {
+      y = 0;
+    }
+    return invert ? 255 - clamp8(y) : clamp8(y);
+  }
+};
+
+Image grey(const Frame& f, const RenderOptions& o) {
+  std::vector<int32_t> stored = stored_values(f);
+  auto [min_it, max_it] = std::minmax_element(stored.begin(), stored.end());
+  int32_t smin = stored.empty() ? 0 : *min_it, smax = stored.empty() ? 0 : *max_it;
+  Image img{f.width, f.height, 1, 8, {}};
+  size_t n = stored.size();
+
+  if (o.bits == 16) {  // modality values, no VOI
+    img.depth = 16;
+    img.data.resize(n * 2);
+    for (size_t i = 0; i < n; ++i) {
+      long v = std::clamp(std::lround(modality(f, stored[i])), 0L, 65535L);
+      img.data[2 * i] = static_cast<uint8_t>(v >> 8);
+      img.data[2 * i + 1] = static_cast<uint8_t>(v & 0xff);
+    }
+    return img;
+  }
+
+  Voi voi;
+  voi.invert = f.photometric == "MONOCHROME1";
+  if (o.window)
+    voi.window = o.window;
+  else if (!f.windows.empty())
+    voi.window = f.windows.front();
+  else if (f.voi_lut)
+    voi.lut = &*f.voi_lut;
+  if (!voi.window && !voi.lut) {
+    double a = modality(f, smin), b = modality(f, smax);
+    if (f.modality_lut) {  // a LUT need not be monotonic
+      a = b = modality(f, smin);
+      for (int64_t s = smin; s <= smax && s - smin < kMaxLutSpan; ++s) {
+        a = std::min(a, modality(f, static_cast<int32_t>(s)));
+        b = std::max(b, modality(f, static_cast<int32_t>(s)));
+      }
+    }
+    voi.lo = std::min(a, b);
+    voi.hi = std::max(a, b);
+  }
+
+  img.data.resize(n);
+  int64_t span = static_cast<int64_t>(smax) - smin + 1;
+  if (span <= kMaxLutSpan) {  // one table over the stored range: ~10x cheaper than per-pixel math
+    std::vector<uint8_t> table(static_cast<size_t>(span));
+    for (int64_t s = 0; s < span; ++s) table[static_cast<size_t>(s)] = voi(modality(f, static_cast<int32_t>(smin + s)));
+    for (size_t i = 0; i < n; ++i) img.data[i] = table[static_cast<size_t>(stored[i] - smin)];
+  } else {
+    for (size_t i = 0; i < n; ++i) img.data[i] = voi(modality(f, stored[i]));
+  }
+  return img;
+}
+
+uint8_t lut8(const Lut& lut, int32_t index) {
+  uint16_t v = lut.at(index);
+  return lut.bits > 8 ? static_cast<uint8_t>(v >> (lut.bits - 8)) : static_cast<uint8_t>(v);
+}
+
+Image palette(const Frame& f) {
+  if (!f.red || !f.green || !f.blue) throw NotRenderable("PALETTE COLOR image without its lookup tables");
+  std::vector<int32_t> index = stored_values(f);
+  Image img{f.width, f.height, 3, 8, {}};
+  img.data.resize(index.size() * 3);
+  for (size_t i = 0; i < index.size(); ++i) {
+    img.data[3 * i] = lut8(*f.red, index[i]);
+    img.data[3 * i + 1] = lut8(*f.green, index[i]);
+    img.data[3 * i + 2] = lut8(*f.blue, index[i]);
+  }
+  return img;
+}
+
+// Sample k (0..2) of pixel i, scaled to 8 bits.
+uint8_t sample8(const Frame& f, size_t i, int k, size_t n) {
+  size_t index = f.planar ? k * n + i : 3 * i + k;
+  if (f.bits_allocated == 8) return static_cast<uint8_t>(f.pixels[index]);
+  uint32_t v;
+  if (f.bits_allocated == 16) {
+    uint16_t v16;
+    std::memcpy(&v16, f.pixels.data() + 2 * index, 2);
+    v = v16;
+  } else {
+    std::memcpy(&v, f.pixels.data() + 4 * index, 4);
+  }
+  int shift = std::max(0, static_cast<int>(f.bits_stored) - 8);
+  return static_cast<uint8_t>(std::min<uint32_t>(v >> shift, 255));
+}
+
+void ycbcr_to_rgb(double y, double cb, double cr, bool partial, uint8_t* out) {
+  if (partial) {
+    y = 1.1644 * (y - 16);
+    out[0] = clamp8(y + 1.5960 * (cr - 128));
+    out[1] = clamp8(y - 0.3917 * (cb - 128) - 0.8129 * (cr - 128));
+    out[2] = clamp8(y + 2.0172 * (cb - 128));
+    return;
+  }
+  out[0] = clamp8(y + 1.402 * (cr - 128));
+  out[1] = clamp8(y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128));
+  out[2] = clamp8(y + 1.772 * (cb - 128));
+}
+
+Image color(const Frame& f) {
+  if (f.bits_allocated != 8 && f.bits_allocated != 16 && f.bits_allocated != 32)
+    throw NotRenderable("unsupported colour bit depth");
+  size_t n = static_cast<size_t>(f.width) * f.height;
+  Image img{f.width, f.height, 3, 8, {}};
+  img.data.resize(n * 3);
+  const std::string& pi = f.photometric;
+  bool subsampled = (pi == "YBR_FULL_422" || pi == "YBR_PARTIAL_422") && f.pixels.size() < n * 3;
+  if (subsampled) {  // uncompressed 4:2:2: Y0 Y1 Cb Cr for each pair of pixels
+    const auto* p = reinterpret_cast<const uint8_t*>(f.pixels.data());
+    for (uint32_t row = 0; row < f.height; ++row)
+      for (uint32_t col = 0; col < f.width; ++col) {
+        size_t pair = (static_cast<size_t>(row) * f.width + col) / 2;
+        const uint8_t* q = p + 4 * pair;
+        size_t i = static_cast<size_t>(row) * f.width + col;
+        ycbcr_to_rgb(q[col % 2], q[2], q[3], pi == "YBR_PARTIAL_422", &img.data[3 * i]);
+      }
+    return img;
+  }
+  bool ybr = pi == "YBR_FULL" || pi == "YBR_FULL_422" || pi == "YBR_PARTIAL_422" || pi == "YBR_PARTIAL_420";
+  bool partial = pi.rfind("YBR_PARTIAL", 0) == 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t a = sample8(f, i, 0, n), b = sample8(f, i, 1, n), c = sample8(f, i, 2, n);
+    if (ybr) {
+      ycbcr_to_rgb(a, b, c, partial, &img.data[3 * i]);
+    } else {  // RGB, and YBR_ICT/YBR_RCT, which the JPEG 2000 decoder already turned into RGB
+      img.data[3 * i] = a;
+      img.data[3 * i + 1] = b;
+      img.data[3 * i + 2] = c;
+    }
+  }
+  return img;
+}
+
+}  // namespace
+
+Image to_display(const Frame& f, const RenderOptions& o) {
+  Image img;
+  if (f.photometric == "PALETTE COLOR" && f.samples == 1) {
+    if (o.bits == 16) throw BadRequest("bits=16 applies to grey images only");
+    img = palette(f);
+  } else if (f.samples == 3) {
+    if (o.bits == 16) throw BadRequest("bits=16 applies to grey images only");
+    img = color(f);
+  } else {
+    img = grey(f, o);
+  }
+  return o.size ? fit_within(img, o.size) : img;
+}
+
+Image fit_within(const Image& src, uint32_t size) {
+  if (src.width <= size && src.height <= size) return src;
+  double scale = std::min(static_cast<double>(size) / src.width, static_cast<double>(size) / src.height);
+  uint32_t ow = std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(src.width * scale)));
+  uint32_t oh = std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(src.height * scale)));
+  Image out{ow, oh, src.channels, src.depth, {}};
+  size_t bytes = src.depth / 8, px = src.channels * bytes;
+  out.data.resize(static_cast<size_t>(ow) * oh * px);
+  auto sample = [&](size_t x, size_t y, int k) -> uint32_t {
+    const uint8_t* p = &src.data[(y * src.width + x) * px + k * bytes];
+    return bytes == 2 ? (p[0] << 8 | p[1]) : p[0];
+  };
+  for (uint32_t oy = 0; oy < oh; ++oy) {
+    size_t y0 = static_cast<size_t>(oy) * src.height / oh, y1 = std::max(y0 + 1, static_cast<size_t>(oy + 1) * src.height / oh);
+    for (uint32_t ox = 0; ox < ow; ++ox) {
+      size_t x0 = static_cast<size_t>(ox) * src.width / ow, x1 = std::max(x0 + 1, static_cast<size_t>(ox + 1) * src.width / ow);
+      for (int k = 0; k < src.channels; ++k) {
+        uint64_t sum = 0;
+        for (size_t y = y0; y < y1; ++y)
+          for (size_t x = x0; x < x1; ++x) sum += sample(x, y, k);
+        uint64_t count = (y1 - y0) * (x1 - x0);
+        uint32_t avg = static_cast<uint32_t>((sum + count / 2) / count);
+        uint8_t* d = &out.data[(static_cast<size_t>(oy) * ow + ox) * px + k * bytes];
+        if (bytes == 2) {
+          d[0] = static_cast<uint8_t>(avg >> 8);
+          d[1] = static_cast<uint8_t>(avg);
+        } else {
+          d[0] = static_cast<uint8_t>(avg);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace dicomd::render
