@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "decode.h"
@@ -13,6 +14,21 @@ namespace {
 constexpr int64_t kMaxLutSpan = 1 << 22;  // stored-value range below which a table pays
 
 uint8_t clamp8(double v) { return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
+
+// Stored values of one sample type, masked to BitsStored and sign-extended.
+// A template so that the per-pixel loop has no branch on the sample size.
+template <class Raw>
+void extract(const char* p, size_t n, int shift, int bits, bool is_signed, int32_t* out) {
+  const uint64_t mask = bits >= 32 ? 0xffffffffull : ((1ull << bits) - 1);
+  const int64_t sign_bit = int64_t{1} << (bits - 1), wrap = int64_t{1} << bits;
+  for (size_t i = 0; i < n; ++i) {
+    Raw raw;
+    std::memcpy(&raw, p + i * sizeof(Raw), sizeof(Raw));
+    int64_t v = static_cast<int64_t>((static_cast<uint64_t>(raw) >> shift) & mask);
+    if (is_signed && (v & sign_bit)) v -= wrap;
+    out[i] = static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+  }
+}
 
 // The stored values of a grey frame, masked to BitsStored and sign-extended.
 std::vector<int32_t> stored_values(const Frame& f) {
@@ -25,25 +41,12 @@ std::vector<int32_t> stored_values(const Frame& f) {
   }
   int shift = std::max(0, f.high_bit + 1 - f.bits_stored);
   int bits = std::clamp<int>(f.bits_stored, 1, 32);
-  uint64_t mask = bits >= 32 ? 0xffffffffull : ((1ull << bits) - 1);
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t raw;
-    if (f.bits_allocated == 8) {
-      raw = static_cast<uint8_t>(p[i]);
-    } else if (f.bits_allocated == 16) {
-      uint16_t v;
-      std::memcpy(&v, p + 2 * i, 2);
-      raw = v;
-    } else {
-      uint32_t v;
-      std::memcpy(&v, p + 4 * i, 4);
-      raw = v;
-    }
-    raw = (raw >> shift) & mask;
-    int64_t v = static_cast<int64_t>(raw);
-    if (f.is_signed && bits < 64 && (raw >> (bits - 1)) & 1) v -= static_cast<int64_t>(1ull << bits);
-    out[i] = static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
-  }
+  if (f.bits_allocated == 8)
+    extract<uint8_t>(p, n, shift, bits, f.is_signed, out.data());
+  else if (f.bits_allocated == 16)
+    extract<uint16_t>(p, n, shift, bits, f.is_signed, out.data());
+  else
+    extract<uint32_t>(p, n, shift, bits, f.is_signed, out.data());
   return out;
 }
 
@@ -94,24 +97,16 @@ struct Voi {
   }
 };
 
-Image grey(const Frame& f, const RenderOptions& o) {
-  std::vector<int32_t> stored = stored_values(f);
-  auto [min_it, max_it] = std::minmax_element(stored.begin(), stored.end());
-  int32_t smin = stored.empty() ? 0 : *min_it, smax = stored.empty() ? 0 : *max_it;
-  Image img{f.width, f.height, 1, 8, {}};
-  size_t n = stored.size();
+// The stored value a raw 8/16-bit sample stands for.
+int32_t stored_of(uint32_t raw, const Frame& f) {
+  int shift = std::max(0, f.high_bit + 1 - f.bits_stored);
+  int bits = std::clamp<int>(f.bits_stored, 1, 16);
+  int32_t v = static_cast<int32_t>((raw >> shift) & ((1u << bits) - 1));
+  if (f.is_signed && (v & (1 << (bits - 1)))) v -= 1 << bits;
+  return v;
+}
 
-  if (o.bits == 16) {  // modality values, no VOI
-    img.depth = 16;
-    img.data.resize(n * 2);
-    for (size_t i = 0; i < n; ++i) {
-      long v = std::clamp(std::lround(modality(f, stored[i])), 0L, 65535L);
-      img.data[2 * i] = static_cast<uint8_t>(v >> 8);
-      img.data[2 * i + 1] = static_cast<uint8_t>(v & 0xff);
-    }
-    return img;
-  }
-
+Voi choose_voi(const Frame& f, const RenderOptions& o, int32_t smin, int32_t smax) {
   Voi voi;
   voi.invert = f.photometric == "MONOCHROME1";
   if (o.window)
@@ -120,19 +115,89 @@ Image grey(const Frame& f, const RenderOptions& o) {
     voi.window = f.windows.front();
   else if (f.voi_lut)
     voi.lut = &*f.voi_lut;
-  if (!voi.window && !voi.lut) {
-    double a = modality(f, smin), b = modality(f, smax);
-    if (f.modality_lut) {  // a LUT need not be monotonic
-      a = b = modality(f, smin);
-      for (int64_t s = smin; s <= smax && s - smin < kMaxLutSpan; ++s) {
-        a = std::min(a, modality(f, static_cast<int32_t>(s)));
-        b = std::max(b, modality(f, static_cast<int32_t>(s)));
+  if (!voi.window && !voi.lut) {  // min-max of the frame's modality values
+    double a = modality(f, smin), b = a;
+    for (int64_t s = smin; s <= smax && s - smin < kMaxLutSpan; ++s) {  // a LUT need not be monotonic
+      double m = modality(f, static_cast<int32_t>(s));
+      a = std::min(a, m);
+      b = std::max(b, m);
+      if (!f.modality_lut) {
+        double last = modality(f, smax);
+        a = std::min(a, last);
+        b = std::max(b, last);
+        break;
       }
     }
-    voi.lo = std::min(a, b);
-    voi.hi = std::max(a, b);
+    voi.lo = a;
+    voi.hi = b;
   }
+  return voi;
+}
 
+void put16(Image& img, size_t i, double modality_value) {
+  long v = std::clamp(std::lround(modality_value), 0L, 65535L);
+  img.data[2 * i] = static_cast<uint8_t>(v >> 8);
+  img.data[2 * i + 1] = static_cast<uint8_t>(v & 0xff);
+}
+
+// 8- and 16-bit samples: one table indexed by the raw sample does masking,
+// sign, Modality LUT, VOI and inversion at once; one pass over the pixels.
+template <class Raw>
+Image grey_by_table(const Frame& f, const RenderOptions& o) {
+  size_t n = static_cast<size_t>(f.width) * f.height;
+  const char* p = f.pixels.data();
+  constexpr uint32_t kValues = 1u << (8 * sizeof(Raw));
+  int32_t smin = INT32_MAX, smax = INT32_MIN;
+  std::vector<uint8_t> seen(kValues);  // which raw values occur: the table is built for those only
+  for (size_t i = 0; i < n; ++i) {
+    Raw raw;
+    std::memcpy(&raw, p + i * sizeof(Raw), sizeof(Raw));
+    seen[raw] = 1;
+  }
+  for (uint32_t r = 0; r < kValues; ++r)
+    if (seen[r]) {
+      int32_t s = stored_of(r, f);
+      smin = std::min(smin, s);
+      smax = std::max(smax, s);
+    }
+  if (n == 0) smin = smax = 0;
+  Image img{f.width, f.height, 1, static_cast<uint8_t>(o.bits == 16 ? 16 : 8), {}};
+  if (o.bits == 16) {
+    img.data.resize(n * 2);
+    for (size_t i = 0; i < n; ++i) {
+      Raw raw;
+      std::memcpy(&raw, p + i * sizeof(Raw), sizeof(Raw));
+      put16(img, i, modality(f, stored_of(raw, f)));
+    }
+    return img;
+  }
+  Voi voi = choose_voi(f, o, smin, smax);
+  std::vector<uint8_t> table(kValues);
+  for (uint32_t r = 0; r < kValues; ++r)
+    if (seen[r]) table[r] = voi(modality(f, stored_of(r, f)));
+  img.data.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    Raw raw;
+    std::memcpy(&raw, p + i * sizeof(Raw), sizeof(Raw));
+    img.data[i] = table[raw];
+  }
+  return img;
+}
+
+Image grey(const Frame& f, const RenderOptions& o) {
+  if (f.bits_allocated == 8) return grey_by_table<uint8_t>(f, o);
+  if (f.bits_allocated == 16) return grey_by_table<uint16_t>(f, o);
+  std::vector<int32_t> stored = stored_values(f);  // 1- and 32-bit samples
+  auto [min_it, max_it] = std::minmax_element(stored.begin(), stored.end());
+  int32_t smin = stored.empty() ? 0 : *min_it, smax = stored.empty() ? 0 : *max_it;
+  Image img{f.width, f.height, 1, static_cast<uint8_t>(o.bits == 16 ? 16 : 8), {}};
+  size_t n = stored.size();
+  if (o.bits == 16) {
+    img.data.resize(n * 2);
+    for (size_t i = 0; i < n; ++i) put16(img, i, modality(f, stored[i]));
+    return img;
+  }
+  Voi voi = choose_voi(f, o, smin, smax);
   img.data.resize(n);
   int64_t span = static_cast<int64_t>(smax) - smin + 1;
   if (span <= kMaxLutSpan) {  // one table over the stored range: ~10x cheaper than per-pixel math

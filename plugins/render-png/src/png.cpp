@@ -45,8 +45,10 @@ std::string encode_png(const Image& image, const PngSettings& settings) {
   state.info_png.color.bitdepth = image.depth;
   state.encoder.auto_convert = 0;  // the type is known; skip lodepng's colour analysis
   state.encoder.filter_strategy = settings.zero_filter ? LFS_ZERO : LFS_MINSUM;
-  state.encoder.zlibsettings.custom_zlib = libdeflate_zlib;
-  state.encoder.zlibsettings.custom_context = &settings.deflate_level;
+  if (settings.libdeflate) {
+    state.encoder.zlibsettings.custom_zlib = libdeflate_zlib;
+    state.encoder.zlibsettings.custom_context = &settings.deflate_level;
+  }
   std::vector<unsigned char> png;
   unsigned error = lodepng::encode(png, image.data.data(), image.width, image.height, state);
   if (error) throw std::runtime_error(std::string("PNG encoding failed: ") + lodepng_error_text(error));
