@@ -35,7 +35,8 @@ std::string make_dicom(unsigned width, unsigned height, double center, double wi
     for (unsigned x = 0; x < width; ++x) {
       double u = static_cast<double>(x) / width - 0.5, v = static_cast<double>(y) / height - 0.5;
       double body = std::exp(-(u * u + v * v) * 8) * 1400 + 300 * std::sin(u * 40) * std::cos(v * 30);
-      pixels[static_cast<size_t>(y) * width + x] = static_cast<int16_t>(std::clamp(body + noise(rng) - 1000, -1024.0, 3000.0));
+      pixels[static_cast<size_t>(y) * width + x] =
+          static_cast<int16_t>(std::clamp(body + noise(rng) - 1000, -1024.0, 3000.0));
     }
   gdcm::DataElement pixel_data(gdcm::Tag(0x7fe0, 0x0010));
   pixel_data.SetByteValue(reinterpret_cast<const char*>(pixels.data()), static_cast<uint32_t>(pixels.size() * 2));
@@ -63,7 +64,9 @@ const std::string& radiograph() {
   static const std::string bytes = make_dicom(2000, 2500, 800, 2000);
   return bytes;
 }
-const std::string& input(int which) { return which == 0 ? ct() : radiograph(); }
+const std::string& input(int which) {
+  return which == 0 ? ct() : radiograph();
+}
 
 void BM_Decode(benchmark::State& state) {
   const std::string& bytes = input(static_cast<int>(state.range(0)));
@@ -92,10 +95,18 @@ void BM_PngEncode(benchmark::State& state) {
   PngSettings settings;
   const char* names[] = {"lodepng default", "libdeflate-1 zero", "libdeflate-1 minsum", "libdeflate-6 zero"};
   switch (state.range(1)) {
-    case 0: settings = {false, 0, false}; break;
-    case 1: settings = {true, 1, true}; break;
-    case 2: settings = {true, 1, false}; break;
-    default: settings = {true, 6, true}; break;
+    case 0:
+      settings = {false, 0, false};
+      break;
+    case 1:
+      settings = {true, 1, true};
+      break;
+    case 2:
+      settings = {true, 1, false};
+      break;
+    default:
+      settings = {true, 6, true};
+      break;
   }
   size_t size = 0;
   for (auto _ : state) size = encode_png(image, settings).size();

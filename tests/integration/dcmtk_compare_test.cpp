@@ -13,16 +13,54 @@ using namespace dicomd::test;
 
 namespace {
 
-const std::vector<std::string> kTags = {
-    "SpecificCharacterSet", "ImageType", "SOPClassUID", "SOPInstanceUID", "StudyDate", "StudyTime",
-    "AccessionNumber", "Modality", "Manufacturer", "InstitutionName", "ReferringPhysicianName",
-    "StudyDescription", "SeriesDescription", "PatientName", "PatientID", "PatientBirthDate", "PatientSex",
-    "PatientAge", "PatientWeight", "SliceThickness", "KVP", "RepetitionTime", "EchoTime", "StudyInstanceUID",
-    "SeriesInstanceUID", "StudyID", "SeriesNumber", "InstanceNumber", "ImagePositionPatient",
-    "ImageOrientationPatient", "FrameOfReferenceUID", "SliceLocation", "SamplesPerPixel",
-    "PhotometricInterpretation", "NumberOfFrames", "Rows", "Columns", "PixelSpacing", "BitsAllocated",
-    "BitsStored", "HighBit", "PixelRepresentation", "WindowCenter", "WindowWidth", "RescaleIntercept",
-    "RescaleSlope", "FrameIncrementPointer", "LargestImagePixelValue"};
+const std::vector<std::string> kTags = {"SpecificCharacterSet",
+                                        "ImageType",
+                                        "SOPClassUID",
+                                        "SOPInstanceUID",
+                                        "StudyDate",
+                                        "StudyTime",
+                                        "AccessionNumber",
+                                        "Modality",
+                                        "Manufacturer",
+                                        "InstitutionName",
+                                        "ReferringPhysicianName",
+                                        "StudyDescription",
+                                        "SeriesDescription",
+                                        "PatientName",
+                                        "PatientID",
+                                        "PatientBirthDate",
+                                        "PatientSex",
+                                        "PatientAge",
+                                        "PatientWeight",
+                                        "SliceThickness",
+                                        "KVP",
+                                        "RepetitionTime",
+                                        "EchoTime",
+                                        "StudyInstanceUID",
+                                        "SeriesInstanceUID",
+                                        "StudyID",
+                                        "SeriesNumber",
+                                        "InstanceNumber",
+                                        "ImagePositionPatient",
+                                        "ImageOrientationPatient",
+                                        "FrameOfReferenceUID",
+                                        "SliceLocation",
+                                        "SamplesPerPixel",
+                                        "PhotometricInterpretation",
+                                        "NumberOfFrames",
+                                        "Rows",
+                                        "Columns",
+                                        "PixelSpacing",
+                                        "BitsAllocated",
+                                        "BitsStored",
+                                        "HighBit",
+                                        "PixelRepresentation",
+                                        "WindowCenter",
+                                        "WindowWidth",
+                                        "RescaleIntercept",
+                                        "RescaleSlope",
+                                        "FrameIncrementPointer",
+                                        "LargestImagePixelValue"};
 
 struct DumpValue {
   std::string vr;
@@ -213,7 +251,8 @@ TEST_F(DcmtkCompare, TagValuesEqualDcmdumpForEveryStoredFile) {
       const auto& value = t["value"];
       if (value.IsArray()) {
         ASSERT_EQ(value.Size(), ref.values.size()) << where;
-        for (rapidjson::SizeType i = 0; i < value.Size(); ++i) expect_same(value[i], ref.values[i], ref.vr, ascii_only, where);
+        for (rapidjson::SizeType i = 0; i < value.Size(); ++i)
+          expect_same(value[i], ref.values[i], ref.vr, ascii_only, where);
       } else {
         expect_same(value, ref.values[0], ref.vr, ascii_only, where);
       }
@@ -233,7 +272,8 @@ TEST_F(DcmtkCompare, NamesInOtherCharacterSetsEqualPydicomsDecoding) {
     std::string name = entry.path().filename().string();
     std::string expected = run_command(
         "/usr/bin/python3 -c 'import sys,pydicom; ds=pydicom.dcmread(sys.argv[1]); "
-        "print(str(ds.get(\"PatientName\", \"\")), end=\"\")' " + shell_quote(entry.path().string()) + " 2>/dev/null");
+        "print(str(ds.get(\"PatientName\", \"\")), end=\"\")' " +
+        shell_quote(entry.path().string()) + " 2>/dev/null");
     auto d = parse_json(server_->get("/files/pydicom/" + url_encode(name) + "/tag?tag=PatientName").body);
     ASSERT_TRUE(d.IsObject()) << name;
     const auto& value = d["tags"][0]["value"];

@@ -7,15 +7,18 @@ using namespace dicomd::test;
 
 namespace {
 
-std::string pydicom(const std::string& name) { return read_file(pydicom_data_dir() / "test_files" / name); }
+std::string pydicom(const std::string& name) {
+  return read_file(pydicom_data_dir() / "test_files" / name);
+}
 
 }  // namespace
 
 TEST(Files, ListsAreSortedInTheOriginalShape) {
   CoreServer server;
   EXPECT_EQ(server.get("/files").body, R"({"studies":[],"studiesCount":0,"success":true})");
-  ASSERT_EQ(server.upload("b-study", {{"files", "IM000020", pydicom("MR_small.dcm")},
-                                      {"files", "IM000001", pydicom("CT_small.dcm")}})
+  ASSERT_EQ(server
+                .upload("b-study", {{"files", "IM000020", pydicom("MR_small.dcm")},
+                                    {"files", "IM000001", pydicom("CT_small.dcm")}})
                 .status,
             201);
   ASSERT_EQ(server.upload("a-study", {{"files", "x", pydicom("CT_small.dcm")}}).status, 201);
@@ -90,9 +93,9 @@ TEST(Files, SymlinksInsideTheDataFolderAreNotFollowed) {
 
 TEST(Files, DeleteFileThenStudy) {
   CoreServer server;
-  ASSERT_EQ(server.upload("s", {{"files", "IM1", pydicom("CT_small.dcm")}, {"files", "IM2", pydicom("MR_small.dcm")}})
-                .status,
-            201);
+  ASSERT_EQ(
+      server.upload("s", {{"files", "IM1", pydicom("CT_small.dcm")}, {"files", "IM2", pydicom("MR_small.dcm")}}).status,
+      201);
   auto del = server.del("/files/s/IM1");
   EXPECT_EQ(del.status, 200);
   EXPECT_EQ(del.body, R"({"deleted":"IM1","study":"s","success":true})");

@@ -19,7 +19,9 @@ struct Case {
   std::filesystem::path reference;  // what dcmj2pnm renders (the lossless source for JPEG 2000)
 };
 
-std::string q(const std::filesystem::path& p) { return shell_quote(p.string()); }
+std::string q(const std::filesystem::path& p) {
+  return shell_quote(p.string());
+}
 
 bool has_tag(const std::filesystem::path& file, const char* tag) {
   std::string out = run_command("dcmdump -q +P " + std::string(tag) + " " + q(file) + " 2>/dev/null");
@@ -31,9 +33,9 @@ bool has_tag(const std::filesystem::path& file, const char* tag) {
 std::string dcmtk_png(const std::filesystem::path& file, const std::filesystem::path& out, int frame) {
   std::string voi = has_tag(file, "WindowCenter") ? "+Wi 1" : has_tag(file, "VOILUTSequence") ? "+Wl 1" : "+Wm";
   int status = 0;
-  run_command("dcmj2pnm -q +on " + voi + " +F " + std::to_string(frame + 1) + " " + q(file) + " " + q(out) +
-                  " 2>/dev/null",
-              &status);
+  run_command(
+      "dcmj2pnm -q +on " + voi + " +F " + std::to_string(frame + 1) + " " + q(file) + " " + q(out) + " 2>/dev/null",
+      &status);
   return status == 0 ? read_file(out) : "";
 }
 
@@ -74,7 +76,9 @@ std::unique_ptr<TempDir> RenderCompare::dir_;
 
 }  // namespace
 
-std::filesystem::path test_file(const std::string& name) { return pydicom_data_dir() / "test_files" / name; }
+std::filesystem::path test_file(const std::string& name) {
+  return pydicom_data_dir() / "test_files" / name;
+}
 
 // Files DCMTK cannot render as they are, and the file whose rendering they
 // must equal: lossless JPEG 2000 and JPEG-LS (DCMTK 3.6.7's dcmj2pnm decodes
@@ -132,9 +136,12 @@ TEST_F(RenderCompare, DcmtkMadeVariantsMatchDcmj2pnm) {
       {"mr_monochrome1.dcm", copy_then(mr, "mr_monochrome1.dcm", "-m PhotometricInterpretation=MONOCHROME1"), {}},
       {"mr_no_window.dcm", copy_then(mr, "mr_no_window.dcm", "-e WindowCenter -e WindowWidth"), {}},
       {"mr_two_windows.dcm",
-       copy_then(mr, "mr_two_windows.dcm", "-m 'WindowCenter=300\\900' -m 'WindowWidth=400\\1200'"), {}},
+       copy_then(mr, "mr_two_windows.dcm", "-m 'WindowCenter=300\\900' -m 'WindowWidth=400\\1200'"),
+       {}},
       {"ct_signed_rescale.dcm",
-       copy_then(ct, "ct_signed_rescale.dcm", "-m RescaleSlope=2 -m RescaleIntercept=-2048 -i WindowCenter=40 -i WindowWidth=400"), {}},
+       copy_then(ct, "ct_signed_rescale.dcm",
+                 "-m RescaleSlope=2 -m RescaleIntercept=-2048 -i WindowCenter=40 -i WindowWidth=400"),
+       {}},
       {"mr_sigmoid.dcm", copy_then(mr, "mr_sigmoid.dcm", "-i VOILUTFunction=SIGMOID"), {}},
       {"mr_linear_exact.dcm", copy_then(mr, "mr_linear_exact.dcm", "-i VOILUTFunction=LINEAR_EXACT"), {}},
       {"rgb.dcm", "dcmdjpeg " + q(test_file("SC_rgb_jpeg_dcmtk.dcm")) + " " + q(at("rgb.dcm")), {}},

@@ -13,7 +13,8 @@ class Render : public ::testing::Test {
   static void SetUpTestSuite() {
     server_ = std::make_unique<CoreServer>();
     std::vector<std::filesystem::path> files;
-    for (const char* name : {"CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "rtdose.dcm", "SC_rgb_rle.dcm", "rtplan.dcm"})
+    for (const char* name :
+         {"CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "rtdose.dcm", "SC_rgb_rle.dcm", "rtplan.dcm"})
       files.push_back(pydicom_data_dir() / "test_files" / name);
     ASSERT_EQ(server_->upload_paths("r", files).status, 201);
   }

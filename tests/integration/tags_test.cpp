@@ -28,10 +28,9 @@ std::unique_ptr<CoreServer> Tags::server_;
 TEST_F(Tags, OriginalShapeInRequestOrder) {
   auto r = get("/files/Test/CT_small.dcm/tag?tag=(0028,0011)&tag=(0028,0010)");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"j({"file":"CT_small.dcm","study":"Test","success":true,"tags":[)j"
-            R"j({"VM":1,"VR":"US","keyword":"Columns","name":"Columns","tag":"(0028,0011)","value":128},)j"
-            R"j({"VM":1,"VR":"US","keyword":"Rows","name":"Rows","tag":"(0028,0010)","value":128}]})j");
+  EXPECT_EQ(r.body, R"j({"file":"CT_small.dcm","study":"Test","success":true,"tags":[)j"
+                    R"j({"VM":1,"VR":"US","keyword":"Columns","name":"Columns","tag":"(0028,0011)","value":128},)j"
+                    R"j({"VM":1,"VR":"US","keyword":"Rows","name":"Rows","tag":"(0028,0010)","value":128}]})j");
 }
 
 TEST_F(Tags, EverySpellingOfATagIsAccepted) {
@@ -87,8 +86,8 @@ TEST_F(Tags, InvalidTagsAreAllListedInOrder) {
 }
 
 TEST_F(Tags, UnknownFileOrStudyIs404) {
-  for (const char* target : {"/files/Test/nope/tag?tag=Rows", "/files/Nope/CT_small.dcm/tag?tag=Rows",
-                             "/files/Test/nope/tags"}) {
+  for (const char* target :
+       {"/files/Test/nope/tag?tag=Rows", "/files/Nope/CT_small.dcm/tag?tag=Rows", "/files/Test/nope/tags"}) {
     auto r = get(target);
     EXPECT_EQ(r.status, 404) << target;
     EXPECT_EQ(r.body, R"({"error":"file not found","success":false})");

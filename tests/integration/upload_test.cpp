@@ -11,7 +11,9 @@ using namespace dicomd::test;
 
 namespace {
 
-std::string pydicom(const std::string& name) { return read_file(pydicom_data_dir() / "test_files" / name); }
+std::string pydicom(const std::string& name) {
+  return read_file(pydicom_data_dir() / "test_files" / name);
+}
 
 std::set<std::string> names_of(const rapidjson::Value& array) {
   std::set<std::string> out;
@@ -43,9 +45,8 @@ TEST(Upload, AllStoredIs201WithTheOriginalShape) {
   auto r = server.upload("iraj-x-ray", {{"files", "MR_small.dcm", pydicom("MR_small.dcm")},
                                         {"files", "CT_small.dcm", pydicom("CT_small.dcm")}});
   EXPECT_EQ(r.status, 201);
-  EXPECT_EQ(r.body,
-            R"({"failedFiles":0,"files":[],"stored":["MR_small.dcm","CT_small.dcm"],"storedFiles":2,)"
-            R"("study":"iraj-x-ray","success":true})");
+  EXPECT_EQ(r.body, R"({"failedFiles":0,"files":[],"stored":["MR_small.dcm","CT_small.dcm"],"storedFiles":2,)"
+                    R"("study":"iraj-x-ray","success":true})");
   EXPECT_EQ(files_under(server.studies_dir()),
             (std::vector<std::string>{"iraj-x-ray/CT_small.dcm", "iraj-x-ray/MR_small.dcm"}));
   EXPECT_EQ(read_file(server.studies_dir() / "iraj-x-ray" / "CT_small.dcm"), pydicom("CT_small.dcm"));
@@ -132,7 +133,8 @@ TEST(Upload, ClientPathsAreReducedToBaseNamesAndBadNamesRejected) {
 TEST(Upload, BadRequestsAreRejectedAndWriteNothing) {
   CoreServer server;
   std::string ct = pydicom("CT_small.dcm");
-  for (const std::string& study : std::vector<std::string>{"..", ".x", "a/b", "a\\b", std::string("nul\0x", 5), std::string(256, 's')}) {
+  for (const std::string& study :
+       std::vector<std::string>{"..", ".x", "a/b", "a\\b", std::string("nul\0x", 5), std::string(256, 's')}) {
     auto r = server.upload(study, {{"files", "IM1", ct}});
     EXPECT_EQ(r.status, 400) << study;
     EXPECT_EQ(r.body, R"({"error":"invalid study name","success":false})");
@@ -157,8 +159,8 @@ TEST(Upload, BodyOverTheLimitIs413) {
   CoreServer server({}, R"({"listen":"127.0.0.1:0","max_body_mb":1})");
   Connection c(server.port());
   auto [type, body] = multipart_body({{"study", "s"}}, {{"files", "big", std::string(2 << 20, 'x')}});
-  c.send_raw("POST /upload HTTP/1.1\r\nContent-Type: " + type + "\r\nContent-Length: " +
-             std::to_string(body.size()) + "\r\n\r\n");
+  c.send_raw("POST /upload HTTP/1.1\r\nContent-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) +
+             "\r\n\r\n");
   auto r = c.read_reply(std::chrono::seconds(5));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -169,8 +171,8 @@ TEST(Upload, BodyOverTheLimitIs413) {
 TEST(Upload, PerFileLimitGivesTooLarge) {
   CoreServer server({}, R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs","config":{"max_file_mb":1}},)"
                         R"({"name":"validator-gdcm"},{"name":"metadata-gdcm"},{"name":"render-png"}]})");
-  auto r = server.upload("s", {{"files", "big.dcm", std::string((1 << 20) + 1, 'x')},
-                               {"files", "ct.dcm", pydicom("CT_small.dcm")}});
+  auto r = server.upload(
+      "s", {{"files", "big.dcm", std::string((1 << 20) + 1, 'x')}, {"files", "ct.dcm", pydicom("CT_small.dcm")}});
   EXPECT_EQ(r.status, 422);
   auto d = parse_json(r.body);
   EXPECT_EQ(reason_of(d, "big.dcm"), "too_large");
@@ -208,8 +210,8 @@ TEST(Upload, WithoutTheValidatorUploadsAre503) {
 
 TEST(Validate, RawBodyAndMultipart) {
   CoreServer server;
-  auto ok = request(server.port(), "POST", "/validate", pydicom("CT_small.dcm"),
-                    {{"Content-Type", "application/dicom"}});
+  auto ok =
+      request(server.port(), "POST", "/validate", pydicom("CT_small.dcm"), {{"Content-Type", "application/dicom"}});
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, R"({"valid":true,"success":true})");
   auto bad = request(server.port(), "POST", "/validate", "plain text", {{"Content-Type", "text/plain"}});

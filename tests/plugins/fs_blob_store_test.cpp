@@ -59,7 +59,8 @@ TEST(FsBlobStore, ConcurrentPutsOfOneNameHaveOneWinner) {
   TempDir dir;
   FsBlobStore store(dir.str());
   for (int round = 0; round < 100; ++round) {
-    std::string study = "r" + std::to_string(round);
+    std::string study = "r";
+    study += std::to_string(round);
     std::atomic<int> ok{0};
     std::thread a([&] { ok += store.put(study, "n", std::string(100000, 'a')) == StoreStatus::kOk; });
     std::thread b([&] { ok += store.put(study, "n", std::string(100000, 'b')) == StoreStatus::kOk; });

@@ -13,10 +13,10 @@ TEST(Names, RealFileNamesAreAccepted) {
 }
 
 TEST(Names, DangerousNamesAreRejected) {
-  for (const std::string& bad : {std::string(""), std::string("."), std::string(".."), std::string(".tmp"),
-                                std::string("a/b"), std::string("a\\b"), std::string("a\0b", 3), std::string("a\nb"),
-                                std::string("a\x7f"), std::string("\xc2\x85"), std::string(256, 'a'),
-                                std::string("\xe9t\xe9"), std::string("\xc0\xaf"), std::string("\xed\xa0\x80")})
+  for (const std::string& bad :
+       {std::string(""), std::string("."), std::string(".."), std::string(".tmp"), std::string("a/b"),
+        std::string("a\\b"), std::string("a\0b", 3), std::string("a\nb"), std::string("a\x7f"), std::string("\xc2\x85"),
+        std::string(256, 'a'), std::string("\xe9t\xe9"), std::string("\xc0\xaf"), std::string("\xed\xa0\x80")})
     EXPECT_FALSE(is_valid_name(bad)) << bad;
 }
 

@@ -18,7 +18,8 @@ DecodedPng decode_png(const std::string& png) {
   }
   out.channels = lodepng_get_channels(&state.info_png.color);
   out.bitdepth = state.info_png.color.bitdepth;
-  if (unsigned err = lodepng::decode(out.rgb, out.width, out.height, bytes, LCT_RGB, 8)) out.error = lodepng_error_text(err);
+  if (unsigned err = lodepng::decode(out.rgb, out.width, out.height, bytes, LCT_RGB, 8))
+    out.error = lodepng_error_text(err);
   return out;
 }
 

@@ -3,22 +3,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "http/text.h"
+
 #include "http/url.h"
 
 namespace dicomd::http {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Splits `type; a=1; b="x;y"` into parameters, honouring quotes and \-escapes.
 std::vector<std::pair<std::string, std::string>> header_params(std::string_view value) {

@@ -2,38 +2,13 @@
 
 #include <cstdio>
 
+#include <dicomd/cpp/plugin.hpp>
+
 namespace dicomd::http {
 
 std::string json_string(std::string_view s) {
   std::string out = "\"";
-  out.reserve(s.size() + 2);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  out += dicomd::json_escape(s);
   out += '"';
   return out;
 }

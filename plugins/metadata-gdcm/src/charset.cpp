@@ -65,12 +65,11 @@ struct Escape {
   const char* charset;     // iconv name; "JIS0208" and "JIS0212" are special
 };
 constexpr Escape kEscapes[] = {
-    {"(B", false, "ASCII"},       {"(J", false, "SHIFT_JIS"},   {")I", true, "SHIFT_JIS"},
-    {"$B", false, "JIS0208"},     {"$(D", false, "JIS0212"},    {"$)C", true, "EUC-KR"},
-    {"$)A", true, "GB2312"},      {"-A", true, "ISO-8859-1"},   {"-B", true, "ISO-8859-2"},
-    {"-C", true, "ISO-8859-3"},   {"-D", true, "ISO-8859-4"},   {"-L", true, "ISO-8859-5"},
-    {"-G", true, "ISO-8859-6"},   {"-F", true, "ISO-8859-7"},   {"-H", true, "ISO-8859-8"},
-    {"-M", true, "ISO-8859-9"},   {"-b", true, "ISO-8859-15"},  {"-T", true, "TIS-620"},
+    {"(B", false, "ASCII"},      {"(J", false, "SHIFT_JIS"}, {")I", true, "SHIFT_JIS"},  {"$B", false, "JIS0208"},
+    {"$(D", false, "JIS0212"},   {"$)C", true, "EUC-KR"},    {"$)A", true, "GB2312"},    {"-A", true, "ISO-8859-1"},
+    {"-B", true, "ISO-8859-2"},  {"-C", true, "ISO-8859-3"}, {"-D", true, "ISO-8859-4"}, {"-L", true, "ISO-8859-5"},
+    {"-G", true, "ISO-8859-6"},  {"-F", true, "ISO-8859-7"}, {"-H", true, "ISO-8859-8"}, {"-M", true, "ISO-8859-9"},
+    {"-b", true, "ISO-8859-15"}, {"-T", true, "TIS-620"},
 };
 
 void append_decoded(std::string& out, std::string_view run, const std::string& charset) {

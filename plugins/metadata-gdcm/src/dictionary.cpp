@@ -10,7 +10,9 @@
 namespace dicomd::metadata {
 namespace {
 
-const gdcm::Dicts& dicts() { return gdcm::Global::GetInstance().GetDicts(); }
+const gdcm::Dicts& dicts() {
+  return gdcm::Global::GetInstance().GetDicts();
+}
 
 // Keyword -> tag, built once: GDCM's own lookup scans the whole dictionary.
 const std::unordered_map<std::string, gdcm::Tag>& keywords() {
@@ -35,7 +37,8 @@ std::optional<uint32_t> parse_hex(std::string_view s) {
   uint32_t v = 0;
   for (char c : s) {
     if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    v = v * 16 + static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(c) - 'a' + 10));
+    v = v * 16 +
+        static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(c) - 'a' + 10));
   }
   return v;
 }

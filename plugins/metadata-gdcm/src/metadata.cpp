@@ -127,7 +127,8 @@ TagsResult describe_tags(std::string_view bytes, const std::vector<std::string>&
     auto tag = parse_tag_spec(spec);
     // A private tag is valid when the file has it; a public one when the
     // dictionary defines it.
-    bool known = tag && (is_public_dictionary_tag(*tag) || ((tag->IsPrivate() || tag->IsPrivateCreator()) && writer.has(*tag)));
+    bool known =
+        tag && (is_public_dictionary_tag(*tag) || ((tag->IsPrivate() || tag->IsPrivateCreator()) && writer.has(*tag)));
     if (!known)
       result.invalid_specs.push_back(spec);
     else

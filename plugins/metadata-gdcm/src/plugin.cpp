@@ -13,7 +13,12 @@ namespace {
 
 using dicomd::metadata::TagsResult;
 
-std::string quoted(std::string_view s) { return "\"" + dicomd::json_escape(s) + "\""; }
+std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  out += dicomd::json_escape(s);
+  out += '"';
+  return out;
+}
 
 class MetadataGdcmPlugin : public dicomd::Plugin {
  public:
@@ -49,7 +54,10 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     if (!any) throw dicomd::HttpError(400, "tag query parameter is empty");
     if (r.status == TagsResult::Status::kInvalidTags) {
       std::string list;
-      for (const auto& s : r.invalid_specs) list += (list.empty() ? "" : ",") + quoted(s);
+      for (const auto& s : r.invalid_specs) {
+        if (!list.empty()) list += ',';
+        list += quoted(s);
+      }
       res.json(400, "{\"invalidTags\":[" + list + "],\"success\":false}");
       return;
     }
@@ -112,7 +120,10 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
       TagsResult r = p->describe(dicomd::view(study), dicomd::view(file), specs, false);
       if (r.status == TagsResult::Status::kInvalidTags) {
         std::string list = "[";
-        for (const auto& s : r.invalid_specs) list += (list.size() > 1 ? "," : "") + quoted(s);
+        for (const auto& s : r.invalid_specs) {
+          if (list.size() > 1) list += ',';
+          list += quoted(s);
+        }
         list += "]";
         json.write(json.ctx, list.data(), list.size());
         return DICOMD_E_INVALID;

@@ -21,18 +21,41 @@ enum class Kind { kBinaryNumber, kStringNumber, kText, kPersonName, kTag, kSeque
 
 Kind kind_of(gdcm::VR::VRType vr) {
   switch (vr) {
-    case gdcm::VR::US: case gdcm::VR::SS: case gdcm::VR::UL: case gdcm::VR::SL: case gdcm::VR::UV:
-    case gdcm::VR::SV: case gdcm::VR::FL: case gdcm::VR::FD:
+    case gdcm::VR::US:
+    case gdcm::VR::SS:
+    case gdcm::VR::UL:
+    case gdcm::VR::SL:
+    case gdcm::VR::UV:
+    case gdcm::VR::SV:
+    case gdcm::VR::FL:
+    case gdcm::VR::FD:
       return Kind::kBinaryNumber;
-    case gdcm::VR::IS: case gdcm::VR::DS: return Kind::kStringNumber;
-    case gdcm::VR::PN: return Kind::kPersonName;
-    case gdcm::VR::AT: return Kind::kTag;
-    case gdcm::VR::SQ: return Kind::kSequence;
-    case gdcm::VR::AE: case gdcm::VR::AS: case gdcm::VR::CS: case gdcm::VR::DA: case gdcm::VR::DT:
-    case gdcm::VR::LO: case gdcm::VR::LT: case gdcm::VR::SH: case gdcm::VR::ST: case gdcm::VR::TM:
-    case gdcm::VR::UC: case gdcm::VR::UI: case gdcm::VR::UR: case gdcm::VR::UT:
+    case gdcm::VR::IS:
+    case gdcm::VR::DS:
+      return Kind::kStringNumber;
+    case gdcm::VR::PN:
+      return Kind::kPersonName;
+    case gdcm::VR::AT:
+      return Kind::kTag;
+    case gdcm::VR::SQ:
+      return Kind::kSequence;
+    case gdcm::VR::AE:
+    case gdcm::VR::AS:
+    case gdcm::VR::CS:
+    case gdcm::VR::DA:
+    case gdcm::VR::DT:
+    case gdcm::VR::LO:
+    case gdcm::VR::LT:
+    case gdcm::VR::SH:
+    case gdcm::VR::ST:
+    case gdcm::VR::TM:
+    case gdcm::VR::UC:
+    case gdcm::VR::UI:
+    case gdcm::VR::UR:
+    case gdcm::VR::UT:
       return Kind::kText;
-    default: return Kind::kBinary;
+    default:
+      return Kind::kBinary;
   }
 }
 
@@ -60,7 +83,9 @@ std::string_view raw_bytes(const gdcm::DataElement& de) {
   return std::string_view(bv->GetPointer(), bv->GetLength());
 }
 
-bool is_padding(char c) { return c == ' ' || c == '\0'; }
+bool is_padding(char c) {
+  return c == ' ' || c == '\0';
+}
 
 std::string_view trim(std::string_view s, bool leading) {
   while (!s.empty() && is_padding(s.back())) s.remove_suffix(1);
@@ -120,19 +145,37 @@ T load(const char* p) {
 
 // Writes VM and value of a binary number VR.
 void write_binary_numbers(JsonWriter& w, gdcm::VR::VRType vr, std::string_view bytes, size_t& vm, bool value_only) {
-  size_t size = vr == gdcm::VR::US || vr == gdcm::VR::SS ? 2 : vr == gdcm::VR::FD || vr == gdcm::VR::UV || vr == gdcm::VR::SV ? 8 : 4;
+  size_t size = vr == gdcm::VR::US || vr == gdcm::VR::SS                         ? 2
+                : vr == gdcm::VR::FD || vr == gdcm::VR::UV || vr == gdcm::VR::SV ? 8
+                                                                                 : 4;
   vm = bytes.size() / size;
   if (!value_only) return;
   auto one = [&](const char* p) {
     switch (vr) {
-      case gdcm::VR::US: w.Uint(load<uint16_t>(p)); break;
-      case gdcm::VR::SS: w.Int(load<int16_t>(p)); break;
-      case gdcm::VR::UL: w.Uint(load<uint32_t>(p)); break;
-      case gdcm::VR::SL: w.Int(load<int32_t>(p)); break;
-      case gdcm::VR::UV: w.Uint64(load<uint64_t>(p)); break;
-      case gdcm::VR::SV: w.Int64(load<int64_t>(p)); break;
-      case gdcm::VR::FL: write_float(w, load<float>(p)); break;
-      default: write_number(w, load<double>(p)); break;
+      case gdcm::VR::US:
+        w.Uint(load<uint16_t>(p));
+        break;
+      case gdcm::VR::SS:
+        w.Int(load<int16_t>(p));
+        break;
+      case gdcm::VR::UL:
+        w.Uint(load<uint32_t>(p));
+        break;
+      case gdcm::VR::SL:
+        w.Int(load<int32_t>(p));
+        break;
+      case gdcm::VR::UV:
+        w.Uint64(load<uint64_t>(p));
+        break;
+      case gdcm::VR::SV:
+        w.Int64(load<int64_t>(p));
+        break;
+      case gdcm::VR::FL:
+        write_float(w, load<float>(p));
+        break;
+      default:
+        write_number(w, load<double>(p));
+        break;
     }
   };
   if (vm == 0) {
@@ -170,7 +213,9 @@ void write_string_number(JsonWriter& w, gdcm::VR::VRType vr, std::string_view te
   write_number(w, d);
 }
 
-void write_string(JsonWriter& w, const std::string& s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void write_string(JsonWriter& w, const std::string& s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
 
 // VM and the list of values of a string VR.
 std::vector<std::string_view> string_values(gdcm::VR::VRType vr, std::string_view bytes) {
@@ -183,7 +228,9 @@ std::vector<std::string_view> string_values(gdcm::VR::VRType vr, std::string_vie
   return values;
 }
 
-std::string at_string(const char* p) { return tag_string(gdcm::Tag(load<uint16_t>(p), load<uint16_t>(p + 2))); }
+std::string at_string(const char* p) {
+  return tag_string(gdcm::Tag(load<uint16_t>(p), load<uint16_t>(p + 2)));
+}
 
 void write_header(JsonWriter& w, size_t vm, gdcm::VR::VRType vr, const TagInfo& info) {
   w.Key("VM");
@@ -201,8 +248,8 @@ void write_name_tag(JsonWriter& w, const TagInfo& info, const gdcm::Tag& tag) {
   write_string(w, tag_string(tag));
 }
 
-void write_item(JsonWriter& w, const gdcm::DataSet& item, const CharsetDecoder& parent_charset, const FormatContext& ctx,
-                int depth);
+void write_item(JsonWriter& w, const gdcm::DataSet& item, const CharsetDecoder& parent_charset,
+                const FormatContext& ctx, int depth);
 
 }  // namespace
 
@@ -212,7 +259,8 @@ std::string base64(std::string_view bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16 | static_cast<uint8_t>(bytes[i + 1]) << 8 | static_cast<uint8_t>(bytes[i + 2]);
+    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16 | static_cast<uint8_t>(bytes[i + 1]) << 8 |
+                 static_cast<uint8_t>(bytes[i + 2]);
     out += kAlphabet[n >> 18];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
@@ -358,8 +406,8 @@ void write_element(JsonWriter& w, const gdcm::DataElement& de, const gdcm::DataS
 
 namespace {
 
-void write_item(JsonWriter& w, const gdcm::DataSet& item, const CharsetDecoder& parent_charset, const FormatContext& ctx,
-                int depth) {
+void write_item(JsonWriter& w, const gdcm::DataSet& item, const CharsetDecoder& parent_charset,
+                const FormatContext& ctx, int depth) {
   // An item may declare its own character set (PS3.5 7.5.3).
   std::optional<CharsetDecoder> own;
   const gdcm::Tag charset_tag(0x0008, 0x0005);

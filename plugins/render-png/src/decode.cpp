@@ -173,7 +173,8 @@ Frame decode_frame(std::string_view bytes, uint32_t frame_index) {
   f.photometric = gdcm::PhotometricInterpretation::GetPIString(image.GetPhotometricInterpretation());
   while (!f.photometric.empty() && f.photometric.back() == ' ') f.photometric.pop_back();  // GDCM pads to even length
   f.planar = image.GetPlanarConfiguration() == 1;
-  if (f.samples != 1 && f.samples != 3) throw NotRenderable("unsupported samples per pixel " + std::to_string(f.samples));
+  if (f.samples != 1 && f.samples != 3)
+    throw NotRenderable("unsupported samples per pixel " + std::to_string(f.samples));
   if (f.bits_allocated != 1 && f.bits_allocated != 8 && f.bits_allocated != 16 && f.bits_allocated != 32)
     throw NotRenderable("unsupported bits allocated " + std::to_string(f.bits_allocated));
 
@@ -188,8 +189,9 @@ Frame decode_frame(std::string_view bytes, uint32_t frame_index) {
   std::vector<char> all(total);
   if (!image.GetBuffer(all.data())) throw NotRenderable("the pixel data cannot be decoded");
   size_t frame_bytes = total / f.frames;
-  size_t expected = f.bits_allocated == 1 ? (static_cast<size_t>(f.width) * f.height + 7) / 8
-                                          : static_cast<size_t>(f.width) * f.height * f.samples * (f.bits_allocated / 8);
+  size_t expected = f.bits_allocated == 1
+                        ? (static_cast<size_t>(f.width) * f.height + 7) / 8
+                        : static_cast<size_t>(f.width) * f.height * f.samples * (f.bits_allocated / 8);
   if (frame_bytes < expected && f.photometric.rfind("YBR_FULL_422", 0) != 0 && f.bits_allocated != 1)
     throw NotRenderable("the decoded pixel data is shorter than the image size");
   f.pixels.assign(all.begin() + static_cast<std::ptrdiff_t>(frame_bytes * frame_index),

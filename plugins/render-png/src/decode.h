@@ -10,10 +10,10 @@
 namespace dicomd::render {
 
 // Thrown with a message for the client.
-struct BadRequest : std::runtime_error {       // e.g. frame out of range (400)
+struct BadRequest : std::runtime_error {  // e.g. frame out of range (400)
   using std::runtime_error::runtime_error;
 };
-struct NotRenderable : std::runtime_error {    // no or undecodable pixel data (422)
+struct NotRenderable : std::runtime_error {  // no or undecodable pixel data (422)
   using std::runtime_error::runtime_error;
 };
 

@@ -13,7 +13,9 @@ namespace {
 
 constexpr int64_t kMaxLutSpan = 1 << 22;  // stored-value range below which a table pays
 
-uint8_t clamp8(double v) { return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
+uint8_t clamp8(double v) {
+  return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L));
+}
 
 // Stored values of one sample type, masked to BitsStored and sign-extended.
 // A template so that the per-pixel loop has no branch on the sample size.
@@ -320,9 +322,11 @@ Image fit_within(const Image& src, uint32_t size) {
     return bytes == 2 ? (p[0] << 8 | p[1]) : p[0];
   };
   for (uint32_t oy = 0; oy < oh; ++oy) {
-    size_t y0 = static_cast<size_t>(oy) * src.height / oh, y1 = std::max(y0 + 1, static_cast<size_t>(oy + 1) * src.height / oh);
+    size_t y0 = static_cast<size_t>(oy) * src.height / oh,
+           y1 = std::max(y0 + 1, static_cast<size_t>(oy + 1) * src.height / oh);
     for (uint32_t ox = 0; ox < ow; ++ox) {
-      size_t x0 = static_cast<size_t>(ox) * src.width / ow, x1 = std::max(x0 + 1, static_cast<size_t>(ox + 1) * src.width / ow);
+      size_t x0 = static_cast<size_t>(ox) * src.width / ow,
+             x1 = std::max(x0 + 1, static_cast<size_t>(ox + 1) * src.width / ow);
       for (int k = 0; k < src.channels; ++k) {
         uint64_t sum = 0;
         for (size_t y = y0; y < y1; ++y)

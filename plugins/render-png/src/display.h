@@ -13,8 +13,8 @@ namespace dicomd::render {
 
 struct RenderOptions {
   uint32_t frame = 0;
-  uint32_t size = 0;   // fit into size x size (0 = natural size)
-  uint32_t bits = 8;   // 16: modality values as 16-bit grey, no VOI
+  uint32_t size = 0;             // fit into size x size (0 = natural size)
+  uint32_t bits = 8;             // 16: modality values as 16-bit grey, no VOI
   std::optional<Window> window;  // overrides the file's
 };
 

@@ -27,9 +27,9 @@ struct Frame {
   uint32_t width = 0, height = 0, frames = 1;
   uint16_t samples = 1, bits_allocated = 8, bits_stored = 8, high_bit = 7;
   bool is_signed = false;
-  std::string photometric;  // as the decoder leaves the pixels (see decode.cpp)
-  bool planar = false;      // samples stored plane by plane
-  std::vector<char> pixels; // this frame only, as decoded
+  std::string photometric;   // as the decoder leaves the pixels (see decode.cpp)
+  bool planar = false;       // samples stored plane by plane
+  std::vector<char> pixels;  // this frame only, as decoded
 
   // Display attributes.
   double slope = 1, intercept = 0;

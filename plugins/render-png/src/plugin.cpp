@@ -150,12 +150,18 @@ class RenderPngPlugin : public dicomd::Plugin {
     if (s != DICOMD_OK) throw std::runtime_error("storage read failed with status " + std::to_string(s));
     std::string output;
     switch (host().isolate(kRenderJob, request, output)) {
-      case DICOMD_OK: return output;
-      case DICOMD_E_INVALID: throw HttpError(400, output);
-      case DICOMD_E_UNSUPPORTED: throw HttpError(422, output);
-      case DICOMD_E_TIMEOUT: throw HttpError(422, "the pixel data could not be decoded in time");
-      case DICOMD_E_WORKER_DIED: throw HttpError(422, "the pixel data cannot be decoded (the decoder crashed)");
-      default: throw std::runtime_error("render job failed");
+      case DICOMD_OK:
+        return output;
+      case DICOMD_E_INVALID:
+        throw HttpError(400, output);
+      case DICOMD_E_UNSUPPORTED:
+        throw HttpError(422, output);
+      case DICOMD_E_TIMEOUT:
+        throw HttpError(422, "the pixel data could not be decoded in time");
+      case DICOMD_E_WORKER_DIED:
+        throw HttpError(422, "the pixel data cannot be decoded (the decoder crashed)");
+      default:
+        throw std::runtime_error("render job failed");
     }
   }
 

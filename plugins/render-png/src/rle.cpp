@@ -49,7 +49,8 @@ std::vector<char> decode_rle_frame(std::string_view fragment, uint32_t pixels, u
     unpack_segment(fragment.substr(begin, end - begin), plane);
     // Segments run sample by sample, most significant byte first.
     uint32_t sample = s / bytes_per_sample, byte = bytes_per_sample - 1 - s % bytes_per_sample;
-    for (uint32_t p = 0; p < pixels; ++p) out[static_cast<size_t>(p) * expected + sample * bytes_per_sample + byte] = static_cast<char>(plane[p]);
+    for (uint32_t p = 0; p < pixels; ++p)
+      out[static_cast<size_t>(p) * expected + sample * bytes_per_sample + byte] = static_cast<char>(plane[p]);
   }
   return out;
 }

@@ -27,7 +27,7 @@ class BlobStore {
   virtual StoreStatus read(std::string_view study, std::string_view name,
                            const std::function<void(std::string_view)>& consume) = 0;
   virtual StoreStatus stat(std::string_view study, std::string_view name, ObjectInfo& info) = 0;
-  virtual StoreStatus list_studies(std::vector<std::string>& out) = 0;  // sorted
+  virtual StoreStatus list_studies(std::vector<std::string>& out) = 0;                        // sorted
   virtual StoreStatus list_files(std::string_view study, std::vector<std::string>& out) = 0;  // sorted
   virtual StoreStatus remove(std::string_view study, std::string_view name) = 0;
   virtual StoreStatus remove_study(std::string_view study, size_t& removed_files) = 0;

@@ -12,7 +12,9 @@ namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void write_string(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void write_string(Writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
 
 void write_list(Writer& w, const char* key, const std::vector<std::string>& items) {
   w.Key(key);
@@ -72,9 +74,12 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
   if (verdict == DICOMD_E_INVALID) return Failure{name, "invalid_type", reason};
   if (verdict != DICOMD_OK) throw std::runtime_error("validator failed with status " + std::to_string(verdict));
   switch (store_.put(study, name, data)) {
-    case StoreStatus::kOk: return std::nullopt;
-    case StoreStatus::kExists: return Failure{name, "duplicate", "a file of this name is already stored in the study"};
-    case StoreStatus::kInvalidName: return Failure{name, "invalid_name", "file name is not allowed"};
+    case StoreStatus::kOk:
+      return std::nullopt;
+    case StoreStatus::kExists:
+      return Failure{name, "duplicate", "a file of this name is already stored in the study"};
+    case StoreStatus::kInvalidName:
+      return Failure{name, "invalid_name", "file name is not allowed"};
     default:
       host_.error("storing " + std::string(study) + "/" + name + " failed");
       return Failure{name, "storage_error", "the file could not be written"};

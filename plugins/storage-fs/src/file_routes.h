@@ -15,13 +15,13 @@ class FileRoutes {
   FileRoutes(const Host& host, BlobStore& store, const dicomd_validator_v1* validator, uint64_t max_file_bytes)
       : host_(host), store_(store), validator_(validator), max_file_bytes_(max_file_bytes) {}
 
-  void upload_form(const Request& req, Response& res);      // GET /
-  void upload(const Request& req, Response& res);           // POST /upload
-  void list_studies(const Request& req, Response& res);     // GET /files
-  void list_files(const Request& req, Response& res);       // GET /files/:study
-  void get_file(const Request& req, Response& res);         // GET /files/:study/:file
-  void delete_file(const Request& req, Response& res);      // DELETE /files/:study/:file
-  void delete_study(const Request& req, Response& res);     // DELETE /files/:study
+  void upload_form(const Request& req, Response& res);   // GET /
+  void upload(const Request& req, Response& res);        // POST /upload
+  void list_studies(const Request& req, Response& res);  // GET /files
+  void list_files(const Request& req, Response& res);    // GET /files/:study
+  void get_file(const Request& req, Response& res);      // GET /files/:study/:file
+  void delete_file(const Request& req, Response& res);   // DELETE /files/:study/:file
+  void delete_study(const Request& req, Response& res);  // DELETE /files/:study
 
  private:
   struct Failure {

@@ -38,7 +38,9 @@ class Fd {
   int fd_;
 };
 
-std::string z(std::string_view s) { return std::string(s); }
+std::string z(std::string_view s) {
+  return std::string(s);
+}
 
 bool write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
@@ -162,7 +164,8 @@ StoreStatus FsBlobStore::read(std::string_view study, std::string_view name,
                               const std::function<void(std::string_view)>& consume) {
   if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;
   Fd file(open_file(study, name));
-  if (!file.ok()) return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? StoreStatus::kNotFound : StoreStatus::kIoError;
+  if (!file.ok())
+    return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? StoreStatus::kNotFound : StoreStatus::kIoError;
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) return StoreStatus::kIoError;
   if (!S_ISREG(st.st_mode)) return StoreStatus::kNotFound;
@@ -197,7 +200,7 @@ StoreStatus FsBlobStore::stat(std::string_view study, std::string_view name, Obj
 
 StoreStatus FsBlobStore::list_studies(std::vector<std::string>& out) {
   return list_dir(root_fd_, out, [](const struct stat& st) { return S_ISDIR(st.st_mode); }) ? StoreStatus::kOk
-                                                                                             : StoreStatus::kIoError;
+                                                                                            : StoreStatus::kIoError;
 }
 
 StoreStatus FsBlobStore::list_files(std::string_view study, std::vector<std::string>& out) {
@@ -205,7 +208,7 @@ StoreStatus FsBlobStore::list_files(std::string_view study, std::vector<std::str
   Fd dir(open_study(study, false));
   if (!dir.ok()) return StoreStatus::kNotFound;
   return list_dir(dir.get(), out, [](const struct stat& st) { return S_ISREG(st.st_mode); }) ? StoreStatus::kOk
-                                                                                               : StoreStatus::kIoError;
+                                                                                             : StoreStatus::kIoError;
 }
 
 StoreStatus FsBlobStore::remove(std::string_view study, std::string_view name) {

@@ -21,11 +21,16 @@ using dicomd::storage::StoreStatus;
 
 dicomd_status to_status(StoreStatus s) {
   switch (s) {
-    case StoreStatus::kOk: return DICOMD_OK;
-    case StoreStatus::kNotFound: return DICOMD_E_NOT_FOUND;
-    case StoreStatus::kExists: return DICOMD_E_EXISTS;
-    case StoreStatus::kInvalidName: return DICOMD_E_INVALID;
-    case StoreStatus::kIoError: return DICOMD_E_IO;
+    case StoreStatus::kOk:
+      return DICOMD_OK;
+    case StoreStatus::kNotFound:
+      return DICOMD_E_NOT_FOUND;
+    case StoreStatus::kExists:
+      return DICOMD_E_EXISTS;
+    case StoreStatus::kInvalidName:
+      return DICOMD_E_INVALID;
+    case StoreStatus::kIoError:
+      return DICOMD_E_IO;
   }
   return DICOMD_E_INTERNAL;
 }

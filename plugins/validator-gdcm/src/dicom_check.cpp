@@ -11,7 +11,9 @@ namespace {
 
 constexpr size_t kPreambleBytes = 128;
 
-bool starts_with(std::string_view bytes, std::string_view prefix) { return bytes.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view bytes, std::string_view prefix) {
+  return bytes.substr(0, prefix.size()) == prefix;
+}
 
 template <uint16_t Group, uint16_t Element>
 uint64_t attribute_or(const gdcm::DataSet& ds, uint64_t fallback) {
@@ -51,7 +53,8 @@ uint32_t read_u32(std::string_view b, bool big_endian) {
 // were complete. Find the element's header in the raw bytes (the candidate
 // whose length field equals GDCM's) and check that its value fits.
 bool pixel_value_fits(std::string_view bytes, uint32_t vl, bool big_endian) {
-  const std::string_view tag = big_endian ? std::string_view("\x7f\xe0\x00\x10", 4) : std::string_view("\xe0\x7f\x10\x00", 4);
+  const std::string_view tag =
+      big_endian ? std::string_view("\x7f\xe0\x00\x10", 4) : std::string_view("\xe0\x7f\x10\x00", 4);
   for (size_t pos = bytes.find(tag); pos != std::string_view::npos; pos = bytes.find(tag, pos + 1)) {
     for (size_t header : {size_t{12}, size_t{8}}) {  // explicit VR, implicit VR
       if (pos + header > bytes.size()) continue;
@@ -113,15 +116,15 @@ Verdict check_dicom(std::string_view bytes) {
     return {false, "not DICOM: the content is " + std::string(other)};
   // A preamble and "DICM" with nothing after them: Debian's GDCM asserts on it.
   bool part10 = bytes.size() >= kPreambleBytes + 4 && bytes.substr(kPreambleBytes, 4) == "DICM";
-  if (part10 && bytes.size() <= kPreambleBytes + 4 + 8)
-    return {false, "truncated file: nothing after the DICM prefix"};
+  if (part10 && bytes.size() <= kPreambleBytes + 4 + 8) return {false, "truncated file: nothing after the DICM prefix"};
   gdcm::Reader reader;
   if (!gdcm_support::read_full(reader, bytes)) {
     return {false, part10 ? "truncated or corrupt DICOM file" : "not a DICOM file"};
   }
   const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
   if (ds.IsEmpty()) return {false, "DICOM file without a data set"};
-  bool big_endian = reader.GetFile().GetHeader().GetDataSetTransferSyntax() == gdcm::TransferSyntax::ExplicitVRBigEndian;
+  bool big_endian =
+      reader.GetFile().GetHeader().GetDataSetTransferSyntax() == gdcm::TransferSyntax::ExplicitVRBigEndian;
   std::string pixel_problem = check_pixel_length(ds, bytes, big_endian);
   if (!pixel_problem.empty()) return {false, pixel_problem};
   return {true, ""};

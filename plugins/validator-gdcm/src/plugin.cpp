@@ -44,11 +44,16 @@ class ValidatorGdcmPlugin : public dicomd::Plugin {
     std::string reason;
     dicomd_status status = host().isolate(kValidateJob, bytes, reason);
     switch (status) {
-      case DICOMD_OK: return {true, ""};
-      case DICOMD_E_INVALID: return {false, reason.empty() ? "not a DICOM file" : reason};
-      case DICOMD_E_TIMEOUT: return {false, "the DICOM parser timed out on this file"};
-      case DICOMD_E_WORKER_DIED: return {false, "the DICOM parser crashed on this file"};
-      default: throw std::runtime_error("isolation service failed with status " + std::to_string(status));
+      case DICOMD_OK:
+        return {true, ""};
+      case DICOMD_E_INVALID:
+        return {false, reason.empty() ? "not a DICOM file" : reason};
+      case DICOMD_E_TIMEOUT:
+        return {false, "the DICOM parser timed out on this file"};
+      case DICOMD_E_WORKER_DIED:
+        return {false, "the DICOM parser crashed on this file"};
+      default:
+        throw std::runtime_error("isolation service failed with status " + std::to_string(status));
     }
   }
 
