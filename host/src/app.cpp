@@ -66,6 +66,8 @@ void App::start() {
   options.limits.max_body_bytes = context_.max_body_bytes;
   options.keepalive_timeout = std::chrono::milliseconds(config_.keepalive_timeout_ms);
   options.header_timeout = std::chrono::milliseconds(config_.header_timeout_ms);
+  options.max_uploads = config_.max_concurrent_uploads;
+  options.max_body_memory = config_.max_body_memory_mb << 20;
   server_ = std::make_unique<HttpServer>(
       options, [this](http::Request&& req, const std::string& id, Reply reply) { handle(std::move(req), id, reply); });
   server_->start();

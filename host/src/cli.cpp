@@ -11,6 +11,7 @@ std::string usage() {
          "                       next to the executable)\n"
          "  --disable NAME       do not load plugin NAME (repeatable)\n"
          "  --log-level LEVEL    error, warn, info or debug\n"
+         "  --allow-remote-root  allow running as root on a non-loopback address\n"
          "  --help               this text\n"
          "  --version            print the version\n";
 }
@@ -51,6 +52,7 @@ Config effective_config(const CliOptions& cli) {
   if (cli.data_dir) c.data_dir = *cli.data_dir;
   if (cli.plugin_dir) c.plugin_dir = *cli.plugin_dir;
   if (cli.log_level) c.log_level = *cli.log_level;
+  if (cli.allow_remote_root) c.allow_remote_root = true;
   for (const std::string& name : cli.disable) {
     bool found = false;
     for (PluginEntry& e : c.plugins)

@@ -12,7 +12,7 @@ namespace dicomd {
 struct CliOptions {
   std::optional<std::string> config_file, listen, data_dir, plugin_dir, log_level;
   std::vector<std::string> disable;
-  bool help = false, version = false;
+  bool help = false, version = false, allow_remote_root = false;
 };
 
 // Throws ConfigError on an unknown or incomplete option.

@@ -107,7 +107,8 @@ Config parse_config(std::string_view json_text) {
   if (!doc.IsObject()) throw ConfigError("the configuration must be a JSON object");
   check_keys(doc,
              {"listen", "threads", "reactor_threads", "max_body_mb", "keepalive_timeout_ms", "header_timeout_ms",
-              "drain_timeout_ms", "data", "plugin_dir", "log_level", "plugins", "bind", "isolation"},
+              "drain_timeout_ms", "max_concurrent_uploads", "max_body_memory_mb", "data", "plugin_dir", "log_level",
+              "plugins", "bind", "isolation"},
              "configuration");
   Config c;
   if (doc.HasMember("listen")) parse_listen(get_string(doc["listen"], "listen"), c.host, c.port);
@@ -120,6 +121,10 @@ Config parse_config(std::string_view json_text) {
     c.header_timeout_ms = get_uint(doc["header_timeout_ms"], "header_timeout_ms", 100, 3600000);
   if (doc.HasMember("drain_timeout_ms"))
     c.drain_timeout_ms = get_uint(doc["drain_timeout_ms"], "drain_timeout_ms", 0, 3600000);
+  if (doc.HasMember("max_concurrent_uploads"))
+    c.max_concurrent_uploads = get_uint(doc["max_concurrent_uploads"], "max_concurrent_uploads", 1, 100000);
+  if (doc.HasMember("max_body_memory_mb"))
+    c.max_body_memory_mb = get_uint(doc["max_body_memory_mb"], "max_body_memory_mb", 1, 1 << 24);
   if (doc.HasMember("data")) c.data_dir = get_string(doc["data"], "data");
   if (doc.HasMember("plugin_dir")) c.plugin_dir = get_string(doc["plugin_dir"], "plugin_dir");
   if (doc.HasMember("log_level")) c.log_level = get_string(doc["log_level"], "log_level");

@@ -37,6 +37,9 @@ struct Config {
   uint32_t keepalive_timeout_ms = 5000;
   uint32_t header_timeout_ms = 10000;
   uint32_t drain_timeout_ms = 30000;
+  size_t max_concurrent_uploads = 16;  // requests with a body of 1 MiB or more
+  uint64_t max_body_memory_mb = 2048;  // request bodies held at once
+  bool allow_remote_root = false;      // run as root on a non-loopback address
   std::string data_dir = "./data";
   std::string plugin_dir;  // empty: next to the executable (see plugin_dir_default)
   std::string log_level = "info";

@@ -44,10 +44,24 @@ sigset_t block_stop_signals() {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);  // a file-size limit makes write() fail (EFBIG), not kill us
   return set;
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// Root on an address others can reach turns any bug into a remote root
+// compromise: refuse unless the operator says so.
+void check_root(const dicomd::Config& config) {
+  if (::geteuid() == 0 && !is_loopback(config.host) && !config.allow_remote_root)
+    throw dicomd::ConfigError("refusing to run as root on " + config.host +
+                              ", which is not a loopback address: run as another user, or pass --allow-remote-root");
+}
+
 int serve(const dicomd::Config& config) {
+  check_root(config);
   sigset_t stop_signals = block_stop_signals();
   dicomd::App app(config, self_executable());
   app.start();

@@ -9,14 +9,21 @@
 
 namespace dicomd::test {
 
-CoreServer::CoreServer(std::vector<std::string> extra_args, const std::string& config_json) {
-  std::vector<std::string> args = {"--data", data_dir().string(), "--plugin-dir", core_plugin_dir()};
+CoreServer::CoreServer(std::vector<std::string> extra_args, const std::string& config_json,
+                       std::vector<std::string> wrapper)
+    : wrapper_(std::move(wrapper)) {
+  args_ = {"--data", data_dir().string(), "--plugin-dir", core_plugin_dir()};
   if (!config_json.empty()) {
     write_file(dir_ / "config.json", config_json);
-    args.insert(args.end(), {"--config", (dir_ / "config.json").string()});
+    args_.insert(args_.end(), {"--config", (dir_ / "config.json").string()});
   }
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  server_ = std::make_unique<ServerProcess>(args);
+  args_.insert(args_.end(), extra_args.begin(), extra_args.end());
+  server_ = std::make_unique<ServerProcess>(args_, wrapper_);
+}
+
+void CoreServer::restart() {
+  if (server_->running()) server_->stop(SIGKILL);
+  server_ = std::make_unique<ServerProcess>(args_, wrapper_);
 }
 
 CoreServer::~CoreServer() {

@@ -16,7 +16,8 @@ namespace dicomd::test {
 
 class CoreServer {
  public:
-  explicit CoreServer(std::vector<std::string> extra_args = {}, const std::string& config_json = "");
+  explicit CoreServer(std::vector<std::string> extra_args = {}, const std::string& config_json = "",
+                      std::vector<std::string> wrapper = {});
   // Stops the server with SIGTERM and expects a clean exit 0 (under the
   // sanitizers, a leak or error report makes the exit code non-zero).
   ~CoreServer();
@@ -24,6 +25,9 @@ class CoreServer {
   ServerProcess& process() { return *server_; }
   std::filesystem::path data_dir() const { return dir_ / "data"; }
   std::filesystem::path studies_dir() const { return dir_ / "data" / "studies"; }
+  const TempDir& dir() const { return dir_; }
+  // Starts a new dicomd process on the same data folder (after a crash).
+  void restart();
 
   HttpReply get(const std::string& target) { return request(port(), "GET", target); }
   HttpReply del(const std::string& target) { return request(port(), "DELETE", target); }
@@ -32,6 +36,7 @@ class CoreServer {
 
  private:
   TempDir dir_;
+  std::vector<std::string> args_, wrapper_;
   std::unique_ptr<ServerProcess> server_;
 };
 

@@ -43,8 +43,10 @@ std::string read_file(const std::filesystem::path& path) {
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const std::string& log_path) {
-  std::vector<std::string> full = {dicomd_binary()};
+pid_t spawn(const std::vector<std::string>& args, const std::string& log_path,
+            const std::vector<std::string>& wrapper = {}) {
+  std::vector<std::string> full = wrapper;
+  full.push_back(dicomd_binary());
   full.insert(full.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : full) argv.push_back(a.data());
@@ -56,7 +58,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log_path) {
     ::dup2(fd, 2);
     int null = ::open("/dev/null", O_RDONLY);
     ::dup2(null, 0);
-    ::execv(argv[0], argv.data());
+    ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
   return pid;
@@ -100,14 +102,16 @@ RunResult run_dicomd(const std::vector<std::string>& args, std::chrono::seconds 
   return result;
 }
 
-ServerProcess::ServerProcess(std::vector<std::string> args) {
+ServerProcess::ServerProcess(std::vector<std::string> args) : ServerProcess(std::move(args), {}) {}
+
+ServerProcess::ServerProcess(std::vector<std::string> args, std::vector<std::string> wrapper) {
   bool has_listen = false;
   for (const auto& a : args) has_listen = has_listen || a == "--listen" || a == "--config";
   if (!has_listen) {
     args.push_back("--listen");
     args.push_back("127.0.0.1:0");
   }
-  pid_ = spawn(args, (dir_ / "server.log").string());
+  pid_ = spawn(args, (dir_ / "server.log").string(), wrapper);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     std::string text = log();
@@ -152,6 +156,15 @@ bool ServerProcess::running() {
 
 std::string ServerProcess::log() const {
   return read_file(dir_ / "server.log");
+}
+
+long ServerProcess::open_fds() const {
+  long n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid_) + "/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++n;
+  return n;
 }
 
 long ServerProcess::rss_kib() const {

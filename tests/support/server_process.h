@@ -39,6 +39,9 @@ class ServerProcess {
   // --listen or a config sets it) and waits until it listens. Throws with
   // the server's log when it exits or does not listen within 30 s.
   explicit ServerProcess(std::vector<std::string> args);
+  // Runs `wrapper... dicomd args...` instead (e.g. unshare, a shell setting
+  // a ulimit); pid() is then the wrapper's, which execs into dicomd.
+  ServerProcess(std::vector<std::string> args, std::vector<std::string> wrapper);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -51,6 +54,8 @@ class ServerProcess {
   std::string log() const;
   // Resident memory of the server, in KiB (from /proc).
   long rss_kib() const;
+  // Open file descriptors of the server.
+  long open_fds() const;
 
  private:
   TempDir dir_;

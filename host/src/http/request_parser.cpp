@@ -66,6 +66,10 @@ RequestParser::Event RequestParser::next() {
     case Phase::kBody:
       break;
   }
+  if (!head_reported_) {
+    head_reported_ = true;
+    return Event::kHead;
+  }
   if (request_.body.size() == body_expected_) {
     phase_ = Phase::kDone;
     return Event::kComplete;
@@ -181,6 +185,7 @@ RequestParser::Event RequestParser::finish_head() {
   const std::string* expect = request_.header("expect");
   expect_continue_ = expect && lower(*expect) == "100-continue" && request_.minor_version == 1;
   continue_sent_ = false;
+  head_reported_ = false;
 
   // Reserve up to 64 MiB now; a client that declares more but sends slowly
   // only grows the buffer as bytes really arrive.
@@ -203,6 +208,7 @@ Request RequestParser::take() {
   phase_ = Phase::kHead;
   body_expected_ = 0;
   expect_continue_ = false;
+  head_reported_ = false;
   return out;
 }
 

@@ -22,6 +22,7 @@ class RequestParser {
  public:
   enum class Event {
     kNeedMore,  // feed more bytes
+    kHead,      // the head is parsed (once per request): admit or refuse it; call next() again
     kContinue,  // headers done, client awaits "100 Continue"; call next() again
     kComplete,  // a whole request is ready: take() it
     kError,     // error_status()/error_message() say why; close after replying
@@ -41,6 +42,8 @@ class RequestParser {
   // True while a request has started but not completed.
   bool in_progress() const { return phase_ == Phase::kBody || !pending_.empty(); }
   uint64_t declared_body_bytes() const { return body_expected_; }
+  // The head of the request being parsed (valid after kHead).
+  const Request& head() const { return request_; }
 
  private:
   enum class Phase { kHead, kBody, kDone, kFailed };
@@ -59,6 +62,7 @@ class RequestParser {
   Request request_;
   uint64_t body_expected_ = 0;
   bool continue_sent_ = false;
+  bool head_reported_ = false;
   bool expect_continue_ = false;
   int error_status_ = 0;
   std::string error_message_;

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -33,9 +34,11 @@ struct Connection {
   std::weak_ptr<Peer> peer;
   int fd = -1;
   http::RequestParser parser;
-  bool busy = false;     // a request is being handled; later ones wait (pipelining)
-  bool closing = false;  // a final reply was sent; input is discarded
-  bool closed = false;   // Pistache reported the disconnection; fd is not ours
+  bool busy = false;            // a request is being handled; later ones wait (pipelining)
+  bool closing = false;         // a final reply was sent; input is discarded
+  bool closed = false;          // Pistache reported the disconnection; fd is not ours
+  uint64_t reserved_bytes = 0;  // body memory admitted for the current request
+  bool counted_upload = false;  // the current request counts against max_uploads
   Clock::time_point last_activity = Clock::now();
 };
 
@@ -57,6 +60,9 @@ struct HttpServer::Core {
 
   std::mutex registry_mutex;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
+
+  std::atomic<uint64_t> body_bytes_held{0};
+  std::atomic<size_t> uploads_in_flight{0};
 
   std::mutex flight_mutex;
   std::condition_variable flight_done;
@@ -110,17 +116,44 @@ struct HttpServer::Core {
   // more. Idempotent, so a write result after a disconnection is harmless.
   // Called with c.mutex held.
   void settle(Connection& c) {
+    release_admission(c);
     if (!c.busy) return;
     c.busy = false;
     c.last_activity = Clock::now();
     flight_end();
   }
 
-  // Replies outside any handler (parse errors, draining) and closes.
+  // Admits a request whose head was just parsed, or says why not.
+  // Called with c.mutex held.
+  std::optional<std::string> admit(Connection& c, uint64_t body_bytes) {
+    if (body_bytes == 0) return std::nullopt;
+    bool upload = body_bytes >= options.upload_bytes;
+    if (upload && uploads_in_flight.fetch_add(1) >= options.max_uploads) {
+      --uploads_in_flight;
+      return "too many uploads at once; retry shortly";
+    }
+    if (body_bytes_held.fetch_add(body_bytes) + body_bytes > options.max_body_memory) {
+      body_bytes_held -= body_bytes;
+      if (upload) --uploads_in_flight;
+      return "the server holds too much request data; retry shortly";
+    }
+    c.reserved_bytes = body_bytes;
+    c.counted_upload = upload;
+    return std::nullopt;
+  }
+  void release_admission(Connection& c) {
+    body_bytes_held -= c.reserved_bytes;
+    c.reserved_bytes = 0;
+    if (c.counted_upload) --uploads_in_flight;
+    c.counted_upload = false;
+  }
+
+  // Replies outside any handler (parse errors, draining, admission) and closes.
   void reply_and_close(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer, int status,
-                       const std::string& message) {
+                       const std::string& message, bool retry_later = false) {
     http::Response r;
     r.json(status, http::json_error(message));
+    if (retry_later) r.header("Retry-After", "1");
     begin_request(*conn);
     conn->closing = true;
     std::weak_ptr<Connection> weak = conn;
@@ -138,6 +171,12 @@ struct HttpServer::Core {
       switch (conn->parser.next()) {
         case http::RequestParser::Event::kNeedMore:
           return;
+        case http::RequestParser::Event::kHead:
+          if (auto refusal = admit(*conn, conn->parser.declared_body_bytes())) {
+            reply_and_close(conn, peer, 503, *refusal, true);
+            return;
+          }
+          continue;
         case http::RequestParser::Event::kContinue:
           send_raw(peer, "HTTP/1.1 100 Continue\r\n\r\n");
           continue;

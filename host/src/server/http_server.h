@@ -23,6 +23,13 @@ struct HttpServerOptions {
   http::ParserLimits limits;
   std::chrono::milliseconds keepalive_timeout{5000};
   std::chrono::milliseconds header_timeout{10000};
+  // Admission: a request whose body is at least upload_bytes counts as an
+  // upload. Beyond max_uploads concurrent uploads, or max_body_memory bytes
+  // of bodies held at once, a new one is answered 503 with Retry-After
+  // before its body is read.
+  uint64_t upload_bytes = 1 << 20;
+  size_t max_uploads = 16;
+  uint64_t max_body_memory = 2048ull << 20;
 };
 
 // Called on a handler thread; must call `reply` exactly once.
