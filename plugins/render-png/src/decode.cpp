@@ -192,7 +192,10 @@ Frame decode_frame(std::string_view bytes, uint32_t frame_index) {
   size_t expected = f.bits_allocated == 1
                         ? (static_cast<size_t>(f.width) * f.height + 7) / 8
                         : static_cast<size_t>(f.width) * f.height * f.samples * (f.bits_allocated / 8);
-  if (frame_bytes < expected && f.photometric.rfind("YBR_FULL_422", 0) != 0 && f.bits_allocated != 1)
+  // (Uncompressed 4:2:2 YBR is shorter by design; display.cpp checks every
+  // shape against the bytes it will read.)
+  bool subsampled = f.samples == 3 && f.bits_allocated == 8 && f.photometric.find("_422") != std::string::npos;
+  if (frame_bytes < expected && !subsampled && f.bits_allocated != 1)
     throw NotRenderable("the decoded pixel data is shorter than the image size");
   f.pixels.assign(all.begin() + static_cast<std::ptrdiff_t>(frame_bytes * frame_index),
                   all.begin() + static_cast<std::ptrdiff_t>(frame_bytes * (frame_index + 1)));

@@ -259,6 +259,12 @@ void ycbcr_to_rgb(double y, double cb, double cr, bool partial, uint8_t* out) {
   out[2] = clamp8(y + 1.772 * (cb - 128));
 }
 
+bool is_subsampled_ybr(const Frame& f) {
+  size_t n = static_cast<size_t>(f.width) * f.height;
+  return f.samples == 3 && f.bits_allocated == 8 &&
+         (f.photometric == "YBR_FULL_422" || f.photometric == "YBR_PARTIAL_422") && f.pixels.size() < n * 3;
+}
+
 Image color(const Frame& f) {
   if (f.bits_allocated != 8 && f.bits_allocated != 16 && f.bits_allocated != 32)
     throw NotRenderable("unsupported colour bit depth");
@@ -266,7 +272,7 @@ Image color(const Frame& f) {
   Image img{f.width, f.height, 3, 8, {}};
   img.data.resize(n * 3);
   const std::string& pi = f.photometric;
-  bool subsampled = (pi == "YBR_FULL_422" || pi == "YBR_PARTIAL_422") && f.pixels.size() < n * 3;
+  bool subsampled = is_subsampled_ybr(f);
   if (subsampled) {  // uncompressed 4:2:2: Y0 Y1 Cb Cr for each pair of pixels
     const auto* p = reinterpret_cast<const uint8_t*>(f.pixels.data());
     for (uint32_t row = 0; row < f.height; ++row)
@@ -293,9 +299,21 @@ Image color(const Frame& f) {
   return img;
 }
 
+// Bytes the pipeline will read for this frame's shape.
+size_t required_bytes(const Frame& f, bool subsampled_ybr) {
+  size_t n = static_cast<size_t>(f.width) * f.height;
+  if (f.bits_allocated == 1) return (n + 7) / 8;
+  if (subsampled_ybr) return (n + 1) / 2 * 4;  // Y0 Y1 Cb Cr per pair of pixels
+  return n * f.samples * (f.bits_allocated / 8);
+}
+
 }  // namespace
 
 Image to_display(const Frame& f, const RenderOptions& o) {
+  // Whatever the decoder produced, never read past it.
+  if (f.pixels.size() < required_bytes(f, is_subsampled_ybr(f)))
+    throw NotRenderable("the decoded pixel data is shorter than the image size");
+  if (f.samples == 3 && f.bits_allocated == 1) throw NotRenderable("unsupported colour bit depth");
   Image img;
   if (f.photometric == "PALETTE COLOR" && f.samples == 1) {
     if (o.bits == 16) throw BadRequest("bits=16 applies to grey images only");

@@ -1,0 +1,214 @@
+// A small HTTP/1.1 load client for the dicomd / Orthanc comparison: N
+// keep-alive connections on their own threads, each taking the next request
+// from a shared list until the list (uploads) or the time (GETs) runs out.
+//   load_client PORT CONNECTIONS SECONDS get URL_LIST
+//   load_client PORT CONNECTIONS 0 upload-dicomd STUDY FILE_LIST
+//   load_client PORT CONNECTIONS 0 upload-orthanc FILE_LIST ID_OUT
+// Prints one JSON line: requests, errors, seconds, rps, mbps (request bytes),
+// p50_ms, p99_ms, client_cpu_pct (this process's CPU over wall time).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Job {
+  std::string head;  // request line and headers
+  const std::string* body = nullptr;
+};
+
+int connect_to(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+bool send_all(int fd, const char* p, size_t n) {
+  while (n) {
+    ssize_t k = ::send(fd, p, n, MSG_NOSIGNAL);
+    if (k <= 0) return false;
+    p += k;
+    n -= static_cast<size_t>(k);
+  }
+  return true;
+}
+
+// Reads one response; returns the status (0 on failure) and the body.
+int read_response(int fd, std::string& buffer, std::string& body) {
+  size_t end;
+  while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
+    char tmp[65536];
+    ssize_t k = ::recv(fd, tmp, sizeof tmp, 0);
+    if (k <= 0) return 0;
+    buffer.append(tmp, static_cast<size_t>(k));
+  }
+  int status = std::atoi(buffer.c_str() + 9);
+  size_t length = 0;
+  std::string head = buffer.substr(0, end);
+  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t cl = head.find("content-length:");
+  if (cl != std::string::npos) length = std::strtoull(head.c_str() + cl + 15, nullptr, 10);
+  while (buffer.size() < end + 4 + length) {
+    char tmp[65536];
+    ssize_t k = ::recv(fd, tmp, sizeof tmp, 0);
+    if (k <= 0) return 0;
+    buffer.append(tmp, static_cast<size_t>(k));
+  }
+  body = buffer.substr(end + 4, length);
+  buffer.erase(0, end + 4 + length);
+  return status;
+}
+
+std::vector<std::string> lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(l);
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 6) {
+    std::fprintf(stderr, "usage: see the comment at the top of load_client.cpp\n");
+    return 2;
+  }
+  uint16_t port = static_cast<uint16_t>(std::atoi(argv[1]));
+  int connections = std::atoi(argv[2]);
+  double seconds = std::atof(argv[3]);
+  std::string mode = argv[4];
+  std::vector<Job> jobs;
+  std::vector<std::string> bodies, names;
+  std::string id_out;
+  if (mode == "get") {
+    for (const auto& url : lines(argv[5])) jobs.push_back({"GET " + url + " HTTP/1.1\r\nHost: x\r\n\r\n", nullptr});
+  } else {
+    bool orthanc = mode == "upload-orthanc";
+    names = lines(orthanc ? argv[5] : argv[6]);
+    if (orthanc && argc > 6) id_out = argv[6];
+    bodies.reserve(names.size());
+    const std::string boundary = "----dicomdLoadBoundary";
+    for (const auto& path : names) {
+      std::string data = read_file(path);
+      if (orthanc) {
+        bodies.push_back(std::move(data));
+      } else {
+        std::string file = path.substr(path.rfind('/') + 1);
+        bodies.push_back("--" + boundary + "\r\nContent-Disposition: form-data; name=\"study\"\r\n\r\n" + argv[5] +
+                         "\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"files\"; filename=\"" +
+                         file + "\"\r\nContent-Type: application/dicom\r\n\r\n" + data + "\r\n--" + boundary +
+                         "--\r\n");
+      }
+    }
+    for (const auto& b : bodies) {
+      std::string head =
+          orthanc
+              ? "POST /instances HTTP/1.1\r\nHost: x\r\nContent-Type: application/dicom\r\n"
+              : "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=" + boundary + "\r\n";
+      jobs.push_back({head + "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n", &b});
+    }
+  }
+  if (jobs.empty()) return 2;
+
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> bytes{0}, errors{0};
+  std::mutex mutex;
+  std::vector<double> latencies;
+  std::vector<std::string> ids;
+  bool cycle = mode == "get";
+  auto start = Clock::now();
+  auto deadline = start + std::chrono::duration<double>(seconds);
+  double cpu_start = cpu_seconds();
+  auto worker = [&] {
+    int fd = connect_to(port);
+    std::string buffer, body;
+    std::vector<double> mine;
+    while (fd >= 0) {
+      size_t i = next++;
+      if (cycle ? Clock::now() >= deadline : i >= jobs.size()) break;
+      const Job& job = jobs[i % jobs.size()];
+      auto t0 = Clock::now();
+      bool ok = send_all(fd, job.head.data(), job.head.size()) &&
+                (!job.body || send_all(fd, job.body->data(), job.body->size()));
+      int status = ok ? read_response(fd, buffer, body) : 0;
+      mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      bytes += job.head.size() + (job.body ? job.body->size() : 0);
+      if (status < 200 || status >= 300) {
+        ++errors;
+        if (status == 0) {  // connection lost: reconnect
+          ::close(fd);
+          fd = connect_to(port);
+          buffer.clear();
+        }
+      } else if (!id_out.empty()) {
+        size_t at = body.find("\"ID\"");
+        size_t q1 = body.find('"', body.find(':', at) + 1), q2 = body.find('"', q1 + 1);
+        if (at != std::string::npos) {
+          std::lock_guard lock(mutex);
+          ids.push_back(body.substr(q1 + 1, q2 - q1 - 1));
+        }
+      }
+    }
+    if (fd >= 0) ::close(fd);
+    std::lock_guard lock(mutex);
+    latencies.insert(latencies.end(), mine.begin(), mine.end());
+  };
+  std::vector<std::thread> threads;
+  for (int c = 0; c < connections; ++c) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  double cpu = cpu_seconds() - cpu_start;
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) {
+    return latencies.empty() ? 0 : latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * latencies.size()))];
+  };
+  if (!id_out.empty()) {
+    std::ofstream out(id_out);
+    for (const auto& id : ids) out << id << "\n";
+  }
+  std::printf(
+      "{\"requests\":%zu,\"errors\":%llu,\"seconds\":%.3f,\"rps\":%.1f,\"mbps\":%.1f,\"p50_ms\":%.2f,"
+      "\"p99_ms\":%.2f,\"client_cpu_pct\":%.1f}\n",
+      latencies.size(), static_cast<unsigned long long>(errors.load()), wall, latencies.size() / wall,
+      bytes.load() / wall / 1e6, pct(0.5), pct(0.99), 100.0 * cpu / wall);
+  return 0;
+}

@@ -1,0 +1,104 @@
+#include <gtest/gtest.h>
+
+#include "decode.h"
+#include "display.h"
+#include "rle.h"
+
+using namespace dicomd::render;
+
+namespace {
+
+Frame grey8(uint32_t w, uint32_t h, std::vector<char> pixels) {
+  Frame f;
+  f.width = w;
+  f.height = h;
+  f.photometric = "MONOCHROME2";
+  f.pixels = std::move(pixels);
+  return f;
+}
+
+}  // namespace
+
+TEST(Window, LinearFollowsPs3_3) {
+  Window w{40, 400, "LINEAR"};  // c - 0.5 - (w-1)/2 = -160, c - 0.5 + (w-1)/2 = 239
+  EXPECT_EQ(apply_window(w, -160), 0);
+  EXPECT_EQ(apply_window(w, 240), 255);
+  EXPECT_NEAR(apply_window(w, 39.5), 127.5, 1e-9);
+  Window exact{40, 400, "LINEAR_EXACT"};
+  EXPECT_EQ(apply_window(exact, -160), 0);
+  EXPECT_NEAR(apply_window(exact, 40), 127.5, 1e-9);
+  Window sigmoid{40, 400, "SIGMOID"};
+  EXPECT_NEAR(apply_window(sigmoid, 40), 127.5, 1e-9);
+  EXPECT_GT(apply_window(sigmoid, 1000), 254.9);
+}
+
+TEST(Display, MinMaxMonochrome1AndRescale) {
+  Frame f = grey8(3, 1, {0, 5, 10});
+  auto img = to_display(f, {});
+  EXPECT_EQ(img.data, (std::vector<uint8_t>{0, 128, 255}));
+  f.photometric = "MONOCHROME1";
+  EXPECT_EQ(to_display(f, {}).data, (std::vector<uint8_t>{255, 127, 0}));
+  f.photometric = "MONOCHROME2";
+  f.slope = -1;  // inverts the modality values (0, -5, -10): min-max follows them
+  EXPECT_EQ(to_display(f, {}).data, (std::vector<uint8_t>{255, 128, 0}));
+}
+
+TEST(Display, SixteenBitOutputIsModalityValues) {
+  Frame f = grey8(2, 1, {10, 20});
+  f.intercept = 1000;
+  RenderOptions o;
+  o.bits = 16;
+  auto img = to_display(f, o);
+  EXPECT_EQ(img.depth, 16);
+  EXPECT_EQ(img.data, (std::vector<uint8_t>{0x03, 0xF2, 0x03, 0xFC}));  // 1010, 1020 big-endian
+}
+
+TEST(Display, PaletteExpandsToRgb) {
+  Frame f = grey8(2, 1, {0, 1});
+  f.photometric = "PALETTE COLOR";
+  Lut red{2, 0, 16, {0xff00, 0x0000}}, green{2, 0, 16, {0, 0x8000}}, blue{2, 0, 8, {0, 255}};
+  f.red = red;
+  f.green = green;
+  f.blue = blue;
+  auto img = to_display(f, {});
+  EXPECT_EQ(img.channels, 3);
+  EXPECT_EQ(img.data, (std::vector<uint8_t>{255, 0, 0, 0, 128, 255}));
+}
+
+TEST(Display, ThumbnailKeepsAspect) {
+  Frame f = grey8(40, 10, std::vector<char>(400, 7));
+  RenderOptions o;
+  o.size = 8;
+  auto img = to_display(f, o);
+  EXPECT_EQ(img.width, 8u);
+  EXPECT_EQ(img.height, 2u);
+}
+
+// Found by fuzz_render: a grey frame labelled YBR_FULL_422 with 32-bit
+// samples and a short buffer was read past its end.
+TEST(Display, ShortBuffersAreRefusedWhateverTheLabels) {
+  Frame f = grey8(2, 1, {1, 2, 3, 4});
+  f.bits_allocated = 32;
+  f.bits_stored = 32;
+  f.high_bit = 31;
+  f.photometric = "YBR_FULL_422";
+  EXPECT_THROW(to_display(f, {}), NotRenderable);
+  Frame rgb = grey8(4, 4, std::vector<char>(10));
+  rgb.samples = 3;
+  rgb.photometric = "RGB";
+  EXPECT_THROW(to_display(rgb, {}), NotRenderable);
+}
+
+TEST(Rle, DecodesSegmentsMostSignificantByteFirst) {
+  // 2 pixels, 1 sample of 16 bits: segment 0 = high bytes, segment 1 = low bytes.
+  std::string frame(64, '\0');
+  frame[0] = 2;   // two segments
+  frame[4] = 64;  // offsets
+  frame[8] = 67;
+  frame += std::string("\x01\x12\x34", 3);  // literal run of 2: 0x12 0x34
+  frame += std::string("\xff\x56", 2);      // replicate 0x56 twice
+  auto out = decode_rle_frame(frame, 2, 1, 2);
+  EXPECT_EQ(out, (std::vector<char>{0x56, 0x12, 0x56, 0x34}));
+  EXPECT_THROW(decode_rle_frame(frame.substr(0, 60), 2, 1, 2), std::runtime_error);
+  EXPECT_THROW(decode_rle_frame(frame, 2, 3, 2), std::runtime_error);  // wrong segment count
+}
