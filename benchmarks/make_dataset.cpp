@@ -12,6 +12,7 @@
 
 #include <gdcmImage.h>
 #include <gdcmImageWriter.h>
+#include <gdcmTrace.h>
 #include <gdcmUIDGenerator.h>
 
 namespace {
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: make_dataset OUT_DIR CT_COUNT RADIOGRAPH_COUNT\n");
     return 2;
   }
+  gdcm::Trace::SetWarning(false);
   std::filesystem::path out = argv[1];
   std::filesystem::create_directories(out / "ct");
   std::filesystem::create_directories(out / "dx");

@@ -2,6 +2,8 @@
 // the plugin and the reason, and a non-zero exit.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include "http_client.h"
 #include "server_process.h"
 
@@ -123,4 +125,12 @@ TEST(Loader, HelpAndVersion) {
   auto bad = run_dicomd({"--bogus"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("unknown option --bogus"), std::string::npos);
+}
+
+TEST(Loader, RefusesRootOnANonLoopbackAddress) {
+  if (::geteuid() != 0) GTEST_SKIP() << "not running as root";
+  TempDir dir;
+  auto r = run_dicomd({"--listen", "0.0.0.0:0", "--data", (dir / "d").string(), "--plugin-dir", core_plugin_dir()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(error_line(r.output).find("refusing to run as root on 0.0.0.0"), std::string::npos) << r.output;
 }

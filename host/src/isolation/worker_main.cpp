@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -23,8 +24,19 @@ void append(void* ctx, const void* data, size_t len) {
   static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), len);
 }
 
+// Caps the CPU time of the next job: the limit is cumulative for the
+// process, so it is moved forward before each job. Past the soft limit the
+// kernel sends SIGXCPU (default: terminate), past the hard one SIGKILL.
+void limit_next_job_cpu(rlim_t seconds) {
+  rusage used{};
+  ::getrusage(RUSAGE_SELF, &used);
+  rlim_t spent = static_cast<rlim_t>(used.ru_utime.tv_sec + used.ru_stime.tv_sec) + 1;
+  rlimit cpu{spent + seconds, spent + seconds + 1};
+  ::setrlimit(RLIMIT_CPU, &cpu);
+}
+
 // Serves jobs until the host closes the pipe.
-int serve(const dicomd_plugin_descriptor* d) {
+int serve(const dicomd_plugin_descriptor* d, rlim_t cpu_seconds_per_job) {
   std::string kind, input, output;
   while (true) {
     isolation::RequestHeader req{};
@@ -36,6 +48,7 @@ int serve(const dicomd_plugin_descriptor* d) {
         !isolation::read_all(kInFd, input.data(), input.size(), std::nullopt))
       return 0;
     output.clear();
+    limit_next_job_cpu(cpu_seconds_per_job);
     dicomd_status status = d->isolated_job(dicomd_str{kind.data(), kind.size()}, dicomd_str{input.data(), input.size()},
                                            dicomd_sink{&output, append});
     isolation::ResponseHeader resp{status, 0, output.size()};
@@ -49,10 +62,11 @@ int serve(const dicomd_plugin_descriptor* d) {
 }  // namespace
 
 int run_worker(int argc, char** argv) {
-  if (argc < 5) {
-    std::fprintf(stderr, "dicomd worker: usage: dicomd --worker LIB NAME MEMORY_MB\n");
+  if (argc < 6) {
+    std::fprintf(stderr, "dicomd worker: usage: dicomd --worker LIB NAME MEMORY_MB CPU_SECONDS_PER_JOB\n");
     return 2;
   }
+  rlim_t cpu_seconds = static_cast<rlim_t>(std::stoull(argv[5]));
   std::string path = argv[2], name = argv[3];
   rlim_t memory = static_cast<rlim_t>(std::stoull(argv[4])) << 20;
   rlimit limit{memory, memory};
@@ -75,7 +89,7 @@ int run_worker(int argc, char** argv) {
     const dicomd_plugin_descriptor* d = entry();
     check_descriptor(name, d);
     if (!d->isolated_job) throw PluginError(name, "has no isolated_job hook");
-    return serve(d);
+    return serve(d, cpu_seconds);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dicomd worker: %s\n", e.what());
     return 1;

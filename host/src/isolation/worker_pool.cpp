@@ -60,7 +60,8 @@ bool WorkerPool::spawn(Worker& w) {
   ::fcntl(response_pipe[1], F_SETPIPE_SZ, 1 << 20);
 
   std::string memory = std::to_string(config_.memory_mb);
-  std::vector<std::string> args = {exe_, "--worker", plugin_path_, plugin_name_, memory};
+  std::string cpu = std::to_string(config_.timeout_ms / 1000 + 1);  // CPU seconds per job, beside the wall clock
+  std::vector<std::string> args = {exe_, "--worker", plugin_path_, plugin_name_, memory, cpu};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
