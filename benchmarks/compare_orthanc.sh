@@ -75,7 +75,7 @@ row() {  # row LABEL UNIT FIELD DICOMD_JSON ORTHANC_JSON [lower-is-better]
   local a b
   a=$(field "$3" "$4"); b=$(field "$3" "$5")
   results+=("$(awk -v l="$1" -v u="$2" -v a="$a" -v b="$b" -v low="${6:-}" -v ca="$(field client_cpu_pct "$4")" \
-    -v cb="$(field client_cpu_pct "$5")" 'BEGIN { r = (low == "" ? (b > 0 ? a / b : 0) : (a > 0 ? b / a : 0));
+    -v cb="$(field client_cpu_pct "$5")" 'BEGIN { r = (low == "" ? ((b > 0) ? a / b : 0) : ((a > 0) ? b / a : 0));
     printf "%-42s %12.1f %12.1f %8.2fx   client cpu %s%% / %s%%", l " (" u ")", a, b, r, ca, cb }')")
 }
 
@@ -93,7 +93,7 @@ o=$("$bin/load_client" $orthanc_port 8 0 upload-orthanc "$work/dx_all" "$work/id
 sleep 0.3
 row "upload radiograph, 8 clients" "files/s" rps "$d" "$o"
 mem_d=$(cat "$work/peak.dicomd"); mem_o=$(cat "$work/peak.orthanc")
-results+=("$(awk -v a="$mem_d" -v b="$mem_o" 'BEGIN { printf "%-42s %12.1f %12.1f %8.2fx   (Orthanc / dicomd)", "peak memory, radiograph uploads (MiB)", a / 1024, b / 1024, a > 0 ? b / a : 0 }')")
+results+=("$(awk -v a="$mem_d" -v b="$mem_o" 'BEGIN { printf "%-42s %12.1f %12.1f %8.2fx   (Orthanc / dicomd)", "peak memory, radiograph uploads (MiB)", a / 1024, b / 1024, (a > 0 ? b / a : 0) }')")
 
 # URL lists: the same instances on both servers.
 sed "s|.*/\(.*\)|/files/ct8/\1/tag?tag=Rows\&tag=PatientName|" "$work/ct_8" > "$work/tag_d"
