@@ -23,6 +23,20 @@ void write_list(Writer& w, const char* key, const std::vector<std::string>& item
   w.EndArray();
 }
 
+// {<fields>, "success": ...} as the route's JSON answer. "success" sorts
+// after every other key these routes write, so the keys stay in order.
+template <class Fields>
+void reply(Response& res, int status, bool success, Fields&& fields) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  fields(w);
+  w.Key("success");
+  w.Bool(success);
+  w.EndObject();
+  res.json(status, buffer.GetString());
+}
+
 // A path parameter that must be a valid name (400 otherwise).
 std::string_view name_param(const Request& req, const char* param, const char* what) {
   std::string_view value = req.param(param).value_or("");
@@ -115,48 +129,38 @@ void FileRoutes::upload(const Request& req, Response& res) {
   }
 
   // Keys in sorted order, as the original service (Flask's jsonify) wrote them.
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("failedFiles");
-  w.Uint(static_cast<unsigned>(failed.size()));
-  w.Key("files");
-  w.StartArray();
-  for (const auto& f : failed) {
-    w.StartObject();
-    w.Key("detail");
-    write_string(w, f.detail);
-    w.Key("name");
-    write_string(w, is_valid_utf8(f.name) ? f.name : std::string("(not UTF-8)"));
-    w.Key("reason");
-    write_string(w, f.reason);
-    w.EndObject();
-  }
-  w.EndArray();
-  write_list(w, "stored", stored);
-  w.Key("storedFiles");
-  w.Uint(static_cast<unsigned>(stored.size()));
-  w.Key("study");
-  write_string(w, *study);
-  w.Key("success");
-  w.Bool(failed.empty());
-  w.EndObject();
-  res.json(failed.empty() ? 201 : 422, buffer.GetString());
+  reply(res, failed.empty() ? 201 : 422, failed.empty(), [&](Writer& w) {
+    w.Key("failedFiles");
+    w.Uint(static_cast<unsigned>(failed.size()));
+    w.Key("files");
+    w.StartArray();
+    for (const auto& f : failed) {
+      w.StartObject();
+      w.Key("detail");
+      write_string(w, f.detail);
+      w.Key("name");
+      write_string(w, is_valid_utf8(f.name) ? f.name : std::string("(not UTF-8)"));
+      w.Key("reason");
+      write_string(w, f.reason);
+      w.EndObject();
+    }
+    w.EndArray();
+    write_list(w, "stored", stored);
+    w.Key("storedFiles");
+    w.Uint(static_cast<unsigned>(stored.size()));
+    w.Key("study");
+    write_string(w, *study);
+  });
 }
 
 void FileRoutes::list_studies(const Request&, Response& res) {
   std::vector<std::string> studies;
   if (store_.list_studies(studies) != StoreStatus::kOk) throw std::runtime_error("cannot list studies");
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  write_list(w, "studies", studies);
-  w.Key("studiesCount");
-  w.Uint(static_cast<unsigned>(studies.size()));
-  w.Key("success");
-  w.Bool(true);
-  w.EndObject();
-  res.json(200, buffer.GetString());
+  reply(res, 200, true, [&](Writer& w) {
+    write_list(w, "studies", studies);
+    w.Key("studiesCount");
+    w.Uint(static_cast<unsigned>(studies.size()));
+  });
 }
 
 void FileRoutes::list_files(const Request& req, Response& res) {
@@ -165,18 +169,13 @@ void FileRoutes::list_files(const Request& req, Response& res) {
   StoreStatus s = store_.list_files(study, files);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "study not found");
   if (s != StoreStatus::kOk) throw std::runtime_error("cannot list files");
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  write_list(w, "files", files);
-  w.Key("filesCount");
-  w.Uint(static_cast<unsigned>(files.size()));
-  w.Key("study");
-  write_string(w, study);
-  w.Key("success");
-  w.Bool(true);
-  w.EndObject();
-  res.json(200, buffer.GetString());
+  reply(res, 200, true, [&](Writer& w) {
+    write_list(w, "files", files);
+    w.Key("filesCount");
+    w.Uint(static_cast<unsigned>(files.size()));
+    w.Key("study");
+    write_string(w, study);
+  });
 }
 
 void FileRoutes::get_file(const Request& req, Response& res) {
@@ -202,17 +201,12 @@ void FileRoutes::delete_file(const Request& req, Response& res) {
   StoreStatus s = store_.remove(study, file);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
   if (s != StoreStatus::kOk) throw std::runtime_error("cannot delete file");
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("deleted");
-  write_string(w, file);
-  w.Key("study");
-  write_string(w, study);
-  w.Key("success");
-  w.Bool(true);
-  w.EndObject();
-  res.json(200, buffer.GetString());
+  reply(res, 200, true, [&](Writer& w) {
+    w.Key("deleted");
+    write_string(w, file);
+    w.Key("study");
+    write_string(w, study);
+  });
 }
 
 void FileRoutes::delete_study(const Request& req, Response& res) {
@@ -221,17 +215,12 @@ void FileRoutes::delete_study(const Request& req, Response& res) {
   StoreStatus s = store_.remove_study(study, removed);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "study not found");
   if (s != StoreStatus::kOk) throw std::runtime_error("cannot delete study");
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("deletedFiles");
-  w.Uint(static_cast<unsigned>(removed));
-  w.Key("study");
-  write_string(w, study);
-  w.Key("success");
-  w.Bool(true);
-  w.EndObject();
-  res.json(200, buffer.GetString());
+  reply(res, 200, true, [&](Writer& w) {
+    w.Key("deletedFiles");
+    w.Uint(static_cast<unsigned>(removed));
+    w.Key("study");
+    write_string(w, study);
+  });
 }
 
 }  // namespace dicomd::storage
