@@ -46,17 +46,18 @@ struct Connection {
 
 struct HttpServer::Core {
   Core(HttpServerOptions o, RequestHandler h)
-      : options(std::move(o)), handler(std::move(h)), pool(options.handler_threads) {
+      : options(std::move(o)), handler(std::move(h)), pool(std::make_unique<ThreadPool>(options.handler_threads)) {
     std::random_device rd;
     id_prefix = rd();
   }
 
   HttpServerOptions options;
   RequestHandler handler;
-  ThreadPool pool;
+  std::unique_ptr<ThreadPool> pool;  // reset in stop(), while everything its jobs use is alive
   Pistache::Tcp::Listener listener;
   std::atomic<bool> draining{false};
   std::atomic<bool> stopping{false};
+  std::atomic<bool> reactors_stopped{false};
 
   std::mutex registry_mutex;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
@@ -160,8 +161,8 @@ struct HttpServer::Core {
     std::string bytes = http::serialize(r, false, "", false);
     size_t n = bytes.size();
     peer->send(Pistache::RawBuffer(std::move(bytes), n))
-        .then([this, weak](ssize_t) { after_write(weak, {}, false); },
-              [this, weak](std::exception_ptr) { after_write(weak, {}, false); });
+        .then([this, weak](ssize_t) { later_after_write(weak, {}, false); },
+              [this, weak](std::exception_ptr) { later_after_write(weak, {}, false); });
   }
 
   // Runs the parser over buffered input and dispatches complete requests.
@@ -200,7 +201,7 @@ struct HttpServer::Core {
     flight_begin();  // the handler job itself, until it returns
     std::weak_ptr<Connection> weak_conn = conn;
     std::weak_ptr<Peer> weak_peer = peer;
-    pool.post([this, weak_conn, weak_peer, request] {
+    pool->post([this, weak_conn, weak_peer, request] {
       std::string id = next_request_id();
       bool head = request->method == "HEAD";
       bool keep_alive = request->keep_alive;
@@ -214,12 +215,24 @@ struct HttpServer::Core {
         std::string bytes = http::serialize(response, keep, id, head);
         size_t n = bytes.size();
         peer->send(Pistache::RawBuffer(std::move(bytes), n))
-            .then([this, weak_conn, weak_peer, keep](ssize_t) { after_write(weak_conn, weak_peer, keep); },
-                  [this, weak_conn, weak_peer](std::exception_ptr) { after_write(weak_conn, weak_peer, false); });
+            .then([this, weak_conn, weak_peer, keep](ssize_t) { later_after_write(weak_conn, weak_peer, keep); },
+                  [this, weak_conn, weak_peer](std::exception_ptr) { later_after_write(weak_conn, weak_peer, false); });
       };
       handler(std::move(*request), id, reply);
       flight_end();
     });
+  }
+
+  // Write results may arrive on the reactor thread while it is inside
+  // pump() with the connection's mutex held (Pistache settles a write that
+  // fails at once, e.g. to a peer that has gone, from within the same
+  // write-queue pass): handle them on a handler thread, never inline.
+  void later_after_write(const std::weak_ptr<Connection>& weak_conn, const std::weak_ptr<Peer>& weak_peer, bool keep) {
+    if (reactors_stopped) {  // no reactor left to hold a mutex up the stack; the pool is going away
+      after_write(weak_conn, weak_peer, keep);
+      return;
+    }
+    pool->post([this, weak_conn, weak_peer, keep] { after_write(weak_conn, weak_peer, keep); });
   }
 
   void after_write(const std::weak_ptr<Connection>& weak_conn, const std::weak_ptr<Peer>& weak_peer, bool keep) {
@@ -353,6 +366,8 @@ void HttpServer::stop() {
   if (core_->stopping.exchange(true)) return;
   if (core_->reaper.joinable()) core_->reaper.join();
   core_->listener.shutdown();
+  core_->reactors_stopped = true;
+  core_->pool.reset();  // runs the jobs still queued, then joins
 }
 
 }  // namespace dicomd
