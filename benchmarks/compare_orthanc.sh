@@ -23,7 +23,12 @@ ip link set lo up
 bin=build/release/bin
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; wait 2> /dev/null || true; rm -rf "$work"; }
+cleanup() {
+  stop_samplers
+  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
+  wait 2> /dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 echo "generating $ct_count CT slices and $dx_count radiographs..." >&2
@@ -61,9 +66,14 @@ sample() {  # sample NAME PID
   local peak=0 now
   while true; do now=$(tree_rss "$2"); [ "$now" -gt "$peak" ] && peak=$now && echo $peak > "$work/peak.$1"; sleep 0.1; done
 }
+stop_samplers() {
+  for s in "${samplers[@]:-}"; do [ -n "$s" ] && kill "$s" 2> /dev/null || true; done
+  samplers=()
+}
+# Sampling costs CPU (pgrep, awk): it runs only while peak memory is measured.
 reset_peaks() {
-  for s in "${samplers[@]:-}"; do kill "$s" 2> /dev/null || true; done
-  samplers=(); echo 0 > "$work/peak.dicomd"; echo 0 > "$work/peak.orthanc"
+  stop_samplers
+  echo 0 > "$work/peak.dicomd"; echo 0 > "$work/peak.orthanc"
   sample dicomd "$dicomd_pid" & samplers+=($!)
   sample orthanc "$orthanc_pid" & samplers+=($!)
 }
@@ -80,7 +90,6 @@ row() {  # row LABEL UNIT FIELD DICOMD_JSON ORTHANC_JSON [lower-is-better]
 }
 
 echo "uploads..." >&2
-reset_peaks
 d=$("$bin/load_client" $dicomd_port 1 0 upload-dicomd ct1 "$work/ct_1")
 o=$("$bin/load_client" $orthanc_port 1 0 upload-orthanc "$work/ct_1" "$work/ids_1")
 row "upload CT, 1 client" "files/s" rps "$d" "$o"; row "upload CT, 1 client" "MB/s" mbps "$d" "$o"
@@ -91,6 +100,7 @@ reset_peaks
 d=$("$bin/load_client" $dicomd_port 8 0 upload-dicomd dx "$work/dx_all")
 o=$("$bin/load_client" $orthanc_port 8 0 upload-orthanc "$work/dx_all" "$work/ids_dx")
 sleep 0.3
+stop_samplers
 row "upload radiograph, 8 clients" "files/s" rps "$d" "$o"
 mem_d=$(cat "$work/peak.dicomd"); mem_o=$(cat "$work/peak.orthanc")
 results+=("$(awk -v a="$mem_d" -v b="$mem_o" 'BEGIN { printf "%-42s %12.1f %12.1f %8.2fx   (Orthanc / dicomd)", "peak memory, radiograph uploads (MiB)", a / 1024, b / 1024, (a > 0 ? b / a : 0) }')")

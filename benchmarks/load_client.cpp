@@ -1,6 +1,8 @@
 // A small HTTP/1.1 load client for the dicomd / Orthanc comparison: N
-// keep-alive connections on their own threads, each taking the next request
-// from a shared list until the list (uploads) or the time (GETs) runs out.
+// keep-alive connections, each taking the next request from a shared list
+// until the list (uploads) or the time (GETs) runs out. GETs run on one
+// epoll thread (so that the client costs a few microseconds per request and
+// leaves the CPU to the server); uploads on a thread per connection.
 //   load_client PORT CONNECTIONS SECONDS get URL_LIST
 //   load_client PORT CONNECTIONS 0 upload-dicomd STUDY FILE_LIST
 //   load_client PORT CONNECTIONS 0 upload-orthanc FILE_LIST ID_OUT
@@ -9,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -105,6 +108,94 @@ double cpu_seconds() {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+struct Totals {
+  std::vector<double> latencies_ms;
+  uint64_t errors = 0, bytes = 0;
+};
+
+// GETs over `connections` keep-alive connections driven by one epoll loop,
+// cycling over `jobs` until the deadline.
+Totals run_gets(uint16_t port, int connections, const std::vector<Job>& jobs, Clock::time_point deadline) {
+  struct Conn {
+    int fd = -1;
+    std::string head;             // response head so far
+    size_t body_left = SIZE_MAX;  // SIZE_MAX until the head is complete
+    int status = 0;
+    Clock::time_point started;
+  };
+  Totals totals;
+  size_t next = 0;
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  std::vector<Conn> conns(static_cast<size_t>(connections));
+  auto send_next = [&](size_t c) {
+    Conn& k = conns[c];
+    if (Clock::now() >= deadline) {
+      ::close(k.fd);
+      k.fd = -1;
+      return;
+    }
+    const Job& job = jobs[next++ % jobs.size()];
+    k.head.clear();
+    k.body_left = SIZE_MAX;
+    k.started = Clock::now();
+    totals.bytes += job.head.size();
+    if (!send_all(k.fd, job.head.data(), job.head.size())) {
+      ++totals.errors;
+      ::close(k.fd);
+      k.fd = -1;
+    }
+  };
+  int open = 0;
+  for (size_t c = 0; c < conns.size(); ++c) {
+    conns[c].fd = connect_to(port);
+    if (conns[c].fd < 0) continue;
+    epoll_event ev{EPOLLIN, {.u64 = c}};
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, conns[c].fd, &ev);
+    ++open;
+    send_next(c);
+  }
+  static char buf[1 << 18];
+  epoll_event events[256];
+  while (open > 0) {
+    int n = ::epoll_wait(ep, events, 256, 1000);
+    for (int e = 0; e < n; ++e) {
+      size_t c = events[e].data.u64;
+      Conn& k = conns[c];
+      if (k.fd < 0) continue;
+      ssize_t got = ::recv(k.fd, buf, sizeof buf, 0);
+      if (got <= 0) {  // the server closed: count it and stop this connection
+        ++totals.errors;
+        ::close(k.fd);
+        k.fd = -1;
+        --open;
+        continue;
+      }
+      std::string_view data(buf, static_cast<size_t>(got));
+      if (k.body_left == SIZE_MAX) {
+        k.head.append(data);
+        size_t end = k.head.find("\r\n\r\n");
+        if (end == std::string::npos) continue;
+        k.status = std::atoi(k.head.c_str() + 9);
+        std::string lower = k.head.substr(0, end);
+        for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        size_t cl = lower.find("content-length:");
+        size_t length = cl == std::string::npos ? 0 : std::strtoull(lower.c_str() + cl + 15, nullptr, 10);
+        size_t already = k.head.size() - end - 4;
+        k.body_left = length - std::min(length, already);
+      } else {
+        k.body_left -= std::min(k.body_left, data.size());
+      }
+      if (k.body_left != 0) continue;
+      totals.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - k.started).count());
+      if (k.status < 200 || k.status >= 300) ++totals.errors;
+      send_next(c);
+      if (k.fd < 0) --open;
+    }
+  }
+  ::close(ep);
+  return totals;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,6 +249,12 @@ int main(int argc, char** argv) {
   auto start = Clock::now();
   auto deadline = start + std::chrono::duration<double>(seconds);
   double cpu_start = cpu_seconds();
+  if (cycle) {
+    Totals t = run_gets(port, connections, jobs, std::chrono::time_point_cast<Clock::duration>(deadline));
+    latencies = std::move(t.latencies_ms);
+    errors = t.errors;
+    bytes = t.bytes;
+  }
   auto worker = [&] {
     int fd = connect_to(port);
     std::string buffer, body;
@@ -193,7 +290,7 @@ int main(int argc, char** argv) {
     latencies.insert(latencies.end(), mine.begin(), mine.end());
   };
   std::vector<std::thread> threads;
-  for (int c = 0; c < connections; ++c) threads.emplace_back(worker);
+  for (int c = 0; c < connections && !cycle; ++c) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   double wall = std::chrono::duration<double>(Clock::now() - start).count();
   double cpu = cpu_seconds() - cpu_start;

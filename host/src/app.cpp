@@ -68,8 +68,9 @@ void App::start() {
   options.header_timeout = std::chrono::milliseconds(config_.header_timeout_ms);
   options.max_uploads = config_.max_concurrent_uploads;
   options.max_body_memory = config_.max_body_memory_mb << 20;
-  server_ = std::make_unique<HttpServer>(
-      options, [this](http::Request&& req, const std::string& id, Reply reply) { handle(std::move(req), id, reply); });
+  server_ =
+      std::make_unique<HttpServer>(options, [this](const http::Request& req, const std::string& id, const Reply& reply,
+                                                   bool may_block) { return handle(req, id, reply, may_block); });
   server_->start();
 }
 
@@ -86,19 +87,26 @@ void App::mount_routes() {
   for (LoadedPlugin* p : plugins_.ordered()) {
     const auto* d = p->descriptor;
     for (size_t i = 0; i < d->route_count; ++i)
-      add(d->routes[i].method, d->routes[i].pattern, p->name, {p, d->routes[i].handler, nullptr});
+      add(d->routes[i].method, d->routes[i].pattern, p->name,
+          {p, d->routes[i].handler, nullptr, (p->route_flags(i) & DICOMD_ROUTE_QUICK) != 0});
   }
 }
 
-void App::handle(http::Request&& request, const std::string& request_id, const Reply& reply) {
+// On the I/O thread (may_block false) only errors of routing and quick
+// routes are answered; everything else returns false, to run again on a
+// request thread.
+bool App::handle(const http::Request& request, const std::string& request_id, const Reply& reply, bool may_block) {
   http::Response response;
   try {
     auto match = router_.match(request.method, request.path);
     if (!match.target && request.method == "HEAD") match = router_.match("GET", request.path);
+    if (match.target && !may_block && !match.target->quick) return false;
     if (match.target && match.target->builtin) {
       response = match.target->builtin();
     } else if (match.target) {
-      response = call_plugin(*match.target, request, match.params, request_id);
+      auto answer = call_plugin(*match.target, request, match.params, request_id, may_block);
+      if (!answer) return false;
+      response = std::move(*answer);
     } else if (!match.allowed.empty()) {
       std::set<std::string> unique(match.allowed.begin(), match.allowed.end());
       std::string allow;
@@ -113,11 +121,12 @@ void App::handle(http::Request&& request, const std::string& request_id, const R
     response = error(500, "internal error (request id " + request_id + ")");
   }
   reply(std::move(response));
+  return true;
 }
 
-http::Response App::call_plugin(const RouteTarget& target, const http::Request& request,
-                                const std::vector<std::pair<std::string, std::string>>& raw_params,
-                                const std::string& request_id) {
+std::optional<http::Response> App::call_plugin(const RouteTarget& target, const http::Request& request,
+                                               const std::vector<std::pair<std::string, std::string>>& raw_params,
+                                               const std::string& request_id, bool may_block) {
   std::vector<std::pair<std::string, std::string>> params;
   for (const auto& [name, raw] : raw_params) {
     auto decoded = http::percent_decode(raw, false);
@@ -130,9 +139,10 @@ http::Response App::call_plugin(const RouteTarget& target, const http::Request& 
   std::vector<dicomd_kv> param_kv = to_kv(params), query_kv = to_kv(*query), header_kv = to_kv(request.headers);
   dicomd_request req{sizeof(dicomd_request), str(request.method), str(request.path), param_kv.data(),
                      param_kv.size(),        query_kv.data(),     query_kv.size(),   header_kv.data(),
-                     header_kv.size(),       str(request.body),   str(request_id)};
+                     header_kv.size(),       str(request.body),   str(request_id),   may_block ? 1 : 0};
   dicomd_response response;
   dicomd_status status = target.handler(target.plugin->self, &req, &response);
+  if (status == DICOMD_E_WOULD_BLOCK && !may_block) return std::nullopt;
   if (status != DICOMD_OK) {
     log::error(target.plugin->name, "request " + request_id + " " + request.method + " " + request.path +
                                         " failed with status " + std::to_string(status));

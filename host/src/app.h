@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <dicomd/http.h>
@@ -19,6 +20,7 @@ struct RouteTarget {
   LoadedPlugin* plugin = nullptr;  // a plugin's route...
   dicomd_handler_fn handler = nullptr;
   std::function<http::Response()> builtin;  // ...or one of the host's own
+  bool quick = false;                       // may run on the I/O thread (DICOMD_ROUTE_QUICK)
 };
 
 class App {
@@ -35,10 +37,11 @@ class App {
 
  private:
   void mount_routes();
-  void handle(http::Request&& request, const std::string& request_id, const Reply& reply);
-  http::Response call_plugin(const RouteTarget& target, const http::Request& request,
-                             const std::vector<std::pair<std::string, std::string>>& raw_params,
-                             const std::string& request_id);
+  bool handle(const http::Request& request, const std::string& request_id, const Reply& reply, bool may_block);
+  // Empty when a quick handler would block.
+  std::optional<http::Response> call_plugin(const RouteTarget& target, const http::Request& request,
+                                            const std::vector<std::pair<std::string, std::string>>& raw_params,
+                                            const std::string& request_id, bool may_block);
 
   Config config_;
   std::string self_exe_;

@@ -64,6 +64,36 @@ TEST_F(HostHttp, ThrowingHandlerGives500WithoutDetails) {
   EXPECT_NE(server_->log().find("secret /internal/path"), std::string::npos);  // logged instead
 }
 
+TEST_F(HostHttp, QuickRouteAnswersOnTheIoThreadOrFallsBackToARequestThread) {
+  auto inline_answer = request(port(), "GET", "/test/quick");
+  ASSERT_EQ(inline_answer.status, 200);
+  EXPECT_EQ(inline_answer.body, R"({"mayBlock":false,"success":true})");
+  auto fallback = request(port(), "GET", "/test/quick?block=1");
+  ASSERT_EQ(fallback.status, 200);
+  EXPECT_EQ(fallback.body, R"({"mayBlock":true,"success":true})");
+  // A route without the flag never runs on the I/O thread; errors of routing
+  // are answered there.
+  EXPECT_EQ(request(port(), "GET", "/test/echo/a/b").status, 200);
+  EXPECT_EQ(request(port(), "GET", "/test/nothing-here").status, 404);
+}
+
+TEST_F(HostHttp, PipelinedQuickAndSlowRequestsKeepTheirOrder) {
+  Connection c(port());
+  c.send_raw(
+      "GET /test/slow?ms=40 HTTP/1.1\r\n\r\nGET /test/quick HTTP/1.1\r\n\r\n"
+      "GET /test/quick?block=1 HTTP/1.1\r\n\r\nGET /test/quick HTTP/1.1\r\n\r\n");
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 4; ++i) {
+    auto r = c.read_reply();
+    ASSERT_TRUE(r) << i;
+    bodies.push_back(r->body);
+  }
+  EXPECT_NE(bodies[0].find("\"slept\":40"), std::string::npos) << bodies[0];
+  EXPECT_EQ(bodies[1], R"({"mayBlock":false,"success":true})");
+  EXPECT_EQ(bodies[2], R"({"mayBlock":true,"success":true})");
+  EXPECT_EQ(bodies[3], R"({"mayBlock":false,"success":true})");
+}
+
 TEST_F(HostHttp, KeepAliveServesSeveralRequestsOnOneConnection) {
   Connection c(port());
   for (int i = 0; i < 3; ++i) {
@@ -177,6 +207,22 @@ TEST_F(HostHttp, HangingJobTimesOutAndTheWorkerIsReplaced) {
   EXPECT_NE(echo.body.find(R"("status":0)"), std::string::npos) << echo.body;
   auto health = request(port(), "GET", "/health");
   EXPECT_NE(health.body.find(R"("alive":2)"), std::string::npos) << health.body;
+}
+
+// The per-job CPU limit (timeout + 1 s) is cumulative for a worker process;
+// it must move forward job after job, so that a worker whose jobs add up to
+// more than one limit keeps serving.
+TEST(HostIsolation, AWorkerOutlivesManyJobsWorthMoreCpuThanOneJobsLimit) {
+  TempDir dir;
+  write_file(dir / "config.json",
+             R"({"listen":"127.0.0.1:0","plugin_dir":")" + test_plugin_dir() +
+                 R"(","isolation":{"workers":1,"timeout_ms":1000},"plugins":[{"name":"testkit"}]})");
+  ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});
+  for (int i = 0; i < 8; ++i) {  // 8 x 450 ms of CPU = 3.6 s, past the first limit of 2 s + 1
+    auto r = request(server.port(), "POST", "/test/isolate/spin", "450");
+    EXPECT_NE(r.body.find(R"("status":0)"), std::string::npos) << i << ": " << r.body;
+  }
+  EXPECT_EQ(server.log().find("worker replaced"), std::string::npos) << server.log();
 }
 
 TEST(HostShutdown, SigtermLetsTheSlowRequestFinishThenExitsZero) {

@@ -144,3 +144,22 @@ TEST_F(Tags, SmallBinaryValuesAreBase64) {
   EXPECT_STREQ(d["tags"][0]["VR"].GetString(), "OB");
   EXPECT_STREQ(d["tags"][0]["value"].GetString(), "AAE=");
 }
+
+TEST_F(Tags, ACachedHeaderNeverOutlivesItsFile) {
+  auto upload_as = [&](const char* source) {
+    auto bytes = read_file(pydicom_data_dir() / "test_files" / source);
+    return server_->upload("Cache", {{"files", "same.dcm", bytes}}).status;
+  };
+  const std::string lookup = "/files/Cache/same.dcm/tag?tag=Modality&tag=Rows";
+  ASSERT_EQ(upload_as("CT_small.dcm"), 201);
+  for (int i = 0; i < 3; ++i) EXPECT_NE(get(lookup).body.find(R"("value":"CT")"), std::string::npos);  // now cached
+  // Deleted and stored again under the same name within milliseconds: the
+  // next lookups describe the new file, and a deleted file is 404.
+  ASSERT_EQ(server_->del("/files/Cache/same.dcm").status, 200);
+  EXPECT_EQ(get(lookup).status, 404);
+  ASSERT_EQ(upload_as("MR_small.dcm"), 201);
+  auto r = get(lookup);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"("value":"MR")"), std::string::npos) << r.body;
+  EXPECT_EQ(get("/files/Cache/same.dcm/tags").body.find(R"("value":"CT")"), std::string::npos);
+}

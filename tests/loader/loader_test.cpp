@@ -95,6 +95,15 @@ TEST(Loader, TwoProvidersWithBindStart) {
   EXPECT_EQ(request(server.port(), "GET", "/health").status, 200);
 }
 
+TEST(Loader, PluginBuiltForAbi10LoadsAndServes) {
+  TempDir dir;
+  write_file(dir / "config.json", config(test_plugin_dir(), R"([{"name":"abi-1-0"}])"));
+  ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});
+  auto r = request(server.port(), "GET", "/old/hello");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"success":true})");
+}
+
 TEST(Loader, RequiredServiceMissing) {
   // The real core plugins: render-png and metadata-gdcm need storage.
   TempDir dir;
@@ -121,7 +130,7 @@ TEST(Loader, HelpAndVersion) {
   EXPECT_NE(help.output.find("--disable NAME"), std::string::npos);
   auto version = run_dicomd({"--version"});
   EXPECT_EQ(version.exit_code, 0);
-  EXPECT_NE(version.output.find("plugin ABI 1.0"), std::string::npos);
+  EXPECT_NE(version.output.find("plugin ABI 1.1"), std::string::npos);
   auto bad = run_dicomd({"--bogus"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("unknown option --bogus"), std::string::npos);

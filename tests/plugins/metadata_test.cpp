@@ -2,6 +2,7 @@
 
 #include "charset.h"
 #include "dictionary.h"
+#include "header_cache.h"
 #include "tag_json.h"
 
 using namespace dicomd::metadata;
@@ -48,4 +49,49 @@ TEST(Base64, Rfc4648Vectors) {
   EXPECT_EQ(base64("fo"), "Zm8=");
   EXPECT_EQ(base64("foo"), "Zm9v");
   EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+}
+
+namespace {
+std::shared_ptr<const dicomd::metadata::ParsedHeader> header_with(size_t elements) {
+  auto h = std::make_shared<dicomd::metadata::ParsedHeader>();
+  for (size_t i = 0; i < elements; ++i) h->add(static_cast<uint32_t>(i), std::string(100, 'x'));
+  h->finish();
+  return h;
+}
+}  // namespace
+
+TEST(HeaderCache, HitOnlyForTheSameVersion) {
+  dicomd::metadata::HeaderCache cache(1 << 20);
+  auto h = header_with(3);
+  cache.insert("s/a", {100, 7}, h);
+  EXPECT_EQ(cache.find("s/a", {100, 7}), h);
+  EXPECT_EQ(cache.find("s/a", {100, 8}), nullptr);  // stored again: stale, dropped
+  EXPECT_EQ(cache.find("s/a", {100, 7}), nullptr);
+  EXPECT_EQ(cache.entries(), 0u);
+}
+
+TEST(HeaderCache, StaysWithinItsBytesEvictingTheLeastRecentlyUsed) {
+  dicomd::metadata::HeaderCache cache(64 << 10);
+  for (int i = 0; i < 200; ++i) {
+    cache.insert("s/" + std::to_string(i), {1, 1}, header_with(20));
+    EXPECT_NE(cache.find("s/0", {1, 1}), nullptr) << i;  // kept warm, never evicted
+    EXPECT_LE(cache.bytes(), 64u << 10);
+  }
+  EXPECT_EQ(cache.find("s/1", {1, 1}), nullptr);
+  EXPECT_NE(cache.find("s/199", {1, 1}), nullptr);
+  cache.insert("s/huge", {1, 1}, header_with(200));  // over an eighth of the capacity: not kept
+  EXPECT_EQ(cache.find("s/huge", {1, 1}), nullptr);
+}
+
+TEST(ParsedHeader, FindsElementsByTagAndJoinsThemInFileOrder) {
+  dicomd::metadata::ParsedHeader h;
+  h.add(0x00020010, R"({"a":1})");
+  h.add(0x00080016, R"({"b":2})");
+  h.add(0x00020010, R"({"dup":3})");  // a repeated tag: the first one is found
+  h.finish();
+  ASSERT_NE(h.find(0x00080016), nullptr);
+  EXPECT_EQ(*h.find(0x00080016), R"({"b":2})");
+  EXPECT_EQ(*h.find(0x00020010), R"({"a":1})");
+  EXPECT_EQ(h.find(0x00100010), nullptr);
+  EXPECT_EQ(h.all_json(), R"([{"a":1},{"b":2},{"dup":3}])");
 }

@@ -75,16 +75,25 @@ bool is_safe_header(std::string_view name, std::string_view value) {
   return true;
 }
 
+bool has_body(int status) {
+  return status >= 200 && status != 204 && status != 304;
+}
+
 std::string serialize(const Response& r, bool keep_alive, std::string_view request_id, bool head_only) {
+  std::string out = serialize_head(r, keep_alive, request_id);
+  if (has_body(r.status) && !head_only) out += r.body;
+  return out;
+}
+
+std::string serialize_head(const Response& r, bool keep_alive, std::string_view request_id) {
   std::string out;
-  out.reserve(256 + (head_only ? 0 : r.body.size()));
+  out.reserve(256);
   out += "HTTP/1.1 ";
   out += std::to_string(r.status);
   out += ' ';
   out += reason_phrase(r.status);
   out += "\r\n";
-  bool has_body = r.status >= 200 && r.status != 204 && r.status != 304;
-  if (has_body) {
+  if (has_body(r.status)) {
     if (!r.content_type.empty()) out += "Content-Type: " + r.content_type + "\r\n";
     out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
   }
@@ -97,7 +106,6 @@ std::string serialize(const Response& r, bool keep_alive, std::string_view reque
   }
   for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
   out += "\r\n";
-  if (has_body && !head_only) out += r.body;
   return out;
 }
 

@@ -34,5 +34,10 @@ bool is_safe_header(std::string_view name, std::string_view value);
 
 // The status line, headers and body. `head_only` omits the body (HEAD).
 std::string serialize(const Response& response, bool keep_alive, std::string_view request_id, bool head_only);
+// The status line and headers only (the body follows unless `head_only`, a
+// status without body, or HEAD: see has_body).
+std::string serialize_head(const Response& response, bool keep_alive, std::string_view request_id);
+// False for 1xx, 204 and 304, which never carry a body.
+bool has_body(int status);
 
 }  // namespace dicomd::http

@@ -5,6 +5,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -25,13 +26,17 @@ void append(void* ctx, const void* data, size_t len) {
 }
 
 // Caps the CPU time of the next job: the limit is cumulative for the
-// process, so it is moved forward before each job. Past the soft limit the
-// kernel sends SIGXCPU (default: terminate), past the hard one SIGKILL.
+// process, so the soft limit is moved forward before each job; past it the
+// kernel sends SIGXCPU, which ends the worker. The hard limit is left alone:
+// once lowered, it cannot be raised again without CAP_SYS_RESOURCE, and a
+// long-lived worker would die after its first few seconds of work.
 void limit_next_job_cpu(rlim_t seconds) {
   rusage used{};
   ::getrusage(RUSAGE_SELF, &used);
   rlim_t spent = static_cast<rlim_t>(used.ru_utime.tv_sec + used.ru_stime.tv_sec) + 1;
-  rlimit cpu{spent + seconds, spent + seconds + 1};
+  rlimit cpu{};
+  ::getrlimit(RLIMIT_CPU, &cpu);
+  cpu.rlim_cur = std::min(spent + seconds, cpu.rlim_max);
   ::setrlimit(RLIMIT_CPU, &cpu);
 }
 

@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+
+#include <cstring>
 #include <unistd.h>
 
 #include <stdexcept>
@@ -96,14 +98,24 @@ bool WorkerPool::spawn(Worker& w) {
   return true;
 }
 
-void WorkerPool::terminate(Worker& w) {
+std::string WorkerPool::terminate(Worker& w) {
+  std::string how;
   if (w.pid > 0) {
-    ::kill(w.pid, SIGKILL);
-    ::waitpid(w.pid, nullptr, 0);
+    int status = 0;
+    bool ended = ::waitpid(w.pid, &status, WNOHANG) == w.pid;  // a crash: already gone
+    if (!ended) {
+      ::kill(w.pid, SIGKILL);
+      ::waitpid(w.pid, &status, 0);
+    }
+    if (WIFSIGNALED(status))
+      how = std::string(ended ? "killed by " : "stopped with ") + ::strsignal(WTERMSIG(status));
+    else if (WIFEXITED(status))
+      how = "exited with status " + std::to_string(WEXITSTATUS(status));
   }
   if (w.to_worker >= 0) ::close(w.to_worker);
   if (w.from_worker >= 0) ::close(w.from_worker);
   w = Worker{};
+  return how;
 }
 
 dicomd_status WorkerPool::exchange(Worker& w, std::string_view kind, std::string_view input, Clock::time_point deadline,
@@ -146,10 +158,10 @@ dicomd_status WorkerPool::run(std::string_view kind, std::string_view input, uin
   dicomd_status status = exchange(w, kind, input, deadline, output);
   bool failed = status == DICOMD_E_TIMEOUT || status == DICOMD_E_WORKER_DIED;
   if (failed) {
+    std::string how = terminate(w);
     log::warn(plugin_name_, std::string("isolated job '") + std::string(kind) + "' " +
                                 (status == DICOMD_E_TIMEOUT ? "timed out" : "crashed its worker") +
-                                "; worker replaced");
-    terminate(w);
+                                (how.empty() ? "" : " (" + how + ")") + "; worker replaced");
     spawn(w);  // if this fails, the next job retries
   }
   std::lock_guard lock(mutex_);

@@ -40,7 +40,8 @@ class WorkerPool {
     int from_worker = -1;  // and read responses here
   };
   bool spawn(Worker& w);
-  static void terminate(Worker& w);
+  // Ends the worker; says how it ended ("killed by Segmentation fault"), or "".
+  static std::string terminate(Worker& w);
   dicomd_status exchange(Worker& w, std::string_view kind, std::string_view input,
                          std::chrono::steady_clock::time_point deadline, dicomd_sink output);
 

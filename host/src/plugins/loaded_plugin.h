@@ -1,6 +1,7 @@
 // The host's record of one loaded plugin.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -47,6 +48,14 @@ struct LoadedPlugin {
   std::map<std::string, LoadedPlugin*> bound;   // service key -> provider
   std::unique_ptr<dicomd_host> handle;          // passed to every host function
   std::unique_ptr<WorkerPool> workers;          // when it has an isolated_job
+
+  // DICOMD_ROUTE_* bits of route i; 0 for a plugin built before ABI 1.1.
+  uint32_t route_flags(size_t i) const {
+    const auto* d = descriptor;
+    bool has_field =
+        d->abi_minor >= 1 && d->struct_size >= offsetof(dicomd_plugin_descriptor, route_flags) + sizeof(d->route_flags);
+    return has_field && d->route_flags ? d->route_flags[i] : 0;
+  }
 };
 
 }  // namespace dicomd

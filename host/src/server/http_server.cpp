@@ -1,6 +1,9 @@
 #include "server/http_server.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <condition_variable>
@@ -26,6 +29,9 @@ using Pistache::Tcp::Peer;
 constexpr auto kClosingGrace = std::chrono::seconds(2);
 constexpr const char* kConnectionKey = "dicomd.connection";
 
+// What a write handed to Pistache's queue finishes.
+enum class WriteKind { kInterim, kReplyKeepAlive, kReplyClose };
+
 // Per-connection state. Guarded by `mutex`: input arrives on a reactor
 // thread, replies complete on handler and reactor threads.
 struct Connection {
@@ -39,6 +45,7 @@ struct Connection {
   bool closed = false;          // Pistache reported the disconnection; fd is not ours
   uint64_t reserved_bytes = 0;  // body memory admitted for the current request
   bool counted_upload = false;  // the current request counts against max_uploads
+  int queued_writes = 0;        // writes handed to Pistache's queue, not yet settled
   Clock::time_point last_activity = Clock::now();
 };
 
@@ -103,9 +110,12 @@ struct HttpServer::Core {
     if (!c.closed) ::shutdown(c.fd, SHUT_WR);
   }
 
-  void send_raw(const std::shared_ptr<Peer>& peer, std::string bytes) {
-    size_t n = bytes.size();
-    peer->send(Pistache::RawBuffer(std::move(bytes), n));
+  // Interim bytes ("100 Continue") that must reach the peer before the reply.
+  // Called with conn->mutex held.
+  void send_interim(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer, std::string bytes) {
+    size_t sent = conn->queued_writes == 0 ? send_now(*conn, bytes, {}) : 0;
+    if (sent == SIZE_MAX || sent == bytes.size()) return;  // a dead peer shows up on the next read
+    queue_write(conn, peer, bytes.substr(sent), WriteKind::kInterim);
   }
 
   // Marks a connection busy with one request; counted until settle().
@@ -150,23 +160,19 @@ struct HttpServer::Core {
   }
 
   // Replies outside any handler (parse errors, draining, admission) and closes.
+  // Called with conn->mutex held.
   void reply_and_close(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer, int status,
                        const std::string& message, bool retry_later = false) {
     http::Response r;
     r.json(status, http::json_error(message));
     if (retry_later) r.header("Retry-After", "1");
     begin_request(*conn);
-    conn->closing = true;
-    std::weak_ptr<Connection> weak = conn;
-    std::string bytes = http::serialize(r, false, "", false);
-    size_t n = bytes.size();
-    peer->send(Pistache::RawBuffer(std::move(bytes), n))
-        .then([this, weak](ssize_t) { later_after_write(weak, {}, false); },
-              [this, weak](std::exception_ptr) { later_after_write(weak, {}, false); });
+    write_reply(conn, peer, r, false, "", false);
   }
 
-  // Runs the parser over buffered input and dispatches complete requests.
-  // Called with conn->mutex held.
+  // Runs the parser over buffered input and dispatches complete requests;
+  // requests answered at once on this thread let the loop go on to the next
+  // pipelined one. Called with conn->mutex held.
   void pump(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer) {
     while (!conn->busy && !conn->closing) {
       switch (conn->parser.next()) {
@@ -179,7 +185,7 @@ struct HttpServer::Core {
           }
           continue;
         case http::RequestParser::Event::kContinue:
-          send_raw(peer, "HTTP/1.1 100 Continue\r\n\r\n");
+          send_interim(conn, peer, "HTTP/1.1 100 Continue\r\n\r\n");
           continue;
         case http::RequestParser::Event::kError:
           reply_and_close(conn, peer, conn->parser.error_status(), conn->parser.error_message());
@@ -189,59 +195,126 @@ struct HttpServer::Core {
             reply_and_close(conn, peer, 503, "server is shutting down");
             return;
           }
-          dispatch(conn, peer, std::make_shared<http::Request>(conn->parser.take()));
-          return;
+          dispatch(conn, peer, conn->parser.take());
+          continue;
       }
     }
   }
 
-  void dispatch(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer,
-                std::shared_ptr<http::Request> request) {
+  // Tries the handler on this (I/O) thread first; when it would block, runs
+  // it on a handler thread. Called with conn->mutex held.
+  void dispatch(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer, http::Request request) {
     begin_request(*conn);
+    std::string id = next_request_id();
+    bool head = request.method == "HEAD";
+    bool keep_alive = request.keep_alive;
+    auto reply_here = [&](http::Response&& response) { write_reply(conn, peer, response, keep_alive, id, head); };
+    if (handler(request, id, reply_here, false)) return;
+
     flight_begin();  // the handler job itself, until it returns
     std::weak_ptr<Connection> weak_conn = conn;
     std::weak_ptr<Peer> weak_peer = peer;
-    pool->post([this, weak_conn, weak_peer, request] {
-      std::string id = next_request_id();
-      bool head = request->method == "HEAD";
-      bool keep_alive = request->keep_alive;
-      auto reply = [this, weak_conn, weak_peer, id, head, keep_alive](http::Response&& response) {
-        bool keep = keep_alive && !response.close && !draining;
+    pool->post([this, weak_conn, weak_peer, id, head, keep_alive,
+                shared_request = std::make_shared<http::Request>(std::move(request))] {
+      auto reply = [&](http::Response&& response) {
+        auto conn = weak_conn.lock();
+        if (!conn) return;
         auto peer = weak_peer.lock();
-        if (!peer) {
-          after_write(weak_conn, weak_peer, false);
-          return;
-        }
-        std::string bytes = http::serialize(response, keep, id, head);
-        size_t n = bytes.size();
-        peer->send(Pistache::RawBuffer(std::move(bytes), n))
-            .then([this, weak_conn, weak_peer, keep](ssize_t) { later_after_write(weak_conn, weak_peer, keep); },
-                  [this, weak_conn, weak_peer](std::exception_ptr) { later_after_write(weak_conn, weak_peer, false); });
+        std::lock_guard lock(conn->mutex);
+        write_reply(conn, peer, response, keep_alive, id, head);
+        if (peer && !conn->closed) pump(conn, peer);  // a pipelined request may be waiting
       };
-      handler(std::move(*request), id, reply);
+      handler(*shared_request, id, reply, true);
       flight_end();
     });
+  }
+
+  // Writes a reply straight to the socket when nothing is queued before it
+  // (no thread switch, no copy of the body); what the socket does not take
+  // at once goes through Pistache's write queue, and the request settles
+  // when that is written. Called with conn->mutex held.
+  void write_reply(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer,
+                   const http::Response& response, bool keep_alive, std::string_view id, bool head) {
+    bool keep = keep_alive && !response.close && !draining;
+    if (!peer || conn->closed) {
+      settle(*conn);
+      return;
+    }
+    std::string head_bytes = http::serialize_head(response, keep, id);
+    std::string_view body = http::has_body(response.status) && !head ? std::string_view(response.body) : "";
+    size_t sent = conn->queued_writes == 0 ? send_now(*conn, head_bytes, body) : 0;
+    if (sent == SIZE_MAX) {  // the peer is gone
+      settle(*conn);
+      hard_close(*conn);
+      return;
+    }
+    if (sent == head_bytes.size() + body.size()) {
+      settle(*conn);
+      if (!keep) graceful_close(*conn);
+      return;
+    }
+    if (!keep) conn->closing = true;
+    std::string rest;
+    if (sent < head_bytes.size()) {
+      rest.reserve(head_bytes.size() - sent + body.size());
+      rest.append(head_bytes, sent);
+      rest.append(body);
+    } else {
+      rest.assign(body.substr(sent - head_bytes.size()));
+    }
+    queue_write(conn, peer, std::move(rest), keep ? WriteKind::kReplyKeepAlive : WriteKind::kReplyClose);
+  }
+
+  // Bytes written without blocking, or SIZE_MAX when the socket failed.
+  static size_t send_now(const Connection& c, std::string_view head, std::string_view body) {
+    iovec parts[2] = {{const_cast<char*>(head.data()), head.size()}, {const_cast<char*>(body.data()), body.size()}};
+    msghdr msg{};
+    msg.msg_iov = parts;
+    msg.msg_iovlen = body.empty() ? 1 : 2;
+    while (true) {
+      ssize_t n = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : SIZE_MAX;
+    }
+  }
+
+  void queue_write(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer, std::string bytes,
+                   WriteKind kind) {
+    ++conn->queued_writes;
+    std::weak_ptr<Connection> weak_conn = conn;
+    std::weak_ptr<Peer> weak_peer = peer;
+    size_t n = bytes.size();
+    peer->send(Pistache::RawBuffer(std::move(bytes), n))
+        .then([this, weak_conn, weak_peer, kind](ssize_t) { later_after_write(weak_conn, weak_peer, kind, true); },
+              [this, weak_conn, weak_peer, kind](std::exception_ptr) {
+                later_after_write(weak_conn, weak_peer, kind, false);
+              });
   }
 
   // Write results may arrive on the reactor thread while it is inside
   // pump() with the connection's mutex held (Pistache settles a write that
   // fails at once, e.g. to a peer that has gone, from within the same
   // write-queue pass): handle them on a handler thread, never inline.
-  void later_after_write(const std::weak_ptr<Connection>& weak_conn, const std::weak_ptr<Peer>& weak_peer, bool keep) {
+  void later_after_write(const std::weak_ptr<Connection>& weak_conn, const std::weak_ptr<Peer>& weak_peer,
+                         WriteKind kind, bool ok) {
     if (reactors_stopped) {  // no reactor left to hold a mutex up the stack; the pool is going away
-      after_write(weak_conn, weak_peer, keep);
+      after_write(weak_conn, weak_peer, kind, ok);
       return;
     }
-    pool->post([this, weak_conn, weak_peer, keep] { after_write(weak_conn, weak_peer, keep); });
+    pool->post([this, weak_conn, weak_peer, kind, ok] { after_write(weak_conn, weak_peer, kind, ok); });
   }
 
-  void after_write(const std::weak_ptr<Connection>& weak_conn, const std::weak_ptr<Peer>& weak_peer, bool keep) {
+  void after_write(const std::weak_ptr<Connection>& weak_conn, const std::weak_ptr<Peer>& weak_peer, WriteKind kind,
+                   bool ok) {
     auto conn = weak_conn.lock();
     if (!conn) return;
     auto peer = weak_peer.lock();
     std::lock_guard lock(conn->mutex);
+    --conn->queued_writes;
+    if (kind == WriteKind::kInterim && ok) return;
     settle(*conn);
-    if (!keep)
+    if (kind != WriteKind::kReplyKeepAlive || !ok)
       graceful_close(*conn);
     else if (peer && !conn->closed)
       pump(conn, peer);  // a pipelined request may be waiting

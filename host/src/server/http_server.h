@@ -18,7 +18,7 @@ namespace dicomd {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
-  size_t reactor_threads = 1;
+  size_t reactor_threads = 2;
   size_t handler_threads = 8;
   http::ParserLimits limits;
   std::chrono::milliseconds keepalive_timeout{5000};
@@ -32,9 +32,14 @@ struct HttpServerOptions {
   uint64_t max_body_memory = 2048ull << 20;
 };
 
-// Called on a handler thread; must call `reply` exactly once.
+// Answers a request: calls `reply` exactly once and returns true. It is
+// first called on the I/O thread that read the request, with may_block
+// false: there it must answer at once from memory, or return false without
+// calling reply; it is then called again on a handler thread, may_block true,
+// where it must answer.
 using Reply = std::function<void(http::Response&&)>;
-using RequestHandler = std::function<void(http::Request&&, const std::string& request_id, Reply reply)>;
+using RequestHandler =
+    std::function<bool(const http::Request&, const std::string& request_id, const Reply& reply, bool may_block)>;
 
 class HttpServer {
  public:

@@ -1,5 +1,7 @@
 #include "metadata.h"
 
+#include <algorithm>
+
 #include <gdcmAttribute.h>
 #include <gdcmReader.h>
 
@@ -53,9 +55,10 @@ std::vector<std::string> charset_terms(const gdcm::DataSet& ds) {
   }
 }
 
-class TagsWriter {
+// Formats each element of a header read into its own JSON object.
+class HeaderFormatter {
  public:
-  TagsWriter(const gdcm::Reader& reader, std::string_view bytes, size_t stop)
+  HeaderFormatter(const gdcm::Reader& reader, std::string_view bytes, size_t stop)
       : meta_(reader.GetFile().GetHeader()), ds_(reader.GetFile().GetDataSet()), charset_(charset_terms(ds_)) {
     gdcm::Attribute<0x0028, 0x0103> rep{};
     if (ds_.FindDataElement(rep.GetTag()) && !ds_.GetDataElement(rep.GetTag()).IsEmpty()) {
@@ -65,61 +68,90 @@ class TagsWriter {
     const gdcm::TransferSyntax ts = reader.GetFile().GetHeader().GetDataSetTransferSyntax();
     if (!ts.IsEncoded())
       pixel_ = find_pixel_data(bytes, stop, ts == gdcm::TransferSyntax::ExplicitVRBigEndian, ts.IsImplicit());
-    w_.StartArray();
   }
 
-  // False when the file does not have it (the caller decides if that is OK).
-  bool write(const gdcm::Tag& tag) {
-    const gdcm::DataSet& where = tag.GetGroup() == 0x0002 ? meta_ : ds_;
-    if (tag == kPixelData && pixel_) {
-      write_pixel_data(w_, tag, pixel_->vr.c_str(), pixel_->length);
-      return true;
-    }
-    if (!where.FindDataElement(tag)) return false;
-    write_element(w_, where.GetDataElement(tag), where, charset_, ctx_);
-    return true;
-  }
-  void write_missing_tag(const gdcm::Tag& tag) { write_missing(w_, tag); }
-
-  void write_all() {
+  std::shared_ptr<ParsedHeader> format() {
+    auto header = std::make_shared<ParsedHeader>();
     for (const gdcm::DataSet* set : {&static_cast<const gdcm::DataSet&>(meta_), &ds_})
-      for (const gdcm::DataElement& de : set->GetDES()) write_element(w_, de, *set, charset_, ctx_);
-    if (pixel_) write_pixel_data(w_, kPixelData, pixel_->vr.c_str(), pixel_->length);
-  }
-
-  bool has(const gdcm::Tag& tag) const {
-    return (tag.GetGroup() == 0x0002 ? meta_ : ds_).FindDataElement(tag) || (tag == kPixelData && pixel_);
-  }
-
-  std::string finish() {
-    w_.EndArray();
-    return buffer_.GetString();
+      for (const gdcm::DataElement& de : set->GetDES()) {
+        // A header read stops before the pixel data; its own object follows.
+        if (de.GetTag() == kPixelData && pixel_) continue;
+        header->add(de.GetTag().GetElementTag(),
+                    one([&](JsonWriter& w) { write_element(w, de, *set, charset_, ctx_); }));
+      }
+    if (pixel_)
+      header->add(kPixelData.GetElementTag(),
+                  one([&](JsonWriter& w) { write_pixel_data(w, kPixelData, pixel_->vr.c_str(), pixel_->length); }));
+    header->finish();
+    return header;
   }
 
  private:
+  template <class Fn>
+  static std::string one(Fn&& write) {
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    write(w);
+    return std::string(buffer.GetString(), buffer.GetSize());
+  }
+
   const gdcm::FileMetaInformation& meta_;
   const gdcm::DataSet& ds_;
   CharsetDecoder charset_;
   FormatContext ctx_;
   std::optional<PixelDataHeader> pixel_;
-  rapidjson::StringBuffer buffer_;
-  JsonWriter w_{buffer_};
 };
+
+std::string missing_json(const gdcm::Tag& tag) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  write_missing(w, tag);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
 
 }  // namespace
 
-TagsResult describe_tags(std::string_view bytes, const std::vector<std::string>& specs) {
-  TagsResult result;
+void ParsedHeader::add(uint32_t tag, std::string json) {
+  bytes_ += sizeof(elements_[0]) + sizeof(by_tag_[0]) + json.capacity();
+  elements_.emplace_back(tag, std::move(json));
+}
+
+void ParsedHeader::finish() {
+  by_tag_.reserve(elements_.size());
+  for (size_t i = 0; i < elements_.size(); ++i) by_tag_.emplace_back(elements_[i].first, static_cast<uint32_t>(i));
+  std::stable_sort(by_tag_.begin(), by_tag_.end(), [](auto& a, auto& b) { return a.first < b.first; });
+}
+
+const std::string* ParsedHeader::find(uint32_t tag) const {
+  auto it = std::lower_bound(by_tag_.begin(), by_tag_.end(), tag, [](auto& e, uint32_t t) { return e.first < t; });
+  return it != by_tag_.end() && it->first == tag ? &elements_[it->second].second : nullptr;
+}
+
+std::string ParsedHeader::all_json() const {
+  size_t size = 2;
+  for (const auto& e : elements_) size += e.second.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out += '[';
+  for (const auto& e : elements_) {
+    if (out.size() > 1) out += ',';
+    out += e.second;
+  }
+  out += ']';
+  return out;
+}
+
+std::shared_ptr<const ParsedHeader> parse_header(std::string_view bytes) {
   gdcm::Reader reader;
   size_t stop = 0;
-  if (!gdcm_support::read_header(reader, bytes, &stop)) {
-    result.status = TagsResult::Status::kUnreadable;
-    return result;
-  }
-  TagsWriter writer(reader, bytes, stop);
+  if (!gdcm_support::read_header(reader, bytes, &stop)) return nullptr;
+  return HeaderFormatter(reader, bytes, stop).format();
+}
+
+TagsResult describe_tags(const ParsedHeader& header, const std::vector<std::string>& specs) {
+  TagsResult result;
   if (specs.empty()) {
-    writer.write_all();
-    result.json = writer.finish();
+    result.json = header.all_json();
     return result;
   }
   std::vector<gdcm::Tag> tags;
@@ -127,8 +159,8 @@ TagsResult describe_tags(std::string_view bytes, const std::vector<std::string>&
     auto tag = parse_tag_spec(spec);
     // A private tag is valid when the file has it; a public one when the
     // dictionary defines it.
-    bool known =
-        tag && (is_public_dictionary_tag(*tag) || ((tag->IsPrivate() || tag->IsPrivateCreator()) && writer.has(*tag)));
+    bool known = tag && (is_public_dictionary_tag(*tag) ||
+                         ((tag->IsPrivate() || tag->IsPrivateCreator()) && header.find(tag->GetElementTag())));
     if (!known)
       result.invalid_specs.push_back(spec);
     else
@@ -138,10 +170,26 @@ TagsResult describe_tags(std::string_view bytes, const std::vector<std::string>&
     result.status = TagsResult::Status::kInvalidTags;
     return result;
   }
-  for (const gdcm::Tag& tag : tags)
-    if (!writer.write(tag)) writer.write_missing_tag(tag);
-  result.json = writer.finish();
+  result.json.push_back('[');
+  for (const gdcm::Tag& tag : tags) {
+    if (result.json.size() > 1) result.json += ',';
+    if (const std::string* element = header.find(tag.GetElementTag()))
+      result.json += *element;
+    else
+      result.json += missing_json(tag);
+  }
+  result.json += ']';
   return result;
+}
+
+TagsResult describe_tags(std::string_view bytes, const std::vector<std::string>& specs) {
+  auto header = parse_header(bytes);
+  if (!header) {
+    TagsResult unreadable;
+    unreadable.status = TagsResult::Status::kUnreadable;
+    return unreadable;
+  }
+  return describe_tags(*header, specs);
 }
 
 }  // namespace dicomd::metadata

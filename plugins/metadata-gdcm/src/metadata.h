@@ -1,8 +1,11 @@
 // Tags of one DICOM file as JSON, read from its bytes without the pixel data.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace dicomd::metadata {
@@ -13,8 +16,31 @@ struct TagsResult {
   std::vector<std::string> invalid_specs;  // kInvalidTags: in request order
 };
 
+// A file's header, already formatted: every top-level element (file meta
+// information first, pixel data last) as its JSON object. Parsing once and
+// answering many lookups from this is what the header cache is for.
+class ParsedHeader {
+ public:
+  void add(uint32_t tag, std::string json);  // in file order
+  void finish();                             // after the last add
+  // The element's JSON object, or null when the file does not have it.
+  const std::string* find(uint32_t tag) const;
+  // Every element, in file order, as one JSON array.
+  std::string all_json() const;
+  size_t memory_bytes() const { return bytes_; }
+
+ private:
+  std::vector<std::pair<uint32_t, std::string>> elements_;  // file order
+  std::vector<std::pair<uint32_t, uint32_t>> by_tag_;       // tag -> index, sorted; first one wins
+  size_t bytes_ = sizeof(ParsedHeader);
+};
+
+// Null when the bytes are not readable as DICOM.
+std::shared_ptr<const ParsedHeader> parse_header(std::string_view dicom_bytes);
+
 // `specs` in any spelling of the API, in order; empty `specs` = every
 // top-level element (file meta information first).
+TagsResult describe_tags(const ParsedHeader& header, const std::vector<std::string>& specs);
 TagsResult describe_tags(std::string_view dicom_bytes, const std::vector<std::string>& specs);
 
 }  // namespace dicomd::metadata

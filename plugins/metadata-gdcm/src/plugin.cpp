@@ -1,5 +1,7 @@
 // metadata-gdcm: tags of stored files as JSON. Stored files were validated
 // in an isolated worker on upload, so their headers are read in-process.
+// Parsed headers are cached: a lookup whose file is cached is answered on
+// the I/O thread (a quick route) with one stat and a map search.
 #include <dicomd/cpp/names.hpp>
 #include <dicomd/cpp/plugin.hpp>
 #include <dicomd/services/metadata_v1.h>
@@ -7,11 +9,35 @@
 
 #include <array>
 
+#include <rapidjson/document.h>
+
+#include "header_cache.h"
 #include "metadata.h"
 
 namespace {
 
+using dicomd::metadata::FileVersion;
+using dicomd::metadata::HeaderCache;
+using dicomd::metadata::ParsedHeader;
 using dicomd::metadata::TagsResult;
+
+constexpr uint64_t kDefaultCacheMb = 64;
+
+// {"header_cache_mb": N}: memory for parsed headers; 0 turns the cache off.
+size_t cache_bytes_from(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) throw std::runtime_error("config must be a JSON object");
+  uint64_t mb = kDefaultCacheMb;
+  for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+    std::string key = it->name.GetString();
+    if (key == "header_cache_mb" && it->value.IsUint64() && it->value.GetUint64() <= 65536)
+      mb = it->value.GetUint64();
+    else
+      throw std::runtime_error("config: unknown or malformed key \"" + key + "\"");
+  }
+  return static_cast<size_t>(mb) << 20;
+}
 
 std::string quoted(std::string_view s) {
   std::string out = "\"";
@@ -33,8 +59,9 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
         dicomd_route{"GET", "/files/:study/:file/tags", dicomd::route<&MetadataGdcmPlugin::tags_route>},
     };
   }
+  static constexpr auto route_flags() { return std::array<uint32_t, 2>{DICOMD_ROUTE_QUICK, DICOMD_ROUTE_QUICK}; }
 
-  MetadataGdcmPlugin(dicomd::Host host, std::string_view) : Plugin(host) {
+  MetadataGdcmPlugin(dicomd::Host host, std::string_view config) : Plugin(host), cache_(cache_bytes_from(config)) {
     storage_ = host.acquire<dicomd_storage_v1>(DICOMD_STORAGE_SERVICE, 1);
     if (!storage_) throw std::runtime_error("no storage service");
     metadata_.self = this;
@@ -50,8 +77,9 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
       specs.emplace_back(v);
       any = any || !v.empty();
     }
-    TagsResult r = describe(study, file, specs, !any);
+    FileVersion version = version_of(study, file);
     if (!any) throw dicomd::HttpError(400, "tag query parameter is empty");
+    TagsResult r = describe_tags(*header_of(study, file, version, req.may_block()), specs);
     if (r.status == TagsResult::Status::kInvalidTags) {
       std::string list;
       for (const auto& s : r.invalid_specs) {
@@ -67,7 +95,7 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
   // GET /files/:study/:file/tags
   void tags_route(const dicomd::Request& req, dicomd::Response& res) {
     auto [study, file] = names(req);
-    respond(res, study, file, describe(study, file, {}, false));
+    respond(res, study, file, describe_tags(*header_of(study, file, version_of(study, file), req.may_block()), {}));
   }
 
  private:
@@ -78,21 +106,33 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     return {study, file};
   }
 
-  // Reads the stored file (404 if absent). With `existence_only`, only checks
-  // that the file exists.
-  TagsResult describe(std::string_view study, std::string_view file, const std::vector<std::string>& specs,
-                      bool existence_only) const {
+  // The stored file's size and modification time; 404 if absent.
+  FileVersion version_of(std::string_view study, std::string_view file) const {
+    dicomd_object_info info{};
+    dicomd_status s = storage_->stat(storage_->self, dicomd::str(study), dicomd::str(file), &info);
+    if (s == DICOMD_E_NOT_FOUND || s == DICOMD_E_INVALID) throw dicomd::HttpError(404, "file not found");
+    if (s != DICOMD_OK) throw std::runtime_error("storage stat failed with status " + std::to_string(s));
+    return {info.size, info.modified_ns};
+  }
+
+  // The parsed header of the file at `version`: cached, or read and parsed
+  // (only where the caller may block; WouldBlock otherwise). 422 when the
+  // stored bytes are not DICOM.
+  std::shared_ptr<const ParsedHeader> header_of(std::string_view study, std::string_view file,
+                                                const FileVersion& version, bool may_block) {
+    std::string key(study);
+    key += '/';
+    key += file;
+    if (auto cached = cache_.find(key, version)) return cached;
+    if (!may_block) throw dicomd::WouldBlock{};
     struct Ctx {
-      const std::vector<std::string>* specs;
-      bool existence_only;
-      TagsResult result;
+      std::shared_ptr<const ParsedHeader> header;
       std::exception_ptr error;
-    } ctx{&specs, existence_only, {}, nullptr};
+    } ctx;
     auto consume = [](void* c, dicomd_str bytes) {
       auto* x = static_cast<Ctx*>(c);
-      if (x->existence_only) return;
       try {
-        x->result = dicomd::metadata::describe_tags(dicomd::view(bytes), *x->specs);
+        x->header = dicomd::metadata::parse_header(dicomd::view(bytes));
       } catch (...) {
         x->error = std::current_exception();
       }
@@ -101,9 +141,11 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     if (s == DICOMD_E_NOT_FOUND || s == DICOMD_E_INVALID) throw dicomd::HttpError(404, "file not found");
     if (s != DICOMD_OK) throw std::runtime_error("storage read failed with status " + std::to_string(s));
     if (ctx.error) std::rethrow_exception(ctx.error);
-    if (!existence_only && ctx.result.status == TagsResult::Status::kUnreadable)
-      throw dicomd::HttpError(422, "the stored file cannot be read as DICOM");
-    return std::move(ctx.result);
+    if (!ctx.header) throw dicomd::HttpError(422, "the stored file cannot be read as DICOM");
+    // Keyed by the version seen before the read: if the file changed in
+    // between, the next lookup sees a newer version and reads it again.
+    cache_.insert(key, version, ctx.header);
+    return ctx.header;
   }
 
   static void respond(dicomd::Response& res, std::string_view study, std::string_view file, const TagsResult& r) {
@@ -117,7 +159,9 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     try {
       std::vector<std::string> specs;
       for (size_t i = 0; i < count; ++i) specs.emplace_back(dicomd::view(tags[i]));
-      TagsResult r = p->describe(dicomd::view(study), dicomd::view(file), specs, false);
+      std::string_view st = dicomd::view(study), fi = dicomd::view(file);
+      if (!dicomd::is_valid_name(st) || !dicomd::is_valid_name(fi)) return DICOMD_E_NOT_FOUND;
+      TagsResult r = describe_tags(*p->header_of(st, fi, p->version_of(st, fi), true), specs);
       if (r.status == TagsResult::Status::kInvalidTags) {
         std::string list = "[";
         for (const auto& s : r.invalid_specs) {
@@ -139,6 +183,7 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
   }
 
   const dicomd_storage_v1* storage_ = nullptr;
+  HeaderCache cache_;
   dicomd_metadata_v1 metadata_{sizeof(dicomd_metadata_v1), nullptr, &describe_vtable};
 };
 

@@ -1,4 +1,8 @@
-// PNG encoding: lodepng for the format, libdeflate for the compression.
+// PNG encoding (ISO/IEC 15948): the Sub filter on every row, then
+// literal-only DEFLATE (huffman_deflate.h); CRC-32 and Adler-32 by
+// libdeflate. One pass to filter, one to count, one to code: a 2000x2500
+// radiograph takes a few milliseconds where a match-finding deflate takes
+// tens.
 #pragma once
 
 #include <string>
@@ -7,13 +11,7 @@
 
 namespace dicomd::render {
 
-struct PngSettings {
-  bool libdeflate = true;   // false: lodepng's own deflate (for comparison)
-  int deflate_level = 1;    // libdeflate level (1 fastest .. 12 smallest)
-  bool zero_filter = true;  // LFS_ZERO: no per-row filter search
-};
-
-// Throws std::runtime_error when lodepng fails.
-std::string encode_png(const Image& image, const PngSettings& settings = {});
+// Throws std::invalid_argument for an image PNG cannot hold.
+std::string encode_png(const Image& image);
 
 }  // namespace dicomd::render

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <utility>
@@ -127,6 +128,17 @@ int FsBlobStore::open_file(std::string_view study, std::string_view name) {
   return ::openat(dir.get(), z(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+// Sets the modification time from the full-resolution clock: the kernel's
+// own stamp moves in clock ticks (several ms), and readers (the header cache,
+// render ETags) tell a file from one stored again under its name by size and
+// this time.
+bool FsBlobStore::stamp_now(int fd) {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const timespec times[2] = {now, now};
+  return ::futimens(fd, times) == 0;
+}
+
 StoreStatus FsBlobStore::put(std::string_view study, std::string_view name, std::string_view bytes) {
   if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;
   Fd dir(open_study(study, true));
@@ -137,7 +149,7 @@ StoreStatus FsBlobStore::put(std::string_view study, std::string_view name, std:
   std::string temp = temp_name();
   Fd file(::openat(tmp_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!file.ok()) return StoreStatus::kIoError;
-  bool written = write_all(file.get(), bytes) && ::fsync(file.get()) == 0;
+  bool written = write_all(file.get(), bytes) && stamp_now(file.get()) && ::fsync(file.get()) == 0;
   if (::close(file.release()) != 0) written = false;
   if (!written) {
     ::unlinkat(tmp_fd_, temp.c_str(), 0);
@@ -160,6 +172,24 @@ StoreStatus FsBlobStore::put(std::string_view study, std::string_view name, std:
   return StoreStatus::kOk;
 }
 
+namespace {
+
+constexpr size_t kReadCopyMax = 64 << 20;  // larger files are mapped
+
+// False on an I/O error or when the file is shorter than `size`.
+bool read_all_at(int fd, char* out, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
 StoreStatus FsBlobStore::read(std::string_view study, std::string_view name,
                               const std::function<void(std::string_view)>& consume) {
   if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;
@@ -174,6 +204,14 @@ StoreStatus FsBlobStore::read(std::string_view study, std::string_view name,
     return StoreStatus::kOk;
   }
   size_t size = static_cast<size_t>(st.st_size);
+  if (size <= kReadCopyMax) {
+    // Copied into memory the allocator reuses: cheaper than mapping, where
+    // every page is a fault and every unmap a TLB shootdown on all cores.
+    auto bytes = std::make_unique_for_overwrite<char[]>(size);
+    if (!read_all_at(file.get(), bytes.get(), size)) return StoreStatus::kIoError;
+    consume(std::string_view(bytes.get(), size));
+    return StoreStatus::kOk;
+  }
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, file.get(), 0);
   if (map == MAP_FAILED) return StoreStatus::kIoError;
   try {

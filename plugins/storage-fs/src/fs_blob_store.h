@@ -33,6 +33,7 @@ class FsBlobStore : public BlobStore {
   int open_study(std::string_view study, bool create);
   int open_file(std::string_view study, std::string_view name);
   std::string temp_name();
+  static bool stamp_now(int fd);
 
   int root_fd_ = -1;
   int tmp_fd_ = -1;

@@ -24,7 +24,7 @@ extern "C" {
 /* ABI version of these headers. A host loads a plugin whose major equals its
  * own and whose minor is not newer than its own. Since: 1.0. */
 #define DICOMD_ABI_MAJOR 1
-#define DICOMD_ABI_MINOR 0
+#define DICOMD_ABI_MINOR 1
 
 /* Exported symbol name of the plugin entry point (see plugin.h). */
 #define DICOMD_PLUGIN_ENTRY_SYMBOL "dicomd_plugin_entry"
@@ -40,16 +40,20 @@ typedef struct dicomd_str {
 typedef int32_t dicomd_status;
 enum {
   DICOMD_OK = 0,
-  DICOMD_E_INTERNAL = 1,    /* unexpected failure; details were logged */
-  DICOMD_E_INVALID = 2,     /* bad argument or input */
-  DICOMD_E_NOT_FOUND = 3,   /* no such object */
-  DICOMD_E_EXISTS = 4,      /* object already exists (never replaced) */
-  DICOMD_E_UNAVAILABLE = 5, /* service or worker not available */
-  DICOMD_E_TIMEOUT = 6,     /* isolated job ran past its deadline */
-  DICOMD_E_WORKER_DIED = 7, /* isolated job's worker process died */
-  DICOMD_E_TOO_LARGE = 8,   /* over a configured size limit */
-  DICOMD_E_IO = 9,          /* storage I/O failure (disk full, ...) */
-  DICOMD_E_UNSUPPORTED = 10 /* not implemented by this provider */
+  DICOMD_E_INTERNAL = 1,     /* unexpected failure; details were logged */
+  DICOMD_E_INVALID = 2,      /* bad argument or input */
+  DICOMD_E_NOT_FOUND = 3,    /* no such object */
+  DICOMD_E_EXISTS = 4,       /* object already exists (never replaced) */
+  DICOMD_E_UNAVAILABLE = 5,  /* service or worker not available */
+  DICOMD_E_TIMEOUT = 6,      /* isolated job ran past its deadline */
+  DICOMD_E_WORKER_DIED = 7,  /* isolated job's worker process died */
+  DICOMD_E_TOO_LARGE = 8,    /* over a configured size limit */
+  DICOMD_E_IO = 9,           /* storage I/O failure (disk full, ...) */
+  DICOMD_E_UNSUPPORTED = 10, /* not implemented by this provider */
+  /* Since 1.1: a quick route's handler, called on an I/O thread
+   * (request->may_block == 0), cannot answer without blocking. It has written
+   * nothing; the host calls it again on a request thread. */
+  DICOMD_E_WOULD_BLOCK = 11
 };
 
 /* Log levels. Since: 1.0. */

@@ -37,6 +37,11 @@ typedef struct dicomd_request {
   size_t header_count;
   dicomd_str body;
   dicomd_str request_id; /* the id the host logs this request under */
+  /* Since 1.1: 0 when the handler runs on an I/O thread, which only quick
+   * routes do (see dicomd_plugin_descriptor.route_flags): answer from memory
+   * at once, or return DICOMD_E_WOULD_BLOCK having written nothing. 1 on a
+   * request thread, where blocking (disk, isolated jobs) is fine. */
+  int32_t may_block;
 } dicomd_request;
 
 /* Opaque response under construction; written only through host functions,
@@ -44,7 +49,8 @@ typedef struct dicomd_request {
 typedef struct dicomd_response dicomd_response;
 
 /* A route handler. `self` is the pointer the plugin's init returned.
- * Runs on one of the host's request threads; several requests run at once,
+ * Runs on one of the host's request threads (a quick route: first on an I/O
+ * thread, see may_block); several requests run at once,
  * so a handler must be thread-safe. Returning non-zero makes the host answer
  * 500 with a JSON error (the plugin should log why). Since: 1.0. */
 typedef dicomd_status (*dicomd_handler_fn)(void* self, const dicomd_request* request, dicomd_response* response);

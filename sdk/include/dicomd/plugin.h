@@ -62,7 +62,16 @@ typedef struct dicomd_plugin_descriptor {
    * host.h isolate). Called in the worker, where init was NOT called: it
    * must depend only on its arguments. Output goes to `output`. */
   dicomd_status (*isolated_job)(dicomd_str kind, dicomd_str input, dicomd_sink output);
+
+  /* Since 1.1. NULL, or one entry per route: DICOMD_ROUTE_* bits. */
+  const uint32_t* route_flags;
 } dicomd_plugin_descriptor;
+
+/* A quick route is first called on the I/O thread that read the request,
+ * which saves two thread switches per request. Its handler must then answer
+ * from memory in microseconds, or return DICOMD_E_WOULD_BLOCK (see
+ * dicomd_request.may_block). Since: 1.1. */
+#define DICOMD_ROUTE_QUICK 1u
 
 typedef const dicomd_plugin_descriptor* (*dicomd_plugin_entry_fn)(void);
 

