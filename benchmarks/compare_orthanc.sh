@@ -2,11 +2,11 @@
 # dicomd and Orthanc side by side, on the same machine, files and client, in
 # one run. Everything runs in a private network namespace (Orthanc cannot
 # bind to one address; there it only has loopback).
-#   benchmarks/compare_orthanc.sh [CT_COUNT=300] [RADIOGRAPH_COUNT=4] [SECONDS=8]
+#   benchmarks/compare_orthanc.sh [CT_COUNT=600] [RADIOGRAPH_COUNT=4] [SECONDS=8]
 # Prints one table (figures of the last run: benchmarks/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ct_count=${1:-300}; dx_count=${2:-4}; secs=${3:-8}
+ct_count=${1:-600}; dx_count=${2:-4}; secs=${3:-8}
 
 if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
   scripts/install-deps build

@@ -33,16 +33,24 @@ TEST(FsBlobStore, PutReadListRemove) {
   std::vector<std::string> files, studies;
   EXPECT_EQ(store.list_files("s", files), StoreStatus::kOk);
   EXPECT_EQ(files, (std::vector<std::string>{"a", "b"}));
+  files.clear();
   EXPECT_EQ(store.list_studies(studies), StoreStatus::kOk);
   EXPECT_EQ(studies, std::vector<std::string>{"s"});
-  ObjectInfo info;
+  ObjectInfo info, again;
   EXPECT_EQ(store.stat("s", "b", info), StoreStatus::kOk);
   EXPECT_EQ(info.size, 3u);
+  EXPECT_EQ(store.put("s", "c", "BBB"), StoreStatus::kOk);  // right after: a distinct time all the same
+  EXPECT_EQ(store.stat("s", "c", again), StoreStatus::kOk);
+  EXPECT_NE(again.modified_ns, info.modified_ns);
+  EXPECT_EQ(store.removal_count(), 0u);
   EXPECT_EQ(store.remove("s", "b"), StoreStatus::kOk);
+  EXPECT_EQ(store.removal_count(), 1u);
   EXPECT_EQ(store.remove("s", "b"), StoreStatus::kNotFound);
+  EXPECT_EQ(store.removal_count(), 1u);  // nothing removed
   size_t removed = 0;
   EXPECT_EQ(store.remove_study("s", removed), StoreStatus::kOk);
-  EXPECT_EQ(removed, 1u);
+  EXPECT_EQ(removed, 2u);  // a and c
+  EXPECT_EQ(store.removal_count(), 2u);
   EXPECT_EQ(store.list_files("s", files), StoreStatus::kNotFound);
 }
 

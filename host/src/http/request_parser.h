@@ -5,6 +5,7 @@
 // lines (see docs/http.md).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -42,6 +43,27 @@ class RequestParser {
   // True while a request has started but not completed.
   bool in_progress() const { return phase_ == Phase::kBody || !pending_.empty(); }
   uint64_t declared_body_bytes() const { return body_expected_; }
+
+  // While a body is being read and nothing else is buffered: lets
+  // `receive(char* into, size_t max)` (returning the bytes written, 0 when
+  // none are available now) write body bytes straight into the request, in
+  // large chunks, with no intermediate buffer. Returns the bytes received.
+  template <class Receive>
+  size_t receive_body(Receive&& receive) {
+    size_t total = 0;
+    if (phase_ == Phase::kBody && pending_.empty() && request_.body.capacity() < body_expected_)
+      request_.body.reserve(static_cast<size_t>(body_expected_));
+    while (phase_ == Phase::kBody && pending_.empty() && request_.body.size() < body_expected_) {
+      size_t old = request_.body.size();
+      size_t chunk = static_cast<size_t>(std::min<uint64_t>(body_expected_ - old, kReceiveChunk));
+      request_.body.resize(old + chunk);
+      size_t got = receive(request_.body.data() + old, chunk);
+      request_.body.resize(old + got);
+      total += got;
+      if (got < chunk) break;
+    }
+    return total;
+  }
   // The head of the request being parsed (valid after kHead).
   const Request& head() const { return request_; }
 
@@ -55,6 +77,7 @@ class RequestParser {
   Event finish_head();
   void move_pending_into_body();
 
+  static constexpr size_t kReceiveChunk = 256 * 1024;
   ParserLimits limits_;
   Phase phase_ = Phase::kHead;
   std::string pending_;  // bytes not yet consumed (head, or next request)

@@ -172,11 +172,16 @@ struct HttpServer::Core {
 
   // Runs the parser over buffered input and dispatches complete requests;
   // requests answered at once on this thread let the loop go on to the next
-  // pipelined one. Called with conn->mutex held.
-  void pump(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer) {
+  // pipelined one. `on_reactor`: called from the connection's reactor thread,
+  // the only one that may read its socket. Called with conn->mutex held.
+  void pump(const std::shared_ptr<Connection>& conn, const std::shared_ptr<Peer>& peer, bool on_reactor = false) {
     while (!conn->busy && !conn->closing) {
       switch (conn->parser.next()) {
         case http::RequestParser::Event::kNeedMore:
+          // Pistache reads 4 KiB at a time; the rest of a body is read here
+          // directly into the request, in large chunks (Pistache's next
+          // read then finds the socket empty, or closed).
+          if (on_reactor && receive_body_now(*conn) > 0) continue;
           return;
         case http::RequestParser::Event::kHead:
           if (auto refusal = admit(*conn, conn->parser.declared_body_bytes())) {
@@ -199,6 +204,17 @@ struct HttpServer::Core {
           continue;
       }
     }
+  }
+
+  size_t receive_body_now(Connection& c) {
+    if (c.closed) return 0;
+    return c.parser.receive_body([fd = c.fd](char* into, size_t max) -> size_t {
+      while (true) {
+        ssize_t n = ::recv(fd, into, max, MSG_DONTWAIT);
+        if (n >= 0) return static_cast<size_t>(n);
+        if (errno != EINTR) return 0;  // EAGAIN: nothing more now; errors are Pistache's to see
+      }
+    });
   }
 
   // Tries the handler on this (I/O) thread first; when it would block, runs
@@ -385,7 +401,7 @@ class PistacheHandler : public Pistache::Tcp::Handler {
     if (conn->closing) return;  // discard what follows a final reply
     conn->last_activity = Clock::now();
     conn->parser.feed(std::string_view(buffer, len));
-    core_->pump(conn, peer);
+    core_->pump(conn, peer, true);
   }
 
  private:

@@ -8,6 +8,7 @@
 #include <dicomd/services/storage_v1.h>
 
 #include <array>
+#include <cstddef>
 
 #include <rapidjson/document.h>
 
@@ -22,6 +23,7 @@ using dicomd::metadata::ParsedHeader;
 using dicomd::metadata::TagsResult;
 
 constexpr uint64_t kDefaultCacheMb = 64;
+constexpr uint64_t kNoRemovalCount = UINT64_MAX;
 
 // {"header_cache_mb": N}: memory for parsed headers; 0 turns the cache off.
 size_t cache_bytes_from(std::string_view json) {
@@ -77,9 +79,11 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
       specs.emplace_back(v);
       any = any || !v.empty();
     }
-    FileVersion version = version_of(study, file);
-    if (!any) throw dicomd::HttpError(400, "tag query parameter is empty");
-    TagsResult r = describe_tags(*header_of(study, file, version, req.may_block()), specs);
+    if (!any) {
+      version_of(study, file);  // 404 first, as the original service did
+      throw dicomd::HttpError(400, "tag query parameter is empty");
+    }
+    TagsResult r = describe_tags(*header_of(study, file, req.may_block()), specs);
     if (r.status == TagsResult::Status::kInvalidTags) {
       std::string list;
       for (const auto& s : r.invalid_specs) {
@@ -95,7 +99,7 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
   // GET /files/:study/:file/tags
   void tags_route(const dicomd::Request& req, dicomd::Response& res) {
     auto [study, file] = names(req);
-    respond(res, study, file, describe_tags(*header_of(study, file, version_of(study, file), req.may_block()), {}));
+    respond(res, study, file, describe_tags(*header_of(study, file, req.may_block()), {}));
   }
 
  private:
@@ -115,15 +119,26 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     return {info.size, info.modified_ns};
   }
 
-  // The parsed header of the file at `version`: cached, or read and parsed
-  // (only where the caller may block; WouldBlock otherwise). 422 when the
-  // stored bytes are not DICOM.
-  std::shared_ptr<const ParsedHeader> header_of(std::string_view study, std::string_view file,
-                                                const FileVersion& version, bool may_block) {
+  // The store's removal count, or kNoRemovalCount from a storage provider
+  // built before ABI 1.1 (every lookup then checks the file with a stat).
+  uint64_t removal_count() const {
+    bool has = storage_->struct_size >= offsetof(dicomd_storage_v1, removal_count) + sizeof(storage_->removal_count);
+    return has && storage_->removal_count ? storage_->removal_count(storage_->self) : kNoRemovalCount;
+  }
+
+  // The parsed header of a stored file (404 if absent): cached, or read and
+  // parsed (only where the caller may block; WouldBlock otherwise). 422
+  // when the stored bytes are not DICOM. A cached header needs no stat while
+  // nothing was removed from the store since it was last checked.
+  std::shared_ptr<const ParsedHeader> header_of(std::string_view study, std::string_view file, bool may_block) {
     std::string key(study);
     key += '/';
     key += file;
-    if (auto cached = cache_.find(key, version)) return cached;
+    uint64_t removals = removal_count();  // before the stat: a removal after it is seen next time
+    if (removals != kNoRemovalCount)
+      if (auto cached = cache_.find_unchanged(key, removals)) return cached;
+    FileVersion version = version_of(study, file);
+    if (auto cached = cache_.find(key, version, removals)) return cached;
     if (!may_block) throw dicomd::WouldBlock{};
     struct Ctx {
       std::shared_ptr<const ParsedHeader> header;
@@ -144,7 +159,7 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     if (!ctx.header) throw dicomd::HttpError(422, "the stored file cannot be read as DICOM");
     // Keyed by the version seen before the read: if the file changed in
     // between, the next lookup sees a newer version and reads it again.
-    cache_.insert(key, version, ctx.header);
+    cache_.insert(key, version, removals, ctx.header);
     return ctx.header;
   }
 
@@ -161,7 +176,7 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
       for (size_t i = 0; i < count; ++i) specs.emplace_back(dicomd::view(tags[i]));
       std::string_view st = dicomd::view(study), fi = dicomd::view(file);
       if (!dicomd::is_valid_name(st) || !dicomd::is_valid_name(fi)) return DICOMD_E_NOT_FOUND;
-      TagsResult r = describe_tags(*p->header_of(st, fi, p->version_of(st, fi), true), specs);
+      TagsResult r = describe_tags(*p->header_of(st, fi, true), specs);
       if (r.status == TagsResult::Status::kInvalidTags) {
         std::string list = "[";
         for (const auto& s : r.invalid_specs) {

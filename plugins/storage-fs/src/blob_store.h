@@ -31,6 +31,8 @@ class BlobStore {
   virtual StoreStatus list_files(std::string_view study, std::vector<std::string>& out) = 0;  // sorted
   virtual StoreStatus remove(std::string_view study, std::string_view name) = 0;
   virtual StoreStatus remove_study(std::string_view study, size_t& removed_files) = 0;
+  // Grows before remove and remove_study return (see storage_v1.h).
+  virtual uint64_t removal_count() const = 0;
 };
 
 }  // namespace dicomd::storage

@@ -258,6 +258,7 @@ StoreStatus FsBlobStore::remove(std::string_view study, std::string_view name) {
   if (::fstatat(dir.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
     return StoreStatus::kNotFound;
   if (::unlinkat(dir.get(), n.c_str(), 0) != 0) return errno == ENOENT ? StoreStatus::kNotFound : StoreStatus::kIoError;
+  ++removals_;
   ::fsync(dir.get());
   return StoreStatus::kOk;
 }
@@ -277,6 +278,7 @@ StoreStatus FsBlobStore::remove_study(std::string_view study, size_t& removed_fi
   }
   for (const auto& n : names)
     if (::unlinkat(dir.get(), n.c_str(), 0) == 0) ++removed_files;
+  ++removals_;
   if (::unlinkat(root_fd_, z(study).c_str(), AT_REMOVEDIR) != 0) return StoreStatus::kIoError;
   ::fsync(root_fd_);
   return StoreStatus::kOk;

@@ -28,6 +28,7 @@ class FsBlobStore : public BlobStore {
   StoreStatus list_files(std::string_view study, std::vector<std::string>& out) override;
   StoreStatus remove(std::string_view study, std::string_view name) override;
   StoreStatus remove_study(std::string_view study, size_t& removed_files) override;
+  uint64_t removal_count() const override { return removals_.load(); }
 
  private:
   int open_study(std::string_view study, bool create);
@@ -38,6 +39,7 @@ class FsBlobStore : public BlobStore {
   int root_fd_ = -1;
   int tmp_fd_ = -1;
   std::atomic<uint64_t> temp_counter_{0};
+  std::atomic<uint64_t> removals_{0};
 };
 
 }  // namespace dicomd::storage

@@ -156,6 +156,7 @@ class StorageFsPlugin : public dicomd::Plugin {
           return to_status(store(self).remove_study(view(study), removed));
         });
       },
+      [](void* self) { return store(self).removal_count(); },
   };
   static std::string_view view(dicomd_str s) { return dicomd::view(s); }
 };

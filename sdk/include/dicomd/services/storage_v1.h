@@ -44,6 +44,13 @@ typedef struct dicomd_storage_v1 {
   dicomd_status (*remove)(void* self, dicomd_str study, dicomd_str name);
   /* Removes the study and all its files. */
   dicomd_status (*remove_study)(void* self, dicomd_str study);
+
+  /* Since 1.1 (check struct_size): how many removals this store has made.
+   * It grows before a remove or remove_study returns; puts never replace an
+   * object, so while the count is unchanged every object seen earlier is
+   * still the same object. Caches rely on it to skip a stat per lookup (the
+   * store's folder belongs to dicomd: a change made by hand is not seen). */
+  uint64_t (*removal_count)(void* self);
 } dicomd_storage_v1;
 
 #ifdef __cplusplus
