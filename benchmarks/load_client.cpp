@@ -48,6 +48,9 @@ int connect_to(uint16_t port) {
   }
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Room for a whole CT upload: one send() call, not a wake-up per 64 KiB.
+  int send_buffer = 4 << 20;
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer);
   return fd;
 }
 
