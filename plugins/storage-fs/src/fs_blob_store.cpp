@@ -168,8 +168,9 @@ StoreStatus FsBlobStore::put(std::string_view study, std::string_view name, std:
     ::unlinkat(tmp_fd_, temp.c_str(), 0);
     return saved == EEXIST ? StoreStatus::kExists : StoreStatus::kIoError;
   }
-  ::fsync(dir.get());
-  return StoreStatus::kOk;
+  // The new name is durable once the folder is: an fsync shared with the
+  // uploads landing in this study at the same time.
+  return directory_sync_.sync(std::string(study), dir.get()) ? StoreStatus::kOk : StoreStatus::kIoError;
 }
 
 namespace {

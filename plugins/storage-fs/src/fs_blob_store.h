@@ -8,6 +8,7 @@
 #include <string>
 
 #include "blob_store.h"
+#include "directory_sync.h"
 
 namespace dicomd::storage {
 
@@ -29,6 +30,8 @@ class FsBlobStore : public BlobStore {
   StoreStatus remove(std::string_view study, std::string_view name) override;
   StoreStatus remove_study(std::string_view study, size_t& removed_files) override;
   uint64_t removal_count() const override { return removals_.load(); }
+  // Folder fsyncs made for puts (several puts may share one).
+  uint64_t folder_fsyncs() const { return directory_sync_.fsync_calls(); }
 
  private:
   int open_study(std::string_view study, bool create);
@@ -40,6 +43,7 @@ class FsBlobStore : public BlobStore {
   int tmp_fd_ = -1;
   std::atomic<uint64_t> temp_counter_{0};
   std::atomic<uint64_t> removals_{0};
+  DirectorySync directory_sync_;
 };
 
 }  // namespace dicomd::storage
