@@ -113,7 +113,7 @@ Config parse_config(std::string_view json_text) {
   Config c;
   if (doc.HasMember("listen")) parse_listen(get_string(doc["listen"], "listen"), c.host, c.port);
   if (doc.HasMember("threads")) c.threads = get_uint(doc["threads"], "threads", 1, 256);
-  if (doc.HasMember("reactor_threads")) c.reactor_threads = get_uint(doc["reactor_threads"], "reactor_threads", 1, 64);
+  if (doc.HasMember("reactor_threads")) c.reactor_threads = get_uint(doc["reactor_threads"], "reactor_threads", 0, 64);
   if (doc.HasMember("max_body_mb")) c.max_body_mb = get_uint(doc["max_body_mb"], "max_body_mb", 1, 1 << 20);
   if (doc.HasMember("keepalive_timeout_ms"))
     c.keepalive_timeout_ms = get_uint(doc["keepalive_timeout_ms"], "keepalive_timeout_ms", 100, 3600000);

@@ -32,7 +32,7 @@ struct Config {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   size_t threads = 8;          // request handler threads
-  size_t reactor_threads = 1;  // Pistache I/O threads
+  size_t reactor_threads = 0;  // Pistache I/O threads; 0: half the cores, at least 1
   uint64_t max_body_mb = 1024;
   uint32_t keepalive_timeout_ms = 5000;
   uint32_t header_timeout_ms = 10000;

@@ -18,7 +18,7 @@ namespace dicomd {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
-  size_t reactor_threads = 2;
+  size_t reactor_threads = 1;
   size_t handler_threads = 8;
   http::ParserLimits limits;
   std::chrono::milliseconds keepalive_timeout{5000};
