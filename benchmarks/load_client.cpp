@@ -4,6 +4,10 @@
 // epoll thread (so that the client costs a few microseconds per request and
 // leaves the CPU to the server); uploads on a thread per connection.
 //   load_client PORT CONNECTIONS SECONDS get URL_LIST
+//   load_client PORT CONNECTIONS SECONDS get-revalidate URL_LIST
+//     (first fetches each URL once for its ETag, then asks with
+//     If-None-Match: what a browser with a cached copy does; a 304 counts as
+//     success, and a server without ETags simply answers 200 again)
 //   load_client PORT CONNECTIONS 0 upload-dicomd STUDY FILE_LIST
 //   load_client PORT CONNECTIONS 0 upload-orthanc FILE_LIST ID_OUT
 // Prints one JSON line: requests, errors, seconds, rps, mbps (request bytes),
@@ -111,6 +115,25 @@ double cpu_seconds() {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// The ETag header of a GET's reply, or "".
+std::string fetch_etag(uint16_t port, const std::string& head) {
+  int fd = connect_to(port);
+  if (fd < 0) return "";
+  std::string request = head + "Connection: close\r\n\r\n", reply;
+  if (send_all(fd, request.data(), request.size())) {
+    char tmp[65536];
+    ssize_t k;
+    while ((k = ::recv(fd, tmp, sizeof tmp, 0)) > 0) reply.append(tmp, static_cast<size_t>(k));
+  }
+  ::close(fd);
+  std::string lower = reply.substr(0, reply.find("\r\n\r\n"));
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = lower.find("\r\netag:");
+  if (at == std::string::npos) return "";
+  size_t start = lower.find_first_not_of(' ', at + 7), end = lower.find("\r\n", at + 7);
+  return reply.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
 struct Totals {
   std::vector<double> latencies_ms;
   uint64_t errors = 0, bytes = 0;
@@ -190,7 +213,7 @@ Totals run_gets(uint16_t port, int connections, const std::vector<Job>& jobs, Cl
       }
       if (k.body_left != 0) continue;
       totals.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - k.started).count());
-      if (k.status < 200 || k.status >= 300) ++totals.errors;
+      if ((k.status < 200 || k.status >= 300) && k.status != 304) ++totals.errors;
       send_next(c);
       if (k.fd < 0) --open;
     }
@@ -213,8 +236,15 @@ int main(int argc, char** argv) {
   std::vector<Job> jobs;
   std::vector<std::string> bodies, names;
   std::string id_out;
-  if (mode == "get") {
-    for (const auto& url : lines(argv[5])) jobs.push_back({"GET " + url + " HTTP/1.1\r\nHost: x\r\n\r\n", nullptr});
+  if (mode == "get" || mode == "get-revalidate") {
+    for (const auto& url : lines(argv[5])) {
+      std::string head = "GET " + url + " HTTP/1.1\r\nHost: x\r\n";
+      if (mode == "get-revalidate") {
+        std::string etag = fetch_etag(port, head);
+        if (!etag.empty()) head += "If-None-Match: " + etag + "\r\n";
+      }
+      jobs.push_back({head + "\r\n", nullptr});
+    }
   } else {
     bool orthanc = mode == "upload-orthanc";
     names = lines(orthanc ? argv[5] : argv[6]);
@@ -248,7 +278,7 @@ int main(int argc, char** argv) {
   std::mutex mutex;
   std::vector<double> latencies;
   std::vector<std::string> ids;
-  bool cycle = mode == "get";
+  bool cycle = mode == "get" || mode == "get-revalidate";
   auto start = Clock::now();
   auto deadline = start + std::chrono::duration<double>(seconds);
   double cpu_start = cpu_seconds();
