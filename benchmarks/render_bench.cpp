@@ -73,12 +73,12 @@ std::string lodepng_encode(const Image& image, bool with_libdeflate) {
   return std::string(png.begin(), png.end());
 }
 
-// range(1): 0 dicomd's encoder (Sub filter, literal-only Huffman); 1 lodepng
+// range(1): 0 dicomd's encoder (Sub filter, Huffman-coded literals and runs); 1 lodepng
 // default (filter search, its own deflate); 2 lodepng without filters and
 // libdeflate level 1 (dicomd's encoder until 2026-11-26).
 void BM_PngEncode(benchmark::State& state) {
   Image image = to_display(decode_frame(input(static_cast<int>(state.range(0))), 0), RenderOptions{});
-  const char* names[] = {"dicomd sub+huffman", "lodepng default", "lodepng zero+libdeflate-1"};
+  const char* names[] = {"dicomd sub+huffman+runs", "lodepng default", "lodepng zero+libdeflate-1"};
   size_t size = 0;
   for (auto _ : state) {
     switch (state.range(1)) {

@@ -1,4 +1,4 @@
-// The PNG encoder and its literal-only DEFLATE: every output must inflate
+// The PNG encoder and its DEFLATE of literals and runs: every output must inflate
 // back to its input in a strict decoder (libdeflate) and a common one
 // (lodepng), whatever the byte distribution.
 #include <gtest/gtest.h>
@@ -28,7 +28,7 @@ std::string inflate(const std::string& deflated, size_t expected_size) {
 
 void expect_round_trip(const std::string& data) {
   std::string deflated;
-  deflate_literals(data, deflated);
+  deflate_runs(data, deflated);
   EXPECT_EQ(inflate(deflated, data.size()), data);
 }
 
@@ -45,7 +45,11 @@ double kraft(const std::vector<uint8_t>& lengths) {
 TEST(HuffmanDeflate, RoundTripsEveryKindOfInput) {
   expect_round_trip("");
   expect_round_trip("x");
-  expect_round_trip(std::string(100000, '\0'));  // one symbol only
+  expect_round_trip(std::string(100000, '\0'));                            // one long run
+  for (size_t n : {2u, 3u, 4u, 10u, 11u, 257u, 258u, 259u, 516u, 517u}) {  // runs around the length codes' edges
+    std::string runs = "ab" + std::string(n, 'x') + "y" + std::string(n, '\0') + "z";
+    expect_round_trip(runs);
+  }
   std::mt19937 rng(7);
   std::string uniform(3 << 20, '\0');  // several blocks
   for (auto& c : uniform) c = static_cast<char>(rng());
@@ -60,6 +64,15 @@ TEST(HuffmanDeflate, RoundTripsEveryKindOfInput) {
   }
   ASSERT_GT(skewed.size(), 1000000u);
   expect_round_trip(skewed);
+  std::string across(3 << 20, 'q');  // a run crossing the 1 MiB block boundaries
+  across[0] = 'p';
+  expect_round_trip(across);
+}
+
+TEST(HuffmanDeflate, RunsCostAlmostNothing) {
+  std::string deflated;
+  deflate_runs(std::string(1 << 20, '\0'), deflated);
+  EXPECT_LT(deflated.size(), 2000u);  // 4,065 runs of 258, a few bits each
 }
 
 TEST(HuffmanDeflate, CodesAreCompleteAndWithinTheirLimit) {

@@ -11,6 +11,49 @@ namespace {
 constexpr size_t kBlockBytes = 1 << 20;  // one Huffman code per MiB of input
 constexpr int kLiteralBits = 15, kCodeLengthBits = 7;
 constexpr uint32_t kEndOfBlock = 256;
+constexpr size_t kLengthCodes = 286;          // literals, end of block, 29 length codes
+constexpr size_t kMinRun = 3, kMaxRun = 258;  // DEFLATE's shortest and longest match
+
+// Length code (257..285) of a match length, with its extra bits (RFC 1951 3.2.5).
+struct LengthCode {
+  uint16_t symbol;
+  uint8_t extra_bits;
+  uint16_t extra;
+};
+LengthCode length_code(size_t length) {
+  static constexpr uint16_t kBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
+                                         31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+  static constexpr uint8_t kExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                         2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+  size_t i = 28;
+  while (kBase[i] > length) --i;
+  return {static_cast<uint16_t>(257 + i), kExtra[i], static_cast<uint16_t>(length - kBase[i])};
+}
+
+// Splits data[begin, end) into literals and runs: where the next kMinRun
+// bytes all equal the byte before them, a run of copies at distance 1. The
+// test is branch-free over those bytes: in noisy data two equal neighbours
+// are common and a mispredicted branch per byte costs more than the compares.
+template <class Literal, class Run>
+void for_each_token(std::string_view data, size_t begin, size_t end, Literal&& literal, Run&& run) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t i = begin;
+  while (i < end) {
+    if (i > 0 && i + kMinRun <= end) {
+      const unsigned char previous = p[i - 1];
+      if ((p[i] == previous) & (p[i + 1] == previous) & (p[i + 2] == previous)) {
+        size_t n = kMinRun;
+        while (n < kMaxRun && i + n < end && p[i + n] == previous) ++n;
+        run(n);
+        i += n;
+        continue;
+      }
+    }
+    literal(p[i]);
+    ++i;
+  }
+}
+
 // The order in which a dynamic block gives the code-length code's lengths.
 constexpr std::array<uint8_t, 19> kCodeLengthOrder = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 
@@ -102,15 +145,18 @@ std::vector<uint16_t> canonical_codes(const std::vector<uint8_t>& lengths) {
   return codes;
 }
 
-void write_block(std::string_view data, bool last, BitWriter& bits) {
-  std::vector<uint32_t> counts(257, 0);
-  for (unsigned char c : data) ++counts[c];
+// One dynamic block of data[begin, end); earlier bytes are its history.
+void write_block(std::string_view data, size_t begin, size_t end, bool last, BitWriter& bits) {
+  std::vector<uint32_t> counts(kLengthCodes, 0);
+  for_each_token(
+      data, begin, end, [&](unsigned char c) { ++counts[c]; }, [&](size_t n) { ++counts[length_code(n).symbol]; });
   counts[kEndOfBlock] = 1;
   std::vector<uint8_t> lit_lengths = huffman_lengths(counts, kLiteralBits);
   std::vector<uint16_t> lit_codes = canonical_codes(lit_lengths);
 
-  // Code lengths of 257 literal/length codes and 2 unused distance codes of
-  // length 1 (zlib's choice: some inflaters want at least one distance code).
+  // Code lengths of 286 literal/length codes and 2 distance codes of length
+  // 1: code 0 (distance 1) for runs, code 1 unused (as zlib does, so that the
+  // distance code is complete).
   std::vector<uint8_t> all_lengths = lit_lengths;
   all_lengths.push_back(1);
   all_lengths.push_back(1);
@@ -120,14 +166,21 @@ void write_block(std::string_view data, bool last, BitWriter& bits) {
   std::vector<uint16_t> cl_codes = canonical_codes(cl_lengths);
 
   bits.put(last ? 1 : 0, 1);
-  bits.put(2, 2);          // dynamic Huffman codes
-  bits.put(257 - 257, 5);  // HLIT
-  bits.put(2 - 1, 5);      // HDIST
-  bits.put(19 - 4, 4);     // HCLEN: all 19 code-length code lengths follow
+  bits.put(2, 2);                   // dynamic Huffman codes
+  bits.put(kLengthCodes - 257, 5);  // HLIT
+  bits.put(2 - 1, 5);               // HDIST
+  bits.put(19 - 4, 4);              // HCLEN: all 19 code-length code lengths follow
   for (uint8_t sym : kCodeLengthOrder) bits.put(cl_lengths[sym], 3);
   for (uint8_t l : all_lengths) bits.put(cl_codes[l], cl_lengths[l]);
 
-  for (unsigned char c : data) bits.put(lit_codes[c], lit_lengths[c]);
+  for_each_token(
+      data, begin, end, [&](unsigned char c) { bits.put(lit_codes[c], lit_lengths[c]); },
+      [&](size_t n) {
+        LengthCode code = length_code(n);
+        bits.put(lit_codes[code.symbol], lit_lengths[code.symbol]);
+        bits.put(code.extra, code.extra_bits);
+        bits.put(0, 1);  // distance code 0: distance 1
+      });
   bits.put(lit_codes[kEndOfBlock], lit_lengths[kEndOfBlock]);
 }
 
@@ -152,15 +205,15 @@ std::vector<uint8_t> huffman_lengths(const std::vector<uint32_t>& counts, int ma
   }
 }
 
-void deflate_literals(std::string_view data, std::string& out) {
+void deflate_runs(std::string_view data, std::string& out) {
   out.reserve(out.size() + data.size() + data.size() / 8 + 1024);
   BitWriter bits(out);
   if (data.empty()) {
-    write_block({}, true, bits);
+    write_block(data, 0, 0, true, bits);
   } else {
     for (size_t at = 0; at < data.size(); at += kBlockBytes) {
-      size_t n = std::min(kBlockBytes, data.size() - at);
-      write_block(data.substr(at, n), at + n == data.size(), bits);
+      size_t end = std::min(data.size(), at + kBlockBytes);
+      write_block(data, at, end, end == data.size(), bits);
     }
   }
   bits.flush();

@@ -70,7 +70,7 @@ std::string encode_png(const Image& image) {
 
   size_t idat = open_chunk(out, "IDAT");
   out.append("\x78\x01", 2);  // zlib header: deflate, 32 KiB window, fastest
-  deflate_literals(rows, out);
+  deflate_runs(rows, out);
   put_u32(out, libdeflate_adler32(1, rows.data(), rows.size()));
   close_chunk(out, idat);
 
