@@ -9,8 +9,7 @@ namespace dicomd::http {
 
 struct Request {
   std::string method;                                        // "GET"
-  std::string target;                                        // "/files/a%20b?tag=x"
-  std::string path;                                          // raw path part of target, not decoded
+  std::string path;                                          // raw path of the target ("/files/a%20b"), not decoded
   std::string raw_query;                                     // after '?', not decoded ("" when absent)
   int minor_version = 1;                                     // HTTP/1.<minor>
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names

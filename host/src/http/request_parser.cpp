@@ -1,6 +1,7 @@
 #include "http/request_parser.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "http/text.h"
@@ -8,8 +9,17 @@
 namespace dicomd::http {
 namespace {
 
+// RFC 9110 tchar, as a table: this runs for every byte of every method and
+// header name.
+constexpr auto kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
 bool is_token_char(unsigned char c) {
-  return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+  return kTokenChars[c];
 }
 
 // Parses a Content-Length value: digits only, no sign, no overflow.
@@ -138,7 +148,6 @@ bool RequestParser::parse_request_line(std::string_view line) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
   if (version != "HTTP/1.1" && version != "HTTP/1.0") return false;
   request_.method = std::string(method);
-  request_.target = std::string(target);
   size_t q = target.find('?');
   request_.path = std::string(target.substr(0, q));
   request_.raw_query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));

@@ -1,5 +1,6 @@
 #include "http/response.h"
 
+#include <charconv>
 #include <cstdio>
 
 #include <dicomd/cpp/plugin.hpp>
@@ -75,6 +76,15 @@ bool is_safe_header(std::string_view name, std::string_view value) {
   return true;
 }
 
+namespace {
+
+void append_number(std::string& out, uint64_t value) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
+}  // namespace
+
 bool has_body(int status) {
   return status >= 200 && status != 204 && status != 304;
 }
@@ -89,13 +99,19 @@ std::string serialize_head(const Response& r, bool keep_alive, std::string_view 
   std::string out;
   out.reserve(256);
   out += "HTTP/1.1 ";
-  out += std::to_string(r.status);
+  append_number(out, static_cast<uint64_t>(r.status));
   out += ' ';
   out += reason_phrase(r.status);
   out += "\r\n";
   if (has_body(r.status)) {
-    if (!r.content_type.empty()) out += "Content-Type: " + r.content_type + "\r\n";
-    out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+    if (!r.content_type.empty()) {
+      out += "Content-Type: ";
+      out += r.content_type;
+      out += "\r\n";
+    }
+    out += "Content-Length: ";
+    append_number(out, r.body.size());
+    out += "\r\n";
   }
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   out += "X-Content-Type-Options: nosniff\r\n";
@@ -104,7 +120,12 @@ std::string serialize_head(const Response& r, bool keep_alive, std::string_view 
     out += request_id;
     out += "\r\n";
   }
-  for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : r.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
   out += "\r\n";
   return out;
 }

@@ -13,9 +13,12 @@ int hex_value(char c) {
 }  // namespace
 
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space) {
-  std::string out;
+  size_t first = 0;
+  while (first < in.size() && in[first] != '%' && !(plus_is_space && in[first] == '+')) ++first;
+  if (first == in.size()) return std::string(in);  // the common case: nothing to decode
+  std::string out(in.substr(0, first));
   out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
+  for (size_t i = first; i < in.size(); ++i) {
     char c = in[i];
     if (c == '%') {
       if (i + 2 >= in.size()) return std::nullopt;

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -80,10 +81,16 @@ struct HttpServer::Core {
   uint32_t id_prefix = 0;
   std::atomic<uint64_t> id_counter{0};
 
+  // "<8 hex digits of this run>-<counter>", formatted without printf (it
+  // was 5 % of a cached tag lookup's instructions).
   std::string next_request_id() {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%08x-%llu", id_prefix, static_cast<unsigned long long>(++id_counter));
-    return buf;
+    char* end = buf + 8;
+    uint32_t prefix = id_prefix;
+    for (char* p = end; p-- != buf; prefix >>= 4) *p = "0123456789abcdef"[prefix & 0xf];
+    *end++ = '-';
+    end = std::to_chars(end, buf + sizeof buf, ++id_counter).ptr;
+    return std::string(buf, end);
   }
 
   void flight_begin() {

@@ -78,6 +78,7 @@ class Router {
   template <class S = std::string_view>
   static std::vector<S> split(std::string_view path) {
     std::vector<S> out;
+    out.reserve(8);
     size_t pos = 0;
     while (pos < path.size()) {
       if (path[pos] == '/') {

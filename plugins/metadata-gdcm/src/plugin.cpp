@@ -164,8 +164,16 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
   }
 
   static void respond(dicomd::Response& res, std::string_view study, std::string_view file, const TagsResult& r) {
-    res.json(200, "{\"file\":" + quoted(file) + ",\"study\":" + quoted(study) + ",\"success\":true,\"tags\":" + r.json +
-                      "}");
+    std::string body;
+    body.reserve(64 + file.size() + study.size() + r.json.size());
+    body += "{\"file\":\"";
+    body += dicomd::json_escape(file);
+    body += "\",\"study\":\"";
+    body += dicomd::json_escape(study);
+    body += "\",\"success\":true,\"tags\":";
+    body += r.json;
+    body += '}';
+    res.json(200, body);
   }
 
   static dicomd_status describe_vtable(void* self, dicomd_str study, dicomd_str file, const dicomd_str* tags,
