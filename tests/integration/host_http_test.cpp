@@ -94,6 +94,24 @@ TEST_F(HostHttp, PipelinedQuickAndSlowRequestsKeepTheirOrder) {
   EXPECT_EQ(bodies[3], R"({"mayBlock":false,"success":true})");
 }
 
+// A reply larger than the socket takes at once: the rest goes through the
+// write queue, and a pipelined request behind it is answered after it.
+TEST_F(HostHttp, ReplyLargerThanTheSocketBufferArrivesWholeBeforeTheNextOne) {
+  Connection c(port());
+  c.send_raw("GET /test/big?mb=24 HTTP/1.1\r\n\r\nGET /test/quick HTTP/1.1\r\n\r\n");
+  std::this_thread::sleep_for(300ms);  // a slow reader: the server's writes fill the socket first
+  auto big = c.read_reply(10s);
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 200);
+  ASSERT_EQ(big->body.size(), 24u << 20);
+  bool pattern = true;
+  for (size_t i = 0; i < big->body.size() && pattern; i += 4099) pattern = big->body[i] == static_cast<char>(i % 251);
+  EXPECT_TRUE(pattern);
+  auto next = c.read_reply();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, R"({"mayBlock":false,"success":true})");
+}
+
 TEST_F(HostHttp, KeepAliveServesSeveralRequestsOnOneConnection) {
   Connection c(port());
   for (int i = 0; i < 3; ++i) {

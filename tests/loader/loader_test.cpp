@@ -115,6 +115,15 @@ TEST(Loader, RequiredServiceMissing) {
       << r.output;
 }
 
+TEST(Loader, MetadataPluginRefusesABadCacheSize) {
+  for (const char* bad : {R"({"header_cache_mb":-1})", R"({"header_cache_mb":"64"})", R"({"header_cache":64})"}) {
+    auto f = start_with(config(
+        core_plugin_dir(), std::string(R"([{"name":"storage-fs"},{"name":"metadata-gdcm","config":)") + bad + "}]"));
+    expect_failure(f, "metadata-gdcm", "init failed");
+    EXPECT_NE(f.output.find("unknown or malformed key"), std::string::npos) << f.output;
+  }
+}
+
 TEST(Loader, UnknownConfigKeyAndBadJson) {
   auto f = start_with(R"({"listen":"127.0.0.1:0","plugns":[]})");
   EXPECT_NE(f.exit_code, 0);

@@ -39,6 +39,8 @@ TEST(Config, RejectsMistakesClearly) {
   EXPECT_THROW(parse_config(R"({"listen":"127.0.0.1"})"), ConfigError);
   EXPECT_THROW(parse_config(R"({"listen":"h:70000"})"), ConfigError);
   EXPECT_THROW(parse_config(R"({"threads":0})"), ConfigError);
+  EXPECT_THROW(parse_config(R"({"reactor_threads":65})"), ConfigError);
+  EXPECT_EQ(parse_config(R"({"reactor_threads":0})").reactor_threads, 0u);  // 0: half the cores
   EXPECT_THROW(parse_config(R"({"plugins":[{"name":"a"},{"name":"a"}]})"), ConfigError);
   EXPECT_THROW(parse_config(R"({"plugins":[{"name":"../evil"}]})"), ConfigError);
   EXPECT_THROW(parse_config(R"({"plugins":[{"name":"a","config":[]}]})"), ConfigError);

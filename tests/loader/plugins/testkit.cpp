@@ -27,9 +27,10 @@ class Testkit : public dicomd::Plugin {
         dicomd_route{"POST", "/test/form", dicomd::route<&Testkit::form>},
         dicomd_route{"GET", "/test/throw", dicomd::route<&Testkit::throws>},
         dicomd_route{"GET", "/test/quick", dicomd::route<&Testkit::quick>},
+        dicomd_route{"GET", "/test/big", dicomd::route<&Testkit::big>},
     };
   }
-  static constexpr auto route_flags() { return std::array<uint32_t, 6>{0, 0, 0, 0, 0, DICOMD_ROUTE_QUICK}; }
+  static constexpr auto route_flags() { return std::array<uint32_t, 7>{0, 0, 0, 0, 0, DICOMD_ROUTE_QUICK, 0}; }
 
   Testkit(dicomd::Host host, std::string_view) : Plugin(host) {}
 
@@ -66,6 +67,14 @@ class Testkit : public dicomd::Plugin {
   }
 
   void throws(const dicomd::Request&, dicomd::Response&) { throw std::runtime_error("secret /internal/path"); }
+
+  // ?mb= MiB (at most 64) of a byte pattern: i % 251 at offset i.
+  void big(const dicomd::Request& req, dicomd::Response& res) {
+    size_t mb = std::min(64, std::atoi(std::string(req.query("mb").value_or("1")).c_str()));
+    std::string body(mb << 20, '\0');
+    for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i % 251);
+    res.send(200, "application/octet-stream", body);
+  }
 
   // A quick route: answers on the I/O thread, unless ?block=1 asks it to
   // behave like a cache miss (WouldBlock there, answer on a request thread).
