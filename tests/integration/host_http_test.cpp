@@ -151,6 +151,19 @@ TEST_F(HostHttp, GarbageRequestLineIsAnswered400AtOnce) {
   EXPECT_TRUE(c.closed_by_peer(3s));
 }
 
+// netcat's "GET /x HTTP/1.1\nHost: x\n\n" is answered at once, not after the
+// header timeout.
+TEST_F(HostHttp, BareLfRequestIsAnsweredAtOnce) {
+  Connection c(port());
+  auto start = std::chrono::steady_clock::now();
+  c.send_raw("GET /test/echo/a/b?tag=1 HTTP/1.1\nHost: x\n\n");
+  auto r = c.read_reply(2s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"a":"a","b":"b","tag":["1"],"success":true})");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
 TEST_F(HostHttp, TooLargeContentLengthIs413BeforeTheBodyAndCloses) {
   Connection c(port());
   c.send_raw("POST /test/form HTTP/1.1\r\nContent-Length: 100000000000\r\n\r\nGET /test/slow HTTP/1.1\r\n\r\n");

@@ -154,3 +154,36 @@ TEST(RequestParser, HeadIsReportedOnceBeforeTheBody) {
   EXPECT_EQ(p.next(), Event::kComplete);
   EXPECT_EQ(p.take().body, "abcd");
 }
+
+// RFC 9112 2.2: a recipient may take a bare LF as a line terminator, as
+// netcat and some embedded clients send; mixed endings are fine too.
+TEST(RequestParser, BareLfLineEndingsAreAccepted) {
+  for (const char* text : {"GET /files?x=1 HTTP/1.1\nHost: x\nX-A: b\n\n", "GET /files?x=1 HTTP/1.1\r\nHost: x\nX-A: b\r\n\n",
+                           "GET /files?x=1 HTTP/1.1\nHost: x\r\nX-A: b\n\r\n"}) {
+    auto p = make();
+    p.feed(text);
+    ASSERT_EQ(advance(p), Event::kComplete) << text;
+    auto r = p.take();
+    EXPECT_EQ(r.path, "/files");
+    EXPECT_EQ(r.raw_query, "x=1");
+    ASSERT_NE(r.header("x-a"), nullptr);
+    EXPECT_EQ(*r.header("x-a"), "b");
+  }
+}
+
+TEST(RequestParser, BareLfHeadFedByteByByteCompletes) {
+  auto p = make();
+  std::string text = "POST /u HTTP/1.1\nContent-Length: 2\n\nokGET /v HTTP/1.1\n\n";
+  for (char c : text) p.feed(std::string_view(&c, 1));
+  ASSERT_EQ(advance(p), Event::kComplete);
+  EXPECT_EQ(p.take().body, "ok");
+  ASSERT_EQ(advance(p), Event::kComplete);
+  EXPECT_EQ(p.take().path, "/v");
+}
+
+TEST(RequestParser, ABareCrInsideAHeaderIsRefused) {
+  auto p = make();
+  p.feed("GET / HTTP/1.1\nX-A: b\rc\n\n");
+  EXPECT_EQ(advance(p), Event::kError);
+  EXPECT_EQ(p.error_status(), 400);
+}

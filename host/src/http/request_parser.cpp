@@ -104,7 +104,21 @@ RequestParser::Event RequestParser::parse_head() {
   // than waiting for a header timeout.
   if (!is_token_char(static_cast<unsigned char>(pending_[0]))) return fail(400, "malformed request line");
 
-  size_t end = pending_.find("\r\n\r\n", scanned_ > 3 ? scanned_ - 3 : 0);
+  // Lines end in CRLF, or in a bare LF as netcat and some embedded clients
+  // send (RFC 9112 2.2 lets a recipient accept it): the head ends at the
+  // first empty line either way.
+  size_t from = scanned_ > 2 ? scanned_ - 2 : 0;
+  size_t end = std::string::npos, terminator = 0;
+  for (size_t lf = pending_.find('\n', from); lf != std::string::npos; lf = pending_.find('\n', lf + 1)) {
+    if (lf + 1 < pending_.size() && pending_[lf + 1] == '\n') {
+      end = lf, terminator = 2;
+      break;
+    }
+    if (lf + 2 < pending_.size() && pending_[lf + 1] == '\r' && pending_[lf + 2] == '\n') {
+      end = lf, terminator = 3;
+      break;
+    }
+  }
   size_t line_end = pending_.find('\n');
   if (line_end != std::string::npos && !parse_request_line(std::string_view(pending_).substr(0, line_end)))
     return fail(400, "malformed request line");
@@ -113,21 +127,19 @@ RequestParser::Event RequestParser::parse_head() {
     if (pending_.size() > limits_.max_header_bytes) return fail(431, "request header fields too large");
     return Event::kNeedMore;
   }
-  if (end + 4 > limits_.max_header_bytes) return fail(431, "request header fields too large");
+  if (end + terminator > limits_.max_header_bytes) return fail(431, "request header fields too large");
 
-  std::string_view head(pending_.data(), end);
-  size_t pos = head.find("\r\n");
-  if (pos == std::string_view::npos) pos = head.size();
-  std::string_view request_line = head.substr(0, pos);
-  if (!parse_request_line(request_line)) return fail(400, "malformed request line");
-  while (pos < head.size()) {
-    size_t start = pos + 2;
-    size_t stop = head.find("\r\n", start);
-    if (stop == std::string_view::npos) stop = head.size();
-    if (!parse_header_line(head.substr(start, stop - start))) return fail(400, "malformed header line");
-    pos = stop;
+  // head: every line of the head, each ending in '\n' ('\r' stripped below).
+  std::string_view head(pending_.data(), end + 1);
+  size_t pos = head.find('\n');
+  if (!parse_request_line(head.substr(0, pos))) return fail(400, "malformed request line");
+  for (size_t start = pos + 1; start < head.size(); start = pos + 1) {
+    pos = head.find('\n', start);
+    std::string_view line = head.substr(start, pos - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!parse_header_line(line)) return fail(400, "malformed header line");
   }
-  pending_.erase(0, end + 4);
+  pending_.erase(0, end + terminator);
   scanned_ = 0;
   return finish_head();
 }
