@@ -38,6 +38,8 @@ CliOptions parse_cli(int argc, char** argv) {
       o.plugin_dir = value();
     else if (arg == "--log-level")
       o.log_level = value();
+    else if (arg == "--allow-remote-root")
+      o.allow_remote_root = true;
     else if (arg == "--disable")
       o.disable.push_back(value());
     else

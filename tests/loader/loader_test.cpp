@@ -145,6 +145,18 @@ TEST(Loader, HelpAndVersion) {
   EXPECT_NE(bad.output.find("unknown option --bogus"), std::string::npos);
 }
 
+// The operator's way past the refusal below. The server binds 0.0.0.0 inside
+// a network namespace of its own (unshare -n), where nothing but a loopback
+// device exists: no address outside this test is ever listened on.
+TEST(Loader, AllowRemoteRootLiftsTheRefusal) {
+  TempDir dir;
+  ServerProcess server({"--listen", "0.0.0.0:0", "--allow-remote-root", "--data", (dir / "d").string(),
+                        "--plugin-dir", core_plugin_dir()},
+                       {"unshare", "-n"});
+  EXPECT_TRUE(server.running());
+  EXPECT_NE(server.log().find("listening on http://0.0.0.0:"), std::string::npos) << server.log();
+}
+
 TEST(Loader, RefusesRootOnANonLoopbackAddress) {
   if (::geteuid() != 0) GTEST_SKIP() << "not running as root";
   TempDir dir;
