@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "events/event_bus.h"
 #include "http/multipart.h"
 #include "isolation/worker_pool.h"
 #include "log.h"
@@ -100,11 +101,36 @@ dicomd_status api_isolate(dicomd_host* h, dicomd_str kind, dicomd_str input, uin
   return h->plugin->workers->run(view(kind), view(input), timeout_ms, output);
 }
 
+dicomd_status api_publish(dicomd_host* h, dicomd_str topic, dicomd_str key, dicomd_str payload) {
+  if (!h->context->events) return DICOMD_E_UNAVAILABLE;
+  return h->context->events->publish(view(topic), view(key), view(payload));
+}
+
+dicomd_status api_subscribe(dicomd_host* h, const char* topic, dicomd_event_fn fn, void* ctx) {
+  if (!h->in_init || !topic || !*topic || !fn || !h->context->events) {
+    log::error(h->plugin->name, "subscribe refused: only during init, with a topic and a function");
+    return DICOMD_E_INVALID;
+  }
+  h->context->events->subscribe(topic, h->plugin->name, [fn, ctx](const dicomd_event& e) { return fn(ctx, &e); });
+  return DICOMD_OK;
+}
+
+dicomd_status api_events_flush(dicomd_host* h, uint32_t timeout_ms) {
+  if (!h->context->events) return DICOMD_E_UNAVAILABLE;
+  return h->context->events->flush(std::chrono::milliseconds(timeout_ms)) ? DICOMD_OK : DICOMD_E_TIMEOUT;
+}
+
+void api_set_identity(dicomd_response* r, dicomd_str subject, dicomd_str role) {
+  r->subject.assign(view(subject));
+  r->role.assign(view(role));
+}
+
 constexpr dicomd_host_api kTable = {
     sizeof(dicomd_host_api), DICOMD_ABI_MAJOR,    DICOMD_ABI_MINOR,    api_log,
     api_log_enabled,         api_provide,         api_acquire,         api_data_dir,
     api_max_body_bytes,      api_response_status, api_response_header, api_response_body,
-    api_parse_multipart,     api_isolate,
+    api_parse_multipart,     api_isolate,         api_publish,         api_subscribe,
+    api_events_flush,        api_set_identity,
 };
 
 }  // namespace

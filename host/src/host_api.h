@@ -12,12 +12,14 @@ namespace dicomd {
 
 struct LoadedPlugin;
 class PluginManager;
+class EventBus;
 
 // What every plugin handle shares.
 struct HostContext {
   std::string data_dir;
   uint64_t max_body_bytes = 0;
   PluginManager* plugins = nullptr;
+  EventBus* events = nullptr;
 };
 
 const dicomd_host_api* host_api_table();
@@ -34,4 +36,5 @@ struct dicomd_host {
 // Opaque to plugins; one per request.
 struct dicomd_response {
   dicomd::http::Response response;
+  std::string subject, role;  // set by a request filter (set_identity)
 };

@@ -52,9 +52,18 @@ struct LoadedPlugin {
   // DICOMD_ROUTE_* bits of route i; 0 for a plugin built before ABI 1.1.
   uint32_t route_flags(size_t i) const {
     const auto* d = descriptor;
-    bool has_field =
-        d->abi_minor >= 1 && d->struct_size >= offsetof(dicomd_plugin_descriptor, route_flags) + sizeof(d->route_flags);
+    bool has_field = d->abi_minor >= 1 && DICOMD_HAS_FIELD(d, dicomd_plugin_descriptor, route_flags);
     return has_field && d->route_flags ? d->route_flags[i] : 0;
+  }
+  // The request filter and after-answer hook; null before ABI 1.2.
+  decltype(dicomd_plugin_descriptor::request_filter) request_filter() const {
+    const auto* d = descriptor;
+    return d->abi_minor >= 2 && DICOMD_HAS_FIELD(d, dicomd_plugin_descriptor, request_filter) ? d->request_filter
+                                                                                              : nullptr;
+  }
+  decltype(dicomd_plugin_descriptor::after_answer) after_answer() const {
+    const auto* d = descriptor;
+    return d->abi_minor >= 2 && DICOMD_HAS_FIELD(d, dicomd_plugin_descriptor, after_answer) ? d->after_answer : nullptr;
   }
 };
 

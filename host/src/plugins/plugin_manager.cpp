@@ -20,8 +20,27 @@ void PluginManager::load(const Config& config, const std::string& plugin_dir) {
       log::info("dicomd", "plugin '" + entry.name + "' is disabled");
       continue;
     }
-    plugins_.push_back(load_plugin(plugin_library_path(plugin_dir, entry.name), entry));
+    add_library(plugin_library_path(plugin_dir, entry.name), entry);
   }
+}
+
+std::vector<LoadedPlugin*> PluginManager::in_config_order() const {
+  std::vector<LoadedPlugin*> out;
+  for (const auto& p : plugins_) out.push_back(p.get());
+  return out;
+}
+
+void PluginManager::add_library(const std::string& path, const PluginEntry& entry) {
+  plugins_.push_back(load_plugin(path, entry));
+}
+
+void PluginManager::add_linked(const dicomd_plugin_descriptor* descriptor, const PluginEntry& entry) {
+  check_descriptor(entry.name, descriptor);
+  auto plugin = std::make_unique<LoadedPlugin>();
+  plugin->name = entry.name;
+  plugin->entry = entry;
+  plugin->descriptor = descriptor;
+  plugins_.push_back(std::move(plugin));
 }
 
 void PluginManager::resolve(const std::map<std::string, std::string>& global_bind) {
@@ -51,7 +70,7 @@ void PluginManager::init_all(HostContext& context) {
 
 void PluginManager::start_workers(const std::string& self_exe, const IsolationConfig& config) {
   for (LoadedPlugin* p : order_) {
-    if (!p->descriptor->isolated_job) continue;
+    if (!p->descriptor->isolated_job || p->path.empty()) continue;  // a linked plugin has no library to run
     p->workers = std::make_unique<WorkerPool>(self_exe, p->path, p->name, config);
     try {
       p->workers->start();

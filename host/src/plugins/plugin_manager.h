@@ -32,6 +32,13 @@ class PluginManager {
 
   // In init order.
   const std::vector<LoadedPlugin*>& ordered() const { return order_; }
+  // In the order of the config file (request filters run in it).
+  std::vector<LoadedPlugin*> in_config_order() const;
+  // Opens one plugin library (tests); like load(), before resolve().
+  void add_library(const std::string& path, const PluginEntry& entry);
+  // Adds a plugin whose descriptor is linked into this process (tests);
+  // like load(), before resolve().
+  void add_linked(const dicomd_plugin_descriptor* descriptor, const PluginEntry& entry);
 
  private:
   void destroy_all();

@@ -232,13 +232,13 @@ struct HttpServer::Core {
     bool head = request.method == "HEAD";
     bool keep_alive = request.keep_alive;
     auto reply_here = [&](http::Response&& response) { write_reply(conn, peer, response, keep_alive, id, head); };
-    if (handler(request, id, reply_here, false)) return;
+    Deferred later = handler(request, id, reply_here);
+    if (!later) return;
 
     flight_begin();  // the handler job itself, until it returns
     std::weak_ptr<Connection> weak_conn = conn;
     std::weak_ptr<Peer> weak_peer = peer;
-    pool->post([this, weak_conn, weak_peer, id, head, keep_alive,
-                shared_request = std::make_shared<http::Request>(std::move(request))] {
+    pool->post([this, weak_conn, weak_peer, id, head, keep_alive, later = std::move(later)] {
       auto reply = [&](http::Response&& response) {
         auto conn = weak_conn.lock();
         if (!conn) return;
@@ -247,7 +247,7 @@ struct HttpServer::Core {
         write_reply(conn, peer, response, keep_alive, id, head);
         if (peer && !conn->closed) pump(conn, peer);  // a pipelined request may be waiting
       };
-      handler(*shared_request, id, reply, true);
+      later(reply);
       flight_end();
     });
   }

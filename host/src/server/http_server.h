@@ -12,6 +12,7 @@
 #include "http/request.h"
 #include "http/request_parser.h"
 #include "http/response.h"
+#include "server/reply.h"
 
 namespace dicomd {
 
@@ -32,14 +33,11 @@ struct HttpServerOptions {
   uint64_t max_body_memory = 2048ull << 20;
 };
 
-// Answers a request: calls `reply` exactly once and returns true. It is
-// first called on the I/O thread that read the request, with may_block
-// false: there it must answer at once from memory, or return false without
-// calling reply; it is then called again on a handler thread, may_block true,
-// where it must answer.
-using Reply = std::function<void(http::Response&&)>;
+// Called on the I/O thread that read a request: answers it at once through
+// `reply` (exactly once) and returns an empty Deferred, or returns the
+// Deferred that answers it (it may move from `request`).
 using RequestHandler =
-    std::function<bool(const http::Request&, const std::string& request_id, const Reply& reply, bool may_block)>;
+    std::function<Deferred(http::Request& request, const std::string& request_id, const Reply& reply)>;
 
 class HttpServer {
  public:

@@ -24,7 +24,14 @@ extern "C" {
 /* ABI version of these headers. A host loads a plugin whose major equals its
  * own and whose minor is not newer than its own. Since: 1.0. */
 #define DICOMD_ABI_MAJOR 1
-#define DICOMD_ABI_MINOR 1
+#define DICOMD_ABI_MINOR 2
+
+/* True when a struct that starts with struct_size is large enough to hold
+ * `field`: DICOMD_HAS_FIELD(api, dicomd_host_api, publish). Check it before
+ * reading a field added in a later ABI minor than the struct's writer may
+ * have been built with. Since: 1.2. */
+#define DICOMD_HAS_FIELD(ptr, type, field) \
+  ((ptr)->struct_size >= offsetof(type, field) + sizeof(((const type*)0)->field))
 
 /* Exported symbol name of the plugin entry point (see plugin.h). */
 #define DICOMD_PLUGIN_ENTRY_SYMBOL "dicomd_plugin_entry"
@@ -53,7 +60,10 @@ enum {
   /* Since 1.1: a quick route's handler, called on an I/O thread
    * (request->may_block == 0), cannot answer without blocking. It has written
    * nothing; the host calls it again on a request thread. */
-  DICOMD_E_WOULD_BLOCK = 11
+  DICOMD_E_WOULD_BLOCK = 11,
+  /* Since 1.2: returned by a request filter that wrote the answer itself
+   * (401, 403, ...): the route handler is not called. Not an error. */
+  DICOMD_FILTER_ANSWERED = 12
 };
 
 /* Log levels. Since: 1.0. */

@@ -21,6 +21,28 @@ typedef struct dicomd_host dicomd_host;
 /* Callback for each multipart part; return non-zero to stop early. */
 typedef int32_t (*dicomd_part_fn)(void* ctx, const dicomd_form_part* part);
 
+/* One event as a subscriber receives it. Views are valid during the call.
+ * Since: 1.2.
+ *   topic    — "stored", "removed", or a plugin's own ("jobs.done")
+ *   key      — what the event is about ("study/file"); events of one key
+ *              reach each subscriber in the order they were published
+ *   payload  — a JSON object (see docs/plugin-sdk.md for the core topics)
+ *   sequence — grows by one per event published in this process */
+typedef struct dicomd_event {
+  uint32_t struct_size;
+  dicomd_str topic;
+  dicomd_str key;
+  dicomd_str payload;
+  uint64_t sequence;
+  uint32_t attempt; /* 1 for the first delivery, 2.. for redeliveries */
+} dicomd_event;
+
+/* A subscriber: DICOMD_OK when applied. Any other status asks for a
+ * redelivery later (with backoff, a bounded number of times); a subscriber
+ * must therefore be idempotent. Called on the host's event thread for this
+ * subscription, never on a request thread. Since: 1.2. */
+typedef dicomd_status (*dicomd_event_fn)(void* ctx, const dicomd_event* event);
+
 typedef struct dicomd_host_api {
   uint32_t struct_size;
   uint32_t abi_major; /* the host's DICOMD_ABI_MAJOR */
@@ -72,9 +94,34 @@ typedef struct dicomd_host_api {
    * timeout_ms 0 means the host's configured default. */
   dicomd_status (*isolate)(dicomd_host* host, dicomd_str kind, dicomd_str input, uint32_t timeout_ms,
                            dicomd_sink output);
+
+  /* --- events. Since: 1.2 (check with DICOMD_HAS_FIELD). ------------------
+   * Delivery is asynchronous, in publish order per subscriber (so per key),
+   * at least once while the process lives. Events still queued when the
+   * process dies are lost: a subscriber that keeps state derived from events
+   * repairs it with a reconcile in its start hook (docs/plugin-sdk.md). */
+  /* Any thread. Copies topic, key and payload; never blocks on subscribers.
+   * DICOMD_E_TOO_LARGE when a subscriber's queue is full (the event is
+   * dropped for that subscriber and logged; its reconcile repairs it). */
+  dicomd_status (*publish)(dicomd_host* host, dicomd_str topic, dicomd_str key, dicomd_str payload_json);
+  /* Only from init. `fn(ctx, event)` receives every event of `topic`
+   * published after all plugins have started... or before: events published
+   * during start are queued and delivered once every plugin has started. */
+  dicomd_status (*subscribe)(dicomd_host* host, const char* topic, dicomd_event_fn fn, void* ctx);
+  /* Any thread, blocking: waits until every event published before the call
+   * has been handled by every subscriber (or given up on); DICOMD_E_TIMEOUT
+   * after timeout_ms. For a publisher that promises read-your-writes. */
+  dicomd_status (*events_flush)(dicomd_host* host, uint32_t timeout_ms);
+
+  /* --- request filters. Since: 1.2. ---------------------------------------
+   * Only from a request filter (plugin.h), on the filter's thread: attaches
+   * who sent the request. Handlers read it as request->subject / ->role; the
+   * after-answer hook sees the subject. Strings are copied. */
+  void (*set_identity)(dicomd_response* response, dicomd_str subject, dicomd_str role);
 } dicomd_host_api;
 
-#define DICOMD_HOST_HAS(api, field) ((api)->struct_size >= offsetof(dicomd_host_api, field) + sizeof((api)->field))
+/* Kept for plugins written against 1.1; DICOMD_HAS_FIELD (abi.h) is general. */
+#define DICOMD_HOST_HAS(api, field) DICOMD_HAS_FIELD(api, dicomd_host_api, field)
 
 #ifdef __cplusplus
 } /* extern "C" */

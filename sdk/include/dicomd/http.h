@@ -42,11 +42,31 @@ typedef struct dicomd_request {
    * at once, or return DICOMD_E_WOULD_BLOCK having written nothing. 1 on a
    * request thread, where blocking (disk, isolated jobs) is fine. */
   int32_t may_block;
+  /* Since 1.2 (check with DICOMD_HAS_FIELD): the route pattern that matched
+   * ("/files/:study/:file"; empty when no route matched, which only filters
+   * see), and the identity a request filter attached (empty when none). */
+  dicomd_str route;
+  dicomd_str subject; /* who: a user or service name */
+  dicomd_str role;    /* what it may do: "admin", "standard", "read-only", ... */
 } dicomd_request;
 
 /* Opaque response under construction; written only through host functions,
  * only by the thread running the handler, only until the handler returns. */
 typedef struct dicomd_response dicomd_response;
+
+/* What the after-answer hook (plugin.h) sees of a request that has been
+ * answered. Views are valid during the call. Since: 1.2. */
+typedef struct dicomd_request_summary {
+  uint32_t struct_size;
+  dicomd_str method;
+  dicomd_str route;      /* the matched pattern; empty: no route matched */
+  dicomd_str request_id; /* as in dicomd_request */
+  dicomd_str subject;    /* the identity a filter attached, or empty */
+  int32_t status;        /* the HTTP status sent */
+  uint64_t bytes_in;     /* the request body's length */
+  uint64_t bytes_out;    /* the reply body's length */
+  uint64_t duration_ns;  /* from the complete request to the reply handed to the socket */
+} dicomd_request_summary;
 
 /* A route handler. `self` is the pointer the plugin's init returned.
  * Runs on one of the host's request threads (a quick route: first on an I/O

@@ -65,6 +65,22 @@ typedef struct dicomd_plugin_descriptor {
 
   /* Since 1.1. NULL, or one entry per route: DICOMD_ROUTE_* bits. */
   const uint32_t* route_flags;
+
+  /* Since 1.2. Optional (NULL): a request filter, called for every request
+   * after routing and before the handler, in the order the plugins appear in
+   * the config. It may read the request (request->route is the matched
+   * pattern, empty for none), attach an identity with api->set_identity, and
+   * return DICOMD_OK to go on, or write an answer (401, 403, ...) and return
+   * DICOMD_FILTER_ANSWERED. Any other status answers 500. It runs on the
+   * thread of the handler: for a quick route that may be an I/O thread
+   * (request->may_block == 0), where it must not block (return
+   * DICOMD_E_WOULD_BLOCK to be called again on a request thread) — so a
+   * filter may be called twice for one request, and must not count. */
+  dicomd_status (*request_filter)(void* self, const dicomd_request* request, dicomd_response* response);
+  /* Since 1.2. Optional: called once per answered request, after the reply
+   * was handed to the socket, on the thread that wrote it. Must be quick
+   * (count, or queue a log line): it delays the next pipelined request. */
+  void (*after_answer)(void* self, const dicomd_request_summary* summary);
 } dicomd_plugin_descriptor;
 
 /* A quick route is first called on the I/O thread that read the request,

@@ -1,0 +1,185 @@
+#include "server/dispatcher.h"
+
+#include <set>
+
+#include "host_api.h"
+#include "http/url.h"
+#include "log.h"
+
+namespace dicomd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+dicomd_str str(const std::string& s) {
+  return {s.data(), s.size()};
+}
+
+std::vector<dicomd_kv> to_kv(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  std::vector<dicomd_kv> out;
+  out.reserve(pairs.size());
+  for (const auto& [name, value] : pairs) out.push_back({str(name), str(value)});
+  return out;
+}
+
+http::Response error(int status, std::string_view message) {
+  http::Response r;
+  r.json(status, http::json_error(message));
+  return r;
+}
+
+http::Response internal_error(const std::string& id) {
+  return error(500, "internal error (request id " + id + ")");
+}
+
+http::Response not_routed(const std::vector<std::string>& allowed_methods) {
+  if (allowed_methods.empty()) return error(404, "not found");
+  std::set<std::string> unique(allowed_methods.begin(), allowed_methods.end());
+  std::string allow;
+  for (const auto& m : unique) allow += (allow.empty() ? "" : ", ") + m;
+  http::Response r = error(405, "method not allowed");
+  r.header("Allow", allow);
+  return r;
+}
+
+}  // namespace
+
+struct Dispatcher::Routed {
+  const RouteTarget* target = nullptr;                          // null: no route
+  std::vector<std::pair<std::string, std::string>> raw_params;  // not yet decoded
+  std::vector<std::string> allowed;                             // methods of the path, when no route
+  Clock::time_point start = Clock::now();
+};
+
+void Dispatcher::add_route(const std::string& method, const std::string& pattern, const std::string& owner,
+                           RouteTarget target) {
+  target.pattern = pattern;
+  if (auto other = router_.add(method, pattern, owner, std::move(target))) {
+    std::string who = *other == owner ? "declares it twice" : "conflicts with plugin '" + *other + "'";
+    throw PluginError(owner, "route " + method + " " + pattern + " " + who);
+  }
+}
+
+void Dispatcher::mount(const std::vector<LoadedPlugin*>& plugins, const std::vector<LoadedPlugin*>& config_order) {
+  for (LoadedPlugin* p : plugins) {
+    const auto* d = p->descriptor;
+    for (size_t i = 0; i < d->route_count; ++i)
+      add_route(d->routes[i].method, d->routes[i].pattern, p->name,
+                {p, d->routes[i].handler, nullptr, (p->route_flags(i) & DICOMD_ROUTE_QUICK) != 0, ""});
+  }
+  for (LoadedPlugin* p : config_order) {
+    if (p->request_filter()) filters_.push_back(p);
+    if (p->after_answer()) after_.push_back(p);
+  }
+}
+
+std::vector<Dispatcher::MountedRoute> Dispatcher::routes() const {
+  std::vector<MountedRoute> out;
+  for (const auto& r : router_.routes()) out.push_back({r.method, r.pattern, r.owner});
+  return out;
+}
+
+Deferred Dispatcher::accept(http::Request& request, const std::string& request_id, const Reply& reply) {
+  Routed routed;
+  auto match = router_.match(request.method, request.path);
+  if (!match.target && request.method == "HEAD") match = router_.match("GET", request.path);
+  routed.target = match.target;
+  routed.raw_params = std::move(match.params);
+  routed.allowed = std::move(match.allowed);
+
+  // Quick routes and requests no route takes are answered on this thread,
+  // unless a handler or a filter would block.
+  if (!routed.target || routed.target->quick) {
+    std::string subject;
+    if (auto response = answer(routed, request, request_id, false, subject)) {
+      finish(routed, request, request_id, reply, std::move(*response), subject);
+      return {};
+    }
+  }
+  return [this, routed = std::move(routed), request = std::move(request), request_id](const Reply& reply) {
+    std::string subject;
+    auto response = answer(routed, request, request_id, true, subject);
+    finish(routed, request, request_id, reply, response ? std::move(*response) : internal_error(request_id), subject);
+  };
+}
+
+std::optional<http::Response> Dispatcher::answer(const Routed& routed, const http::Request& request,
+                                                 const std::string& id, bool may_block, std::string& subject) const {
+  try {
+    std::vector<std::pair<std::string, std::string>> params;
+    for (const auto& [name, raw] : routed.raw_params) {
+      auto decoded = http::percent_decode(raw, false);
+      if (!decoded) return error(400, "malformed percent-encoding in path");
+      params.emplace_back(name, std::move(*decoded));
+    }
+    auto query = http::parse_query(request.raw_query);
+    if (!query) return error(400, "malformed percent-encoding in query string");
+
+    const RouteTarget* target = routed.target;
+    std::string route = target ? target->pattern : std::string();
+    std::vector<dicomd_kv> param_kv = to_kv(params), query_kv = to_kv(*query), header_kv = to_kv(request.headers);
+    dicomd_response response;
+    dicomd_request req{sizeof(dicomd_request),
+                       str(request.method),
+                       str(request.path),
+                       param_kv.data(),
+                       param_kv.size(),
+                       query_kv.data(),
+                       query_kv.size(),
+                       header_kv.data(),
+                       header_kv.size(),
+                       str(request.body),
+                       str(id),
+                       may_block ? 1 : 0,
+                       str(route),
+                       {},
+                       {}};
+    for (LoadedPlugin* filter : filters_) {
+      dicomd_status status = filter->request_filter()(filter->self, &req, &response);
+      req.subject = str(response.subject);
+      req.role = str(response.role);
+      subject = response.subject;
+      if (status == DICOMD_OK) continue;
+      if (status == DICOMD_FILTER_ANSWERED) return std::move(response.response);
+      if (status == DICOMD_E_WOULD_BLOCK && !may_block) return std::nullopt;
+      log::error(filter->name, "request " + id + ": request filter failed with status " + std::to_string(status));
+      return internal_error(id);
+    }
+    if (!target) return not_routed(routed.allowed);
+    if (target->builtin) return target->builtin();
+
+    dicomd_status status = target->handler(target->plugin->self, &req, &response);
+    if (status == DICOMD_E_WOULD_BLOCK && !may_block) return std::nullopt;
+    if (status != DICOMD_OK) {
+      log::error(target->plugin->name, "request " + id + " " + request.method + " " + request.path +
+                                           " failed with status " + std::to_string(status));
+      return internal_error(id);
+    }
+    return std::move(response.response);
+  } catch (const std::exception& e) {
+    log::error("dicomd", "request " + id + ": " + e.what());
+    return internal_error(id);
+  }
+}
+
+void Dispatcher::finish(const Routed& routed, const http::Request& request, const std::string& id, const Reply& reply,
+                        http::Response&& response, const std::string& subject) const {
+  int status = response.status;
+  uint64_t bytes_out = response.body.size();
+  reply(std::move(response));
+  if (after_.empty()) return;
+  std::string route = routed.target ? routed.target->pattern : std::string();
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - routed.start).count();
+  dicomd_request_summary summary{sizeof(dicomd_request_summary),
+                                 str(request.method),
+                                 str(route),
+                                 str(id),
+                                 str(subject),
+                                 status,
+                                 request.body.size(),
+                                 bytes_out,
+                                 static_cast<uint64_t>(ns)};
+  for (LoadedPlugin* p : after_) p->after_answer()(p->self, &summary);
+}
+
+}  // namespace dicomd

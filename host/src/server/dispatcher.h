@@ -1,0 +1,63 @@
+// From a parsed request to its answer: route once, run the request filters,
+// call the route's handler, then the after-answer hooks. Independent of the
+// socket layer, so the in-process test host (tests/support/test_host.h)
+// drives the same code as the server.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <dicomd/http.h>
+
+#include "http/request.h"
+#include "http/response.h"
+#include "plugins/loaded_plugin.h"
+#include "server/reply.h"
+#include "server/router.h"
+
+namespace dicomd {
+
+struct RouteTarget {
+  LoadedPlugin* plugin = nullptr;  // a plugin's route...
+  dicomd_handler_fn handler = nullptr;
+  std::function<http::Response()> builtin;  // ...or one of the host's own
+  bool quick = false;                       // may run on the I/O thread (DICOMD_ROUTE_QUICK)
+  std::string pattern;                      // "/files/:study/:file", as declared
+};
+
+class Dispatcher {
+ public:
+  // Throws PluginError on a route declared twice or by two plugins.
+  void add_route(const std::string& method, const std::string& pattern, const std::string& owner, RouteTarget target);
+  // Mounts every route of `plugins` (in this order) and keeps their filters
+  // and after-answer hooks, which run in the order of `config_order`.
+  void mount(const std::vector<LoadedPlugin*>& plugins, const std::vector<LoadedPlugin*>& config_order);
+
+  // On the thread that read the request (may_block false): answers through
+  // `reply` and returns an empty function, or moves the request into the
+  // Deferred it returns, which answers it on a handler thread. The route is
+  // matched once either way.
+  Deferred accept(http::Request& request, const std::string& request_id, const Reply& reply);
+
+  struct MountedRoute {
+    std::string method, pattern, owner;
+  };
+  std::vector<MountedRoute> routes() const;
+
+ private:
+  struct Routed;
+  // The answer, or nullopt when a quick handler or a filter would block.
+  std::optional<http::Response> answer(const Routed& routed, const http::Request& request, const std::string& id,
+                                       bool may_block, std::string& subject) const;
+  void finish(const Routed& routed, const http::Request& request, const std::string& id, const Reply& reply,
+              http::Response&& response, const std::string& subject) const;
+
+  Router<RouteTarget> router_;
+  std::vector<LoadedPlugin*> filters_;  // with a request_filter, config order
+  std::vector<LoadedPlugin*> after_;    // with an after_answer hook, config order
+};
+
+}  // namespace dicomd
