@@ -17,18 +17,24 @@
 //   };
 //   DICOMD_PLUGIN(Hello)
 //
-// A class may also declare `static constexpr auto route_flags()`, one
-// DICOMD_ROUTE_* value per route (ABI 1.1). A quick route's handler checks
-// request.may_block() and throws dicomd::WouldBlock when it cannot answer from
-// memory; the host then calls it again on a request thread.
+// Handlers may live on a member object: dicomd::route<&Hello::files_,
+// &FileRoutes::list> calls files_.list(request, response).
+//
+// Optional members the descriptor picks up when the class declares them:
+//   static constexpr auto route_flags()  one DICOMD_ROUTE_* value per route (1.1)
+//   static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out)
+//   dicomd::FilterResult filter(const Request&, Response&)   a request filter (1.2)
+//   void after_answer(const dicomd::RequestSummary&)          the after-answer hook (1.2)
+// and a plugin subscribes to events in its constructor with subscribe().
 //
 // Every call from the host into the plugin goes through an exception barrier:
 // an exception is logged and turned into an error status, never propagated
-// across the C boundary.
+// across the C boundary. docs/plugin-sdk.md walks through all of it.
 #pragma once
 
 #include <dicomd/host.h>
 #include <dicomd/http.h>
+#include <dicomd/abi_layout.h>
 #include <dicomd/plugin.h>
 
 #include <array>
@@ -42,175 +48,16 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
+
+#include "host.hpp"
+#include "http.hpp"
+#include "services.hpp"
 
 #define DICOMD_EXPORT __attribute__((visibility("default")))
 
 namespace dicomd {
-
-inline std::string_view view(dicomd_str s) {
-  return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view();
-}
-inline dicomd_str str(std::string_view s) {
-  return dicomd_str{s.data(), s.size()};
-}
-
-// A sink that appends to a std::string.
-inline dicomd_sink string_sink(std::string& out) {
-  return dicomd_sink{&out, [](void* ctx, const void* data, size_t len) {
-                       static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), len);
-                     }};
-}
-
-// Thrown by plugin code to answer with a JSON error of the given status.
-struct HttpError : std::runtime_error {
-  int status;
-  HttpError(int status_code, const std::string& message) : std::runtime_error(message), status(status_code) {}
-};
-
-// Escapes a string for a JSON string literal (UTF-8 passes through).
-inline std::string json_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
-
-// Thrown by a quick route's handler on an I/O thread (see Request::may_block)
-// before it writes anything: the host calls it again on a request thread.
-struct WouldBlock {};
-
-class Request {
- public:
-  explicit Request(const dicomd_request* r) : r_(r) {}
-  std::string_view method() const { return view(r_->method); }
-  std::string_view path() const { return view(r_->path); }
-  std::string_view body() const { return view(r_->body); }
-  std::string_view request_id() const { return view(r_->request_id); }
-  const dicomd_request* raw() const { return r_; }
-  // False on an I/O thread (quick routes only): answer from memory or throw
-  // WouldBlock. A host older than ABI 1.1 always runs handlers where they may block.
-  bool may_block() const {
-    return r_->struct_size < offsetof(dicomd_request, may_block) + sizeof(int32_t) || r_->may_block != 0;
-  }
-
-  std::optional<std::string_view> param(std::string_view name) const { return find(r_->params, r_->param_count, name); }
-  // First value of a query parameter.
-  std::optional<std::string_view> query(std::string_view name) const { return find(r_->query, r_->query_count, name); }
-  // Every value of a repeated query parameter, in request order.
-  std::vector<std::string_view> query_all(std::string_view name) const {
-    std::vector<std::string_view> out;
-    for (size_t i = 0; i < r_->query_count; ++i)
-      if (view(r_->query[i].name) == name) out.push_back(view(r_->query[i].value));
-    return out;
-  }
-  // Header by lower-case name.
-  std::optional<std::string_view> header(std::string_view lower_name) const {
-    return find(r_->headers, r_->header_count, lower_name);
-  }
-
- private:
-  static std::optional<std::string_view> find(const dicomd_kv* kv, size_t n, std::string_view name) {
-    for (size_t i = 0; i < n; ++i)
-      if (view(kv[i].name) == name) return view(kv[i].value);
-    return std::nullopt;
-  }
-  const dicomd_request* r_;
-};
-
-class Response {
- public:
-  Response(const dicomd_host_api* api, dicomd_response* r) : api_(api), r_(r) {}
-  void status(int code) { api_->response_status(r_, code); }
-  void header(std::string_view name, std::string_view value) { api_->response_header(r_, str(name), str(value)); }
-  void body(std::string_view content_type, std::string_view data) {
-    api_->response_body(r_, str(content_type), str(data));
-  }
-  void send(int code, std::string_view content_type, std::string_view data) {
-    status(code);
-    body(content_type, data);
-  }
-  void json(int code, std::string_view json_text) { send(code, "application/json", json_text); }
-  // {"error": message, "success": false}: API.md's error shape.
-  void error(int code, std::string_view message) {
-    json(code, "{\"error\":\"" + json_escape(message) + "\",\"success\":false}");
-  }
-
- private:
-  const dicomd_host_api* api_;
-  dicomd_response* r_;
-};
-
-// The plugin's handle on the host: logging, services, isolation, helpers.
-class Host {
- public:
-  Host(const dicomd_host_api* api, dicomd_host* handle) : api_(api), h_(handle) {}
-  const dicomd_host_api* api() const { return api_; }
-  dicomd_host* handle() const { return h_; }
-
-  void log(int32_t level, std::string_view msg) const { api_->log(h_, level, str(msg)); }
-  void error(std::string_view msg) const { log(DICOMD_LOG_ERROR, msg); }
-  void warn(std::string_view msg) const { log(DICOMD_LOG_WARN, msg); }
-  void info(std::string_view msg) const { log(DICOMD_LOG_INFO, msg); }
-  bool debug_enabled() const { return api_->log_enabled(h_, DICOMD_LOG_DEBUG) != 0; }
-
-  void provide(const char* service, uint32_t major, const void* vtable) const {
-    if (api_->provide(h_, service, major, vtable) != DICOMD_OK)
-      throw std::runtime_error(std::string("host refused to register service ") + service);
-  }
-  template <class VTable>
-  const VTable* acquire(const char* service, uint32_t major) const {
-    return static_cast<const VTable*>(api_->acquire(h_, service, major));
-  }
-  std::string data_dir() const { return api_->data_dir(h_); }
-  uint64_t max_body_bytes() const { return api_->max_body_bytes(h_); }
-
-  // Runs a job in this plugin's isolated worker; output appended to `out`.
-  dicomd_status isolate(std::string_view kind, std::string_view input, std::string& out,
-                        uint32_t timeout_ms = 0) const {
-    return api_->isolate(h_, str(kind), str(input), timeout_ms, string_sink(out));
-  }
-
-  // Calls fn(const dicomd_form_part&) for each part; false when malformed.
-  template <class Fn>
-  bool parse_multipart(const Request& req, Fn&& fn) const {
-    auto trampoline = [](void* ctx, const dicomd_form_part* part) -> int32_t {
-      (*static_cast<Fn*>(ctx))(*part);
-      return 0;
-    };
-    return api_->parse_multipart(h_, req.raw(), trampoline, &fn) == DICOMD_OK;
-  }
-
- private:
-  const dicomd_host_api* api_;
-  dicomd_host* h_;
-};
 
 // Base class of a plugin instance. Override what you need.
 class Plugin {
@@ -227,8 +74,48 @@ class Plugin {
 
   const Host& host() const { return host_; }
 
+  // Only from the constructor (the host's init): calls fn(const Event&) on
+  // the host's event thread for every event of `topic`. An exception thrown
+  // by fn is logged and the event delivered again later: fn must be
+  // idempotent. Throws when the host is older than ABI 1.2.
+  void subscribe(const char* topic, std::function<void(const Event&)> fn) {
+    if (!host_.has_events()) throw std::runtime_error("this dicomd host has no events (ABI 1.2 needed)");
+    auto& sub = *subscriptions_.emplace_back(std::make_unique<Subscription>(Subscription{this, std::move(fn)}));
+    if (host_.api()->subscribe(host_.handle(), topic, &Plugin::deliver, &sub) != DICOMD_OK)
+      throw std::runtime_error(std::string("host refused the subscription to ") + topic);
+  }
+
  private:
+  struct Subscription {
+    Plugin* plugin;
+    std::function<void(const Event&)> fn;
+  };
+  static dicomd_status deliver(void* ctx, const dicomd_event* e) {
+    auto* sub = static_cast<Subscription*>(ctx);
+    try {
+      sub->fn(Event{view(e->topic), view(e->key), view(e->payload), e->sequence, e->attempt});
+      return DICOMD_OK;
+    } catch (const std::exception& ex) {
+      sub->plugin->host().warn("event " + std::string(view(e->topic)) + " " + std::string(view(e->key)) +
+                               " not applied: " + ex.what());
+    } catch (...) {
+      sub->plugin->host().warn("event not applied: non-standard exception");
+    }
+    return DICOMD_E_INTERNAL;
+  }
+
   Host host_;
+  std::vector<std::unique_ptr<Subscription>> subscriptions_;  // addresses handed to the host
+};
+
+// What a request filter decides (ABI 1.2).
+enum class FilterResult { kContinue, kAnswered };
+
+// What the after-answer hook sees (ABI 1.2).
+struct RequestSummary {
+  std::string_view method, route, request_id, subject;
+  int status = 0;
+  uint64_t bytes_in = 0, bytes_out = 0, duration_ns = 0;
 };
 
 namespace detail {
@@ -257,23 +144,33 @@ template <class C, class R, class... A>
 struct member_class<R (C::*)(A...) const> {
   using type = C;
 };
+template <class C, class T>
+requires(!std::is_function_v<T>) struct member_class<T C::*> {
+  using type = C;
+};
 
 }  // namespace detail
 
-// Route handler trampoline: dicomd::route<&MyPlugin::handler> where handler is
-// void handler(const dicomd::Request&, dicomd::Response&). An HttpError thrown
-// by the handler becomes its JSON error; any other exception a 500.
-template <auto Method>
-dicomd_status route(void* self, const dicomd_request* request, dicomd_response* response) {
-  using C = typename detail::member_class<decltype(Method)>::type;
-  auto* plugin = static_cast<C*>(self);
-  Response res(plugin->host().api(), response);
+namespace detail {
+
+// Runs a handler: an HttpError becomes its JSON error (a 5xx is logged and
+// answered without details), WouldBlock becomes DICOMD_E_WOULD_BLOCK, any
+// other exception a logged 500.
+template <class Call>
+dicomd_status run_handler(const Host& host, const dicomd_request* request, dicomd_response* response, Call&& call) {
+  Response res(host.api(), response);
   bool would_block = false;
-  dicomd_status status = detail::barrier(&plugin->host(), [&] {
+  dicomd_status status = barrier(&host, [&] {
     try {
-      (plugin->*Method)(Request(request), res);
+      call(Request(request), res);
     } catch (const HttpError& e) {
-      res.error(e.status, e.what());
+      if (e.status < 500) {
+        res.error(e.status, e.what());
+        return;
+      }
+      std::string id(view(request->request_id));
+      host.error("request " + id + ": " + e.what());
+      res.error(e.status, e.status == 500 ? "internal error (request id " + id + ")" : e.what());
     } catch (const WouldBlock&) {
       if (Request(request).may_block()) throw std::logic_error("WouldBlock thrown where the handler may block");
       would_block = true;
@@ -281,6 +178,34 @@ dicomd_status route(void* self, const dicomd_request* request, dicomd_response* 
   });
   return would_block ? DICOMD_E_WOULD_BLOCK : status;
 }
+
+template <auto Method>
+dicomd_status route_to_plugin(void* self, const dicomd_request* request, dicomd_response* response) {
+  using C = typename member_class<decltype(Method)>::type;
+  auto* plugin = static_cast<C*>(self);
+  return run_handler(plugin->host(), request, response,
+                     [&](const Request& req, Response& res) { (plugin->*Method)(req, res); });
+}
+
+template <auto Member, auto Method>
+dicomd_status route_to_member(void* self, const dicomd_request* request, dicomd_response* response) {
+  using C = typename member_class<decltype(Member)>::type;
+  auto* plugin = static_cast<C*>(self);
+  return run_handler(plugin->host(), request, response,
+                     [&](const Request& req, Response& res) { ((plugin->*Member).*Method)(req, res); });
+}
+
+}  // namespace detail
+
+// Route handler: dicomd::route<&MyPlugin::handler>, or
+// dicomd::route<&MyPlugin::member_, &MemberClass::handler> for a handler of
+// a member object; a handler is void(const dicomd::Request&, dicomd::Response&).
+template <auto... Path>
+inline constexpr dicomd_handler_fn route = nullptr;
+template <auto Method>
+inline constexpr dicomd_handler_fn route<Method> = &detail::route_to_plugin<Method>;
+template <auto Member, auto Method>
+inline constexpr dicomd_handler_fn route<Member, Method> = &detail::route_to_member<Member, Method>;
 
 namespace detail {
 
@@ -321,6 +246,41 @@ dicomd_status isolated_job(dicomd_str kind, dicomd_str input, dicomd_sink output
   dicomd_status status = DICOMD_E_INTERNAL;
   barrier(nullptr, [&] { status = P::isolated_job(view(kind), view(input), output); });
   return status;
+}
+
+template <class P>
+dicomd_status request_filter(void* self, const dicomd_request* request, dicomd_response* response) {
+  auto* p = static_cast<P*>(self);
+  FilterResult result = FilterResult::kContinue;
+  dicomd_status status = run_handler(p->host(), request, response,
+                                     [&](const Request& req, Response& res) { result = p->filter(req, res); });
+  if (status == DICOMD_OK && result == FilterResult::kAnswered) return DICOMD_FILTER_ANSWERED;
+  return status;
+}
+
+template <class P>
+void after_answer(void* self, const dicomd_request_summary* s) {
+  auto* p = static_cast<P*>(self);
+  barrier(&p->host(), [&] {
+    p->after_answer(RequestSummary{view(s->method), view(s->route), view(s->request_id), view(s->subject), s->status,
+                                   s->bytes_in, s->bytes_out, s->duration_ns});
+  });
+}
+
+template <class P>
+constexpr auto filter_hook() {
+  if constexpr (requires(P & p, const Request& q, Response& r) { p.filter(q, r); })
+    return &request_filter<P>;
+  else
+    return static_cast<decltype(&request_filter<P>)>(nullptr);
+}
+
+template <class P>
+constexpr auto after_answer_hook() {
+  if constexpr (requires(P & p, const RequestSummary& s) { p.after_answer(s); })
+    return &after_answer<P>;
+  else
+    return static_cast<decltype(&after_answer<P>)>(nullptr);
 }
 
 template <class P>
@@ -369,6 +329,8 @@ constexpr dicomd_plugin_descriptor make_descriptor() {
       &ready<P>,
       job_hook<P>(),
       kRouteFlagsOf<P>.empty() ? nullptr : kRouteFlagsOf<P>.data(),
+      filter_hook<P>(),
+      after_answer_hook<P>(),
   };
 }
 

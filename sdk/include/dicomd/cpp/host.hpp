@@ -1,0 +1,81 @@
+// dicomd plugin SDK, C++ layer — the plugin's handle on the host: logging,
+// services, events, isolation and the multipart helper. Standard library only.
+#pragma once
+
+#include <dicomd/host.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "http.hpp"
+
+namespace dicomd {
+
+// One event as a subscriber sees it (ABI 1.2). Views are valid during the call.
+struct Event {
+  std::string_view topic;
+  std::string_view key;
+  std::string_view payload;  // a JSON object
+  uint64_t sequence = 0;
+  uint32_t attempt = 1;  // 2.. when redelivered after a failure
+};
+
+class Host {
+ public:
+  Host(const dicomd_host_api* api, dicomd_host* handle) : api_(api), h_(handle) {}
+  const dicomd_host_api* api() const { return api_; }
+  dicomd_host* handle() const { return h_; }
+
+  void log(int32_t level, std::string_view msg) const { api_->log(h_, level, str(msg)); }
+  void error(std::string_view msg) const { log(DICOMD_LOG_ERROR, msg); }
+  void warn(std::string_view msg) const { log(DICOMD_LOG_WARN, msg); }
+  void info(std::string_view msg) const { log(DICOMD_LOG_INFO, msg); }
+  bool debug_enabled() const { return api_->log_enabled(h_, DICOMD_LOG_DEBUG) != 0; }
+
+  void provide(const char* service, uint32_t major, const void* vtable) const {
+    if (api_->provide(h_, service, major, vtable) != DICOMD_OK)
+      throw std::runtime_error(std::string("host refused to register service ") + service);
+  }
+  template <class VTable>
+  const VTable* acquire(const char* service, uint32_t major) const {
+    return static_cast<const VTable*>(api_->acquire(h_, service, major));
+  }
+  std::string data_dir() const { return api_->data_dir(h_); }
+  uint64_t max_body_bytes() const { return api_->max_body_bytes(h_); }
+
+  // Runs a job in this plugin's isolated worker; output appended to `out`.
+  dicomd_status isolate(std::string_view kind, std::string_view input, std::string& out,
+                        uint32_t timeout_ms = 0) const {
+    return api_->isolate(h_, str(kind), str(input), timeout_ms, string_sink(out));
+  }
+
+  // Calls fn(const dicomd_form_part&) for each part; false when malformed.
+  template <class Fn>
+  bool parse_multipart(const Request& req, Fn&& fn) const {
+    auto trampoline = [](void* ctx, const dicomd_form_part* part) -> int32_t {
+      (*static_cast<Fn*>(ctx))(*part);
+      return 0;
+    };
+    return api_->parse_multipart(h_, req.raw(), trampoline, &fn) == DICOMD_OK;
+  }
+
+  // True when the host delivers events (ABI 1.2 or newer).
+  bool has_events() const { return DICOMD_HAS_FIELD(api_, dicomd_host_api, events_flush); }
+  // Publishes an event to every subscriber of `topic`; false when the host
+  // has no events or a subscriber's queue was full (logged by the host).
+  bool publish(std::string_view topic, std::string_view key, std::string_view payload_json) const {
+    return has_events() && api_->publish(h_, str(topic), str(key), str(payload_json)) == DICOMD_OK;
+  }
+  // Waits until every event published so far has been handled.
+  bool flush_events(uint32_t timeout_ms) const {
+    return has_events() && api_->events_flush(h_, timeout_ms) == DICOMD_OK;
+  }
+
+ private:
+  const dicomd_host_api* api_;
+  dicomd_host* h_;
+};
+
+}  // namespace dicomd
