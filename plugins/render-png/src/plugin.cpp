@@ -1,10 +1,8 @@
 // render-png: the image a viewer shows by default, as PNG. Decoding and the
 // display pipeline run in isolated worker processes (decoders are the
 // riskiest code); this side parses options, caches by ETag and maps errors.
-#include <dicomd/cpp/names.hpp>
+#include <dicomd/cpp/config.hpp>
 #include <dicomd/cpp/plugin.hpp>
-#include <dicomd/services/render_v1.h>
-#include <dicomd/services/storage_v1.h>
 
 #include <array>
 #include <cstdio>
@@ -78,7 +76,7 @@ RenderOptions parse_options(const dicomd::Request& req) {
 }
 
 // A strong ETag: the stored file's identity and the rendering options.
-std::string etag_for(const dicomd_object_info& info, const RenderOptions& o) {
+std::string etag_for(const dicomd::Storage::Info& info, const RenderOptions& o) {
   char buf[200];
   std::snprintf(buf, sizeof buf, "\"png-%llu-%lld-f%u-s%u-b%u", static_cast<unsigned long long>(info.size),
                 static_cast<long long>(info.modified_ns), o.frame, o.size, o.bits);
@@ -101,10 +99,10 @@ class RenderPngPlugin : public dicomd::Plugin {
     return std::array{dicomd_route{"GET", "/files/:study/:file/png", dicomd::route<&RenderPngPlugin::png_route>}};
   }
 
-  RenderPngPlugin(dicomd::Host host, std::string_view) : Plugin(host) {
-    storage_ = host.acquire<dicomd_storage_v1>(DICOMD_STORAGE_SERVICE, 1);
+  RenderPngPlugin(dicomd::Host host, std::string_view config)
+      : Plugin(host), storage_(host.acquire<dicomd_storage_v1>(DICOMD_STORAGE_SERVICE, 1)) {
+    dicomd::PluginConfig(config).finish();  // no keys yet: any key is a mistake
     if (!storage_) throw std::runtime_error("no storage service");
-    render_.self = this;
     host.provide(DICOMD_RENDER_SERVICE, 1, &render_);
   }
 
@@ -119,20 +117,9 @@ class RenderPngPlugin : public dicomd::Plugin {
 
   // GET /files/:study/:file/png?frame=&window=&size=&bits=
   void png_route(const dicomd::Request& req, dicomd::Response& res) {
-    std::string_view study = req.param("study").value_or(""), file = req.param("file").value_or("");
-    if (!dicomd::is_valid_name(study)) throw HttpError(400, "invalid study name");
-    if (!dicomd::is_valid_name(file)) throw HttpError(400, "invalid file name");
+    std::string_view study = req.name_param("study"), file = req.name_param("file");
     RenderOptions options = parse_options(req);
-    dicomd_object_info info{};
-    if (storage_->stat(storage_->self, dicomd::str(study), dicomd::str(file), &info) != DICOMD_OK)
-      throw HttpError(404, "file not found");
-    std::string etag = etag_for(info, options);
-    res.header("ETag", etag);
-    res.header("Cache-Control", "no-cache");  // revalidate: a 304 costs nothing
-    if (req.header("if-none-match").value_or("") == etag) {
-      res.status(304);
-      return;
-    }
+    if (res.not_modified(req, etag_for(storage_.stat(study, file), options))) return;
     res.send(200, "image/png", render(study, file, options));
   }
 
@@ -140,14 +127,8 @@ class RenderPngPlugin : public dicomd::Plugin {
   // The PNG, or HttpError with the status the failure deserves.
   std::string render(std::string_view study, std::string_view file, const RenderOptions& options) const {
     std::string request;
-    auto consume = [](void* ctx, dicomd_str bytes) {
-      auto* c = static_cast<std::pair<std::string*, const RenderOptions*>*>(ctx);
-      *c->first = dicomd::render::encode_request(*c->second, dicomd::view(bytes));
-    };
-    std::pair<std::string*, const RenderOptions*> ctx{&request, &options};
-    dicomd_status s = storage_->read(storage_->self, dicomd::str(study), dicomd::str(file), consume, &ctx);
-    if (s == DICOMD_E_NOT_FOUND || s == DICOMD_E_INVALID) throw HttpError(404, "file not found");
-    if (s != DICOMD_OK) throw std::runtime_error("storage read failed with status " + std::to_string(s));
+    storage_.read(study, file,
+                  [&](std::string_view bytes) { request = dicomd::render::encode_request(options, bytes); });
     std::string output;
     switch (host().isolate(kRenderJob, request, output)) {
       case DICOMD_OK:
@@ -165,28 +146,20 @@ class RenderPngPlugin : public dicomd::Plugin {
     }
   }
 
-  static dicomd_status render_vtable(void* self, dicomd_str study, dicomd_str file, const dicomd_render_options* o,
-                                     dicomd_sink png) {
-    auto* p = static_cast<RenderPngPlugin*>(self);
-    try {
-      RenderOptions options;
-      options.frame = o->frame;
-      options.size = o->size;
-      options.bits = o->bits == 16 ? 16 : 8;
-      if (o->has_window) options.window = Window{o->window_center, o->window_width, "LINEAR"};
-      std::string out = p->render(dicomd::view(study), dicomd::view(file), options);
-      png.write(png.ctx, out.data(), out.size());
-      return DICOMD_OK;
-    } catch (const HttpError& e) {
-      return e.status == 404 ? DICOMD_E_NOT_FOUND : e.status == 400 ? DICOMD_E_INVALID : DICOMD_E_UNSUPPORTED;
-    } catch (const std::exception& e) {
-      p->host().error(e.what());
-      return DICOMD_E_INTERNAL;
-    }
+  // dicomd.render v1.
+  dicomd_status render_png(dicomd_str study, dicomd_str file, const dicomd_render_options* o, dicomd_sink png) {
+    RenderOptions options;
+    options.frame = o->frame;
+    options.size = o->size;
+    options.bits = o->bits == 16 ? 16 : 8;
+    if (o->has_window) options.window = Window{o->window_center, o->window_width, "LINEAR"};
+    std::string out = render(dicomd::view(study), dicomd::view(file), options);
+    png.write(png.ctx, out.data(), out.size());
+    return DICOMD_OK;
   }
 
-  const dicomd_storage_v1* storage_ = nullptr;
-  dicomd_render_v1 render_{sizeof(dicomd_render_v1), nullptr, &render_vtable};
+  dicomd::Storage storage_;
+  dicomd_render_v1 render_{sizeof(dicomd_render_v1), this, dicomd::service<&RenderPngPlugin::render_png>};
 };
 
 }  // namespace

@@ -1,54 +1,22 @@
 #include "file_routes.h"
 
-#include <cstdio>
-
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
+#include <dicomd/cpp/json.hpp>
 #include <dicomd/cpp/names.hpp>
+
+#include "publishing_store.h"
 
 namespace dicomd::storage {
 namespace {
-
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void write_string(Writer& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-void write_list(Writer& w, const char* key, const std::vector<std::string>& items) {
-  w.Key(key);
-  w.StartArray();
-  for (const auto& s : items) write_string(w, s);
-  w.EndArray();
-}
 
 // {<fields>, "success": ...} as the route's JSON answer. "success" sorts
 // after every other key these routes write, so the keys stay in order.
 template <class Fields>
 void reply(Response& res, int status, bool success, Fields&& fields) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
+  JsonWriter w;
+  w.start_object();
   fields(w);
-  w.Key("success");
-  w.Bool(success);
-  w.EndObject();
-  res.json(status, buffer.GetString());
-}
-
-// A path parameter that must be a valid name (400 otherwise).
-std::string_view name_param(const Request& req, const char* param, const char* what) {
-  std::string_view value = req.param(param).value_or("");
-  if (!is_valid_name(value)) throw HttpError(400, std::string("invalid ") + what + " name");
-  return value;
-}
-
-std::string etag(const ObjectInfo& info) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "\"%llu-%lld\"", static_cast<unsigned long long>(info.size),
-                static_cast<long long>(info.modified_ns));
-  return buf;
+  w.key("success").boolean(success).end_object();
+  res.json(status, w.text());
 }
 
 constexpr std::string_view kUploadForm = R"(<!doctype html>
@@ -83,10 +51,8 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
   ObjectInfo info;
   if (store_.stat(study, name, info) == StoreStatus::kOk)
     return Failure{name, "duplicate", "a file of this name is already stored in the study"};
-  std::string reason;
-  dicomd_status verdict = validator_->validate(validator_->self, str(data), string_sink(reason));
-  if (verdict == DICOMD_E_INVALID) return Failure{name, "invalid_type", reason};
-  if (verdict != DICOMD_OK) throw std::runtime_error("validator failed with status " + std::to_string(verdict));
+  Validator::Verdict verdict = validator_.validate(data);
+  if (!verdict.valid) return Failure{name, "invalid_type", verdict.reason};
   switch (store_.put(study, name, data)) {
     case StoreStatus::kOk:
       return std::nullopt;
@@ -129,98 +95,64 @@ void FileRoutes::upload(const Request& req, Response& res) {
   }
 
   // Keys in sorted order, as the original service (Flask's jsonify) wrote them.
-  reply(res, failed.empty() ? 201 : 422, failed.empty(), [&](Writer& w) {
-    w.Key("failedFiles");
-    w.Uint(static_cast<unsigned>(failed.size()));
-    w.Key("files");
-    w.StartArray();
+  reply(res, failed.empty() ? 201 : 422, failed.empty(), [&](JsonWriter& w) {
+    w.key("failedFiles").uint(failed.size()).key("files").start_array();
     for (const auto& f : failed) {
-      w.StartObject();
-      w.Key("detail");
-      write_string(w, f.detail);
-      w.Key("name");
-      write_string(w, is_valid_utf8(f.name) ? f.name : std::string("(not UTF-8)"));
-      w.Key("reason");
-      write_string(w, f.reason);
-      w.EndObject();
+      w.start_object().key("detail").string(f.detail);
+      w.key("name").string(is_valid_utf8(f.name) ? f.name : std::string("(not UTF-8)"));
+      w.key("reason").string(f.reason).end_object();
     }
-    w.EndArray();
-    write_list(w, "stored", stored);
-    w.Key("storedFiles");
-    w.Uint(static_cast<unsigned>(stored.size()));
-    w.Key("study");
-    write_string(w, *study);
+    w.end_array().key("stored").strings(stored).key("storedFiles").uint(stored.size()).key("study").string(*study);
   });
 }
 
 void FileRoutes::list_studies(const Request&, Response& res) {
   std::vector<std::string> studies;
   if (store_.list_studies(studies) != StoreStatus::kOk) throw std::runtime_error("cannot list studies");
-  reply(res, 200, true, [&](Writer& w) {
-    write_list(w, "studies", studies);
-    w.Key("studiesCount");
-    w.Uint(static_cast<unsigned>(studies.size()));
-  });
+  reply(res, 200, true,
+        [&](JsonWriter& w) { w.key("studies").strings(studies).key("studiesCount").uint(studies.size()); });
 }
 
 void FileRoutes::list_files(const Request& req, Response& res) {
-  std::string_view study = name_param(req, "study", "study");
+  std::string_view study = req.name_param("study");
   std::vector<std::string> files;
   StoreStatus s = store_.list_files(study, files);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "study not found");
   if (s != StoreStatus::kOk) throw std::runtime_error("cannot list files");
-  reply(res, 200, true, [&](Writer& w) {
-    write_list(w, "files", files);
-    w.Key("filesCount");
-    w.Uint(static_cast<unsigned>(files.size()));
-    w.Key("study");
-    write_string(w, study);
+  reply(res, 200, true, [&](JsonWriter& w) {
+    w.key("files").strings(files).key("filesCount").uint(files.size()).key("study").string(study);
   });
 }
 
 void FileRoutes::get_file(const Request& req, Response& res) {
-  std::string_view study = name_param(req, "study", "study");
-  std::string_view file = name_param(req, "file", "file");
+  std::string_view study = req.name_param("study");
+  std::string_view file = req.name_param("file");
   ObjectInfo info;
-  if (store_.stat(study, file, info) != StoreStatus::kOk) throw HttpError(404, "file not found");
-  std::string tag = etag(info);
-  res.header("ETag", tag);
-  res.header("Cache-Control", "no-cache");
-  if (req.header("if-none-match").value_or("") == tag) {
-    res.status(304);
-    return;
-  }
+  StoreStatus found = store_.stat(study, file, info);
+  if (found == StoreStatus::kNotFound) throw HttpError(404, "file not found");
+  if (found != StoreStatus::kOk) throw std::runtime_error("cannot stat stored file");
+  if (res.not_modified(req, etag_of(info))) return;
   StoreStatus s = store_.read(study, file, [&](std::string_view bytes) { res.send(200, "application/dicom", bytes); });
   if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
   if (s != StoreStatus::kOk) throw std::runtime_error("cannot read stored file");
 }
 
 void FileRoutes::delete_file(const Request& req, Response& res) {
-  std::string_view study = name_param(req, "study", "study");
-  std::string_view file = name_param(req, "file", "file");
+  std::string_view study = req.name_param("study");
+  std::string_view file = req.name_param("file");
   StoreStatus s = store_.remove(study, file);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
   if (s != StoreStatus::kOk) throw std::runtime_error("cannot delete file");
-  reply(res, 200, true, [&](Writer& w) {
-    w.Key("deleted");
-    write_string(w, file);
-    w.Key("study");
-    write_string(w, study);
-  });
+  reply(res, 200, true, [&](JsonWriter& w) { w.key("deleted").string(file).key("study").string(study); });
 }
 
 void FileRoutes::delete_study(const Request& req, Response& res) {
-  std::string_view study = name_param(req, "study", "study");
+  std::string_view study = req.name_param("study");
   size_t removed = 0;
   StoreStatus s = store_.remove_study(study, removed);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "study not found");
   if (s != StoreStatus::kOk) throw std::runtime_error("cannot delete study");
-  reply(res, 200, true, [&](Writer& w) {
-    w.Key("deletedFiles");
-    w.Uint(static_cast<unsigned>(removed));
-    w.Key("study");
-    write_string(w, study);
-  });
+  reply(res, 200, true, [&](JsonWriter& w) { w.key("deletedFiles").uint(removed).key("study").string(study); });
 }
 
 }  // namespace dicomd::storage

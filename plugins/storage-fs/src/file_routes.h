@@ -3,7 +3,6 @@
 #pragma once
 
 #include <dicomd/cpp/plugin.hpp>
-#include <dicomd/services/validator_v1.h>
 
 #include "blob_store.h"
 
@@ -11,8 +10,8 @@ namespace dicomd::storage {
 
 class FileRoutes {
  public:
-  // `validator` may be null (plugin disabled): uploads then answer 503.
-  FileRoutes(const Host& host, BlobStore& store, const dicomd_validator_v1* validator, uint64_t max_file_bytes)
+  // `validator` may be empty (plugin disabled): uploads then answer 503.
+  FileRoutes(const Host& host, BlobStore& store, Validator validator, uint64_t max_file_bytes)
       : host_(host), store_(store), validator_(validator), max_file_bytes_(max_file_bytes) {}
 
   void upload_form(const Request& req, Response& res);   // GET /
@@ -32,7 +31,7 @@ class FileRoutes {
 
   Host host_;
   BlobStore& store_;
-  const dicomd_validator_v1* validator_;
+  Validator validator_;
   uint64_t max_file_bytes_;
 };
 

@@ -1,8 +1,9 @@
 // validator-gdcm: decides by content whether bytes are DICOM. The check runs
 // GDCM in the host's isolated worker processes: Debian's GDCM aborts the
-// process on some malformed input (docs/library-notes.md).
+// process on some malformed input (docs/library-notes.md, "GDCM").
+#include <dicomd/cpp/config.hpp>
+#include <dicomd/cpp/json.hpp>
 #include <dicomd/cpp/plugin.hpp>
-#include <dicomd/services/validator_v1.h>
 
 #include <array>
 
@@ -23,8 +24,8 @@ class ValidatorGdcmPlugin : public dicomd::Plugin {
     return std::array{dicomd_route{"POST", "/validate", dicomd::route<&ValidatorGdcmPlugin::validate_route>}};
   }
 
-  ValidatorGdcmPlugin(dicomd::Host host, std::string_view) : Plugin(host) {
-    validator_.self = this;
+  ValidatorGdcmPlugin(dicomd::Host host, std::string_view config) : Plugin(host) {
+    dicomd::PluginConfig(config).finish();  // no keys yet: any key is a mistake
     host.provide(DICOMD_VALIDATOR_SERVICE, 1, &validator_);
   }
 
@@ -61,46 +62,47 @@ class ValidatorGdcmPlugin : public dicomd::Plugin {
   void validate_route(const dicomd::Request& req, dicomd::Response& res);
 
  private:
-  static dicomd_status validate_vtable(void* self, dicomd_str bytes, dicomd_sink reason) {
-    try {
-      auto v = static_cast<ValidatorGdcmPlugin*>(self)->judge(dicomd::view(bytes));
-      if (v.valid) return DICOMD_OK;
-      reason.write(reason.ctx, v.reason.data(), v.reason.size());
-      return DICOMD_E_INVALID;
-    } catch (const std::exception& e) {
-      static_cast<ValidatorGdcmPlugin*>(self)->host().error(e.what());
-      return DICOMD_E_INTERNAL;
-    }
+  // dicomd.validator v1.
+  dicomd_status validate(dicomd_str bytes, dicomd_sink reason) {
+    auto v = judge(dicomd::view(bytes));
+    if (v.valid) return DICOMD_OK;
+    reason.write(reason.ctx, v.reason.data(), v.reason.size());
+    return DICOMD_E_INVALID;
   }
 
-  dicomd_validator_v1 validator_{sizeof(dicomd_validator_v1), nullptr, &validate_vtable};
+  dicomd_validator_v1 validator_{sizeof(dicomd_validator_v1), this, dicomd::service<&ValidatorGdcmPlugin::validate>};
 };
 
-std::string verdict_json(const dicomd::validator::Verdict& v) {
-  std::string out = "{";
-  if (!v.valid) out += "\"reason\":\"" + dicomd::json_escape(v.reason) + "\",";
-  return out + "\"valid\":" + (v.valid ? "true" : "false") + "}";
+// {"reason"?, "valid"} of one verdict (keys sorted, as the original service wrote them).
+void write_verdict(dicomd::JsonWriter& w, const dicomd::validator::Verdict& v) {
+  if (!v.valid) w.key("reason").string(v.reason);
+  w.key("valid").boolean(v.valid);
 }
 
 void ValidatorGdcmPlugin::validate_route(const dicomd::Request& req, dicomd::Response& res) {
   std::string_view type = req.header("content-type").value_or("");
+  dicomd::JsonWriter w;
+  w.start_object();
   if (type.substr(0, 19) != "multipart/form-data") {
     if (req.body().empty()) throw dicomd::HttpError(400, "empty body: send the file's bytes or a multipart form");
-    std::string v = verdict_json(judge(req.body()));
-    res.json(200, v.substr(0, v.size() - 1) + ",\"success\":true}");
+    write_verdict(w, judge(req.body()));
+    w.key("success").boolean(true).end_object();
+    res.json(200, w.text());
     return;
   }
-  std::string files;
   size_t count = 0;
+  w.key("files").start_array();
   bool ok = host().parse_multipart(req, [&](const dicomd_form_part& part) {
     if (dicomd::view(part.name) != "files") return;
-    std::string v = verdict_json(judge(dicomd::view(part.data)));
-    files += std::string(count++ ? "," : "") + "{\"name\":\"" + dicomd::json_escape(dicomd::view(part.filename)) +
-             "\"," + v.substr(1);
+    ++count;
+    w.start_object().key("name").string(dicomd::view(part.filename));
+    write_verdict(w, judge(dicomd::view(part.data)));
+    w.end_object();
   });
   if (!ok) throw dicomd::HttpError(400, "malformed multipart body");
   if (count == 0) throw dicomd::HttpError(400, "no files part in the form");
-  res.json(200, "{\"files\":[" + files + "],\"success\":true}");
+  w.end_array().key("success").boolean(true).end_object();
+  res.json(200, w.text());
 }
 
 }  // namespace

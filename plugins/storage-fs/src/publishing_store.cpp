@@ -1,0 +1,71 @@
+#include "publishing_store.h"
+
+#include <cstdio>
+
+#include <dicomd/cpp/json.hpp>
+
+namespace dicomd::storage {
+namespace {
+
+std::string key_of(std::string_view study, std::string_view name) {
+  std::string key(study);
+  key += '/';
+  key += name;
+  return key;
+}
+
+}  // namespace
+
+std::string etag_of(const ObjectInfo& info) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "\"%llu-%lld\"", static_cast<unsigned long long>(info.size),
+                static_cast<long long>(info.modified_ns));
+  return buf;
+}
+
+std::mutex& PublishingStore::stripe(std::string_view key) {
+  return stripes_[std::hash<std::string_view>{}(key) % stripes_.size()];
+}
+
+StoreStatus PublishingStore::put(std::string_view study, std::string_view name, std::string_view bytes) {
+  // Not under the lock: uploads of files sharing a stripe must not wait on each other's fsyncs.
+  StoreStatus status = inner_.put(study, name, bytes);
+  if (status != StoreStatus::kOk) return status;
+  std::string key = key_of(study, name);
+  std::lock_guard lock(stripe(key));
+  ObjectInfo info;
+  if (inner_.stat(study, name, info) != StoreStatus::kOk) return status;  // already removed, and announced
+  JsonWriter w;
+  w.start_object().key("etag").string(etag_of(info)).key("file").string(name);
+  w.key("size").uint(info.size).key("study").string(study).end_object();
+  publish_("stored", key, w.text());
+  return status;
+}
+
+StoreStatus PublishingStore::remove(std::string_view study, std::string_view name) {
+  std::lock_guard lock(stripe(key_of(study, name)));
+  StoreStatus status = inner_.remove(study, name);
+  if (status == StoreStatus::kOk) removed(study, name);
+  return status;
+}
+
+StoreStatus PublishingStore::remove_study(std::string_view study, size_t& removed_files) {
+  // Every stripe, in index order (other paths hold one at a time): rare, and
+  // it keeps the study's files from being announced out of order.
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (auto& m : stripes_) locks.emplace_back(m);
+  std::vector<std::string> files;
+  inner_.list_files(study, files);
+  StoreStatus status = inner_.remove_study(study, removed_files);
+  if (status == StoreStatus::kOk)
+    for (const auto& name : files) removed(study, name);
+  return status;
+}
+
+void PublishingStore::removed(std::string_view study, std::string_view name) {
+  JsonWriter w;
+  w.start_object().key("file").string(name).key("study").string(study).end_object();
+  publish_("removed", key_of(study, name), w.text());
+}
+
+}  // namespace dicomd::storage

@@ -1,0 +1,55 @@
+// A BlobStore that announces its changes: after a put, a "stored" event
+// {"etag","file","size","study"}; after a removal, a "removed" event
+// {"file","study"} per file. The key of both is "study/file", so a
+// subscriber sees one file's events in order. Reads pass straight through.
+//
+// A file's events are published in the order its changes happen: a removal
+// and its event run under the file's stripe lock, and a put publishes under
+// it only if the file is still there, so a delete racing an upload never
+// announces "removed" before the upload's "stored".
+#pragma once
+
+#include <array>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "blob_store.h"
+
+namespace dicomd::storage {
+
+// The ETag of a stored object's current version (quotes included).
+std::string etag_of(const ObjectInfo& info);
+
+class PublishingStore : public BlobStore {
+ public:
+  using Publish = std::function<void(std::string_view topic, std::string_view key, std::string_view payload)>;
+  PublishingStore(BlobStore& inner, Publish publish) : inner_(inner), publish_(std::move(publish)) {}
+
+  StoreStatus put(std::string_view study, std::string_view name, std::string_view bytes) override;
+  StoreStatus read(std::string_view study, std::string_view name,
+                   const std::function<void(std::string_view)>& consume) override {
+    return inner_.read(study, name, consume);
+  }
+  StoreStatus stat(std::string_view study, std::string_view name, ObjectInfo& info) override {
+    return inner_.stat(study, name, info);
+  }
+  StoreStatus list_studies(std::vector<std::string>& out) override { return inner_.list_studies(out); }
+  StoreStatus list_files(std::string_view study, std::vector<std::string>& out) override {
+    return inner_.list_files(study, out);
+  }
+  StoreStatus remove(std::string_view study, std::string_view name) override;
+  StoreStatus remove_study(std::string_view study, size_t& removed_files) override;
+  uint64_t removal_count() const override { return inner_.removal_count(); }
+
+ private:
+  void removed(std::string_view study, std::string_view name);
+  std::mutex& stripe(std::string_view key);
+
+  BlobStore& inner_;
+  Publish publish_;
+  std::array<std::mutex, 64> stripes_;
+};
+
+}  // namespace dicomd::storage
