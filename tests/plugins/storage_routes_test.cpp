@@ -1,7 +1,8 @@
-// GET /files, GET /files/:study, GET and DELETE of files and studies.
+// GET /files, GET /files/:study, GET and DELETE of files and studies, on the in-process host.
 #include <gtest/gtest.h>
 
 #include "core_server.h"
+#include "test_host.h"
 
 using namespace dicomd::test;
 
@@ -14,7 +15,7 @@ std::string pydicom(const std::string& name) {
 }  // namespace
 
 TEST(Files, ListsAreSortedInTheOriginalShape) {
-  CoreServer server;
+  CoreHost server;
   EXPECT_EQ(server.get("/files").body, R"({"studies":[],"studiesCount":0,"success":true})");
   ASSERT_EQ(server
                 .upload("b-study", {{"files", "IM000020", pydicom("MR_small.dcm")},
@@ -31,7 +32,7 @@ TEST(Files, ListsAreSortedInTheOriginalShape) {
 }
 
 TEST(Files, UnknownStudyAndFileAre404) {
-  CoreServer server;
+  CoreHost server;
   auto study = server.get("/files/nope");
   EXPECT_EQ(study.status, 404);
   EXPECT_EQ(study.body, R"({"error":"study not found","success":false})");
@@ -41,7 +42,7 @@ TEST(Files, UnknownStudyAndFileAre404) {
 }
 
 TEST(Files, DownloadIsTheStoredBytesWithCaching) {
-  CoreServer server;
+  CoreHost server;
   std::string ct = pydicom("CT_small.dcm");
   ASSERT_EQ(server.upload("s", {{"files", "IM1", ct}}).status, 201);
   auto r = server.get("/files/s/IM1");
@@ -50,13 +51,13 @@ TEST(Files, DownloadIsTheStoredBytesWithCaching) {
   EXPECT_EQ(r.body, ct);
   std::string etag = r.header("etag");
   ASSERT_FALSE(etag.empty());
-  auto again = request(server.port(), "GET", "/files/s/IM1", "", {{"If-None-Match", etag}});
+  auto again = server.request("GET", "/files/s/IM1", "", {{"If-None-Match", etag}});
   EXPECT_EQ(again.status, 304);
   EXPECT_TRUE(again.body.empty());
 }
 
 TEST(Files, NamesArePercentDecodedOnce) {
-  CoreServer server;
+  CoreHost server;
   std::string study = "my study é+", file = "IM 1+é%41.dcm";
   ASSERT_EQ(server.upload(study, {{"files", file, pydicom("CT_small.dcm")}}).status, 201);
   auto list = server.get("/files/" + url_encode(study));
@@ -68,7 +69,7 @@ TEST(Files, NamesArePercentDecodedOnce) {
 }
 
 TEST(Files, InvalidNamesInThePathAre400) {
-  CoreServer server;
+  CoreHost server;
   EXPECT_EQ(server.get("/files/%2E%2E").status, 400);
   EXPECT_EQ(server.get("/files/%2E%2E").body, R"({"error":"invalid study name","success":false})");
   EXPECT_EQ(server.get("/files/s/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd").status, 400);
@@ -78,7 +79,7 @@ TEST(Files, InvalidNamesInThePathAre400) {
 }
 
 TEST(Files, SymlinksInsideTheDataFolderAreNotFollowed) {
-  CoreServer server;
+  CoreHost server;
   ASSERT_EQ(server.upload("s", {{"files", "IM1", pydicom("CT_small.dcm")}}).status, 201);
   std::filesystem::create_directory_symlink("/etc", server.studies_dir() / "etc-link");
   std::filesystem::create_symlink("/etc/hostname", server.studies_dir() / "s" / "host-link");
@@ -92,7 +93,7 @@ TEST(Files, SymlinksInsideTheDataFolderAreNotFollowed) {
 }
 
 TEST(Files, DeleteFileThenStudy) {
-  CoreServer server;
+  CoreHost server;
   ASSERT_EQ(
       server.upload("s", {{"files", "IM1", pydicom("CT_small.dcm")}, {"files", "IM2", pydicom("MR_small.dcm")}}).status,
       201);
