@@ -1,9 +1,20 @@
-# dicomd_add_plugin(NAME SOURCES ... [OUTPUT_DIR DIR] [NO_INSTALL]): a loadable plugin NAME.so placed where
-# the host looks for plugins, exporting only its entry point.
+# dicomd_add_plugin(NAME SOURCES ... [OUTPUT_DIR DIR] [NO_INSTALL]): a loadable
+# plugin NAME.so, exporting only its entry point (dicomd-plugin.map), placed
+# where the host looks for plugins. Used in the source tree and, through the
+# installed package (find_package(dicomd-sdk)), by plugins built out of tree.
+set(_DICOMD_PLUGIN_MAP "${CMAKE_CURRENT_LIST_DIR}/dicomd-plugin.map")
+if(NOT DEFINED DICOMD_PLUGIN_SUBDIR)
+  set(DICOMD_PLUGIN_SUBDIR "lib/dicomd/plugins")
+endif()
+
 function(dicomd_add_plugin name)
   cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_DIR" "SOURCES" ${ARGN})
   if(NOT ARG_OUTPUT_DIR)
-    set(ARG_OUTPUT_DIR ${DICOMD_PLUGIN_OUTPUT_DIR})
+    if(DICOMD_PLUGIN_OUTPUT_DIR)
+      set(ARG_OUTPUT_DIR ${DICOMD_PLUGIN_OUTPUT_DIR})
+    else()
+      set(ARG_OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR})
+    endif()
   endif()
   set(target dicomd-plugin-${name})
   add_library(${target} MODULE ${ARG_SOURCES})
@@ -11,10 +22,13 @@ function(dicomd_add_plugin name)
   set_target_properties(${target} PROPERTIES
     OUTPUT_NAME ${name}
     PREFIX ""
+    C_VISIBILITY_PRESET hidden
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
+    LINK_DEPENDS ${_DICOMD_PLUGIN_MAP}
     LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIR})
-  target_link_options(${target} PRIVATE -Wl,--exclude-libs,ALL -Wl,--no-undefined)
+  target_link_options(${target} PRIVATE -Wl,--exclude-libs,ALL -Wl,--no-undefined
+    -Wl,--version-script=${_DICOMD_PLUGIN_MAP})
   if(NOT ARG_NO_INSTALL)
     install(TARGETS ${target} LIBRARY DESTINATION ${DICOMD_PLUGIN_SUBDIR})
   endif()

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 
+#include "dicom_files.h"
 #include "http_client.h"
 #include "server_process.h"
 
@@ -24,6 +25,19 @@ int run(const std::string& command) {
 
 }  // namespace
 
+// Every plugin of the build exports its entry point and nothing else
+// (cmake/dicomd-plugin.map), so no symbol of one plugin can clash with another's.
+TEST(SdkOutOfTree, PluginsExportOnlyTheirEntryPoint) {
+  for (const auto& dir : {core_plugin_dir(), test_plugin_dir()})
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      std::string name = entry.path().filename().string();
+      if (name == "no-entry.so") continue;  // the loader test's plugin without one
+      EXPECT_EQ(run_command("nm -D --defined-only '" + entry.path().string() + "' | awk '{print $3}'"),
+                "dicomd_plugin_entry\n")
+          << name;
+    }
+}
+
 TEST(SdkOutOfTree, ExamplePluginBuildsAgainstTheInstalledSdkAndServes) {
   TempDir dir;
   std::string prefix = (dir / "prefix").string();
@@ -35,9 +49,10 @@ TEST(SdkOutOfTree, ExamplePluginBuildsAgainstTheInstalledSdkAndServes) {
   ASSERT_EQ(run("cmake --install '" + (dir / "build").string() + "' --prefix '" + prefix + "'"), 0);
 
   // The installed binary finds its plugins under the prefix with no flags.
-  write_file(dir / "config.json",
-             R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},)"
-             R"({"name":"metadata-gdcm"},{"name":"render-png"},{"name":"hello","config":{"greeting":"hi"}}]})");
+  write_file(
+      dir / "config.json",
+      R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},)"
+      R"({"name":"metadata-gdcm"},{"name":"render-png"},{"name":"hello","config":{"greeting":"hi","key":"k1"}}]})");
   std::string installed = prefix + "/bin/dicomd";
   // ServerProcess runs the build tree's binary; the installed one runs here.
   pid_t pid = ::fork();
@@ -55,14 +70,31 @@ TEST(SdkOutOfTree, ExamplePluginBuildsAgainstTheInstalledSdkAndServes) {
     ::usleep(20000);
   }
   ASSERT_NE(port, 0) << read_file(log);
-  auto hello = request(port, "GET", "/hello");
+  // The example's request filter guards its routes with a key and attaches an identity.
+  EXPECT_EQ(request(port, "GET", "/hello").status, 401);
+  const std::map<std::string, std::string> key = {{"X-Hello-Key", "k1"}};
+  auto hello = request(port, "GET", "/hello", "", key);
   EXPECT_EQ(hello.status, 200);
-  EXPECT_EQ(hello.body, R"({"message":"hello from an out-of-tree plugin","success":true})");
-  auto named = request(port, "GET", "/hello/Ren%C3%A9");
-  EXPECT_EQ(named.body, R"({"message":"hello, René","success":true})");
+  EXPECT_EQ(hello.body, R"({"message":"hi from an out-of-tree plugin","subject":"hello-client","success":true})");
+  auto named = request(port, "GET", "/hello/Ren%C3%A9", "", key);
+  EXPECT_EQ(named.body, R"({"message":"hi, René","success":true})");
+  EXPECT_EQ(request(port, "GET", "/files").status, 200);  // other plugins' routes are not its business
   auto plugins = request(port, "GET", "/plugins");
-  EXPECT_NE(plugins.body.find(R"("name":"hello","version":"1.0.0")"), std::string::npos) << plugins.body;
-  EXPECT_NE(read_file(log).find(R"(config {"greeting":"hi"})"), std::string::npos);
+  EXPECT_NE(plugins.body.find(R"("name":"hello","version":"1.1.0")"), std::string::npos) << plugins.body;
+  EXPECT_NE(read_file(log).find(R"(greeting "hi")"), std::string::npos);
+
+  // Its event subscriber counts what the installed storage-fs stores.
+  auto [type, body] = multipart_body(
+      {{"study", "s"}}, {{"files", "ct.dcm", read_file(pydicom_data_dir() / "test_files" / "CT_small.dcm")}});
+  ASSERT_EQ(request(port, "POST", "/upload", body, {{"Content-Type", type}}).status, 201);
+  std::string stats;
+  for (int i = 0; i < 100 && stats.find(R"("stored":1)") == std::string::npos; ++i, ::usleep(20000))
+    stats = request(port, "GET", "/hello-stats", "", key).body;
+  EXPECT_EQ(stats, R"({"stored":1,"success":true})");
+
+  // Built with dicomd_add_plugin from the installed package: only the entry point is exported.
+  EXPECT_EQ(run_command("nm -D --defined-only '" + prefix + "/lib/dicomd/plugins/hello.so' | awk '{print $3}'"),
+            "dicomd_plugin_entry\n");
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);
