@@ -1,0 +1,82 @@
+// The HTTP server's shared state (HttpServer::Core), private to the server's
+// files: http_server.cpp reads and dispatches requests, write_path.cpp
+// writes their answers. Lock order: a Connection's mutex, then
+// registry_mutex or flight_mutex; never two Connections' at once.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include <pistache/listener.h>
+#include <pistache/peer.h>
+
+#include "server/admission.h"
+#include "server/connection.h"
+#include "server/http_server.h"
+#include "server/thread_pool.h"
+
+namespace dicomd {
+
+using PeerPtr = std::shared_ptr<Pistache::Tcp::Peer>;
+using ConnectionPtr = std::shared_ptr<Connection>;
+
+// What a write handed to Pistache's queue finishes.
+enum class WriteKind { kInterim, kReplyKeepAlive, kReplyClose };
+
+struct HttpServer::Core {
+  Core(HttpServerOptions o, RequestHandler h);
+
+  HttpServerOptions options;
+  RequestHandler handler;
+  Admission admission;
+  std::unique_ptr<ThreadPool> pool;  // reset in stop(), while everything its jobs use is alive
+  Pistache::Tcp::Listener listener;
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> reactors_stopped{false};
+
+  std::mutex registry_mutex;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
+
+  std::mutex flight_mutex;
+  std::condition_variable flight_done;
+  size_t in_flight = 0;  // requests received and not yet answered, plus running handler jobs
+
+  std::thread reaper;
+  uint32_t id_prefix = 0;
+  std::atomic<uint64_t> id_counter{0};
+
+  // --- reading and dispatching (http_server.cpp) ---
+  std::string next_request_id();
+  void flight_begin();
+  void flight_end();
+  // Runs the parser over buffered input and dispatches complete requests.
+  // `on_reactor`: called from the connection's reactor thread, the only one
+  // that may read its socket.
+  void pump(const ConnectionPtr& conn, const PeerPtr& peer, bool on_reactor = false) DICOMD_REQUIRES(conn->mutex);
+  void dispatch(const ConnectionPtr& conn, const PeerPtr& peer, http::Request request) DICOMD_REQUIRES(conn->mutex);
+  // Closes idle keep-alive connections and stalled requests.
+  void reap();
+
+  // --- writing (write_path.cpp) ---
+  void begin_request(Connection& c) DICOMD_REQUIRES(c.mutex);
+  void settle(Connection& c) DICOMD_REQUIRES(c.mutex);
+  void reply_and_close(const ConnectionPtr& conn, const PeerPtr& peer, int status, const std::string& message,
+                       bool retry_later = false) DICOMD_REQUIRES(conn->mutex);
+  void send_interim(const ConnectionPtr& conn, const PeerPtr& peer, std::string bytes) DICOMD_REQUIRES(conn->mutex);
+  void write_reply(const ConnectionPtr& conn, const PeerPtr& peer, const http::Response& response, bool keep_alive,
+                   std::string_view id, bool head) DICOMD_REQUIRES(conn->mutex);
+  void queue_write(const ConnectionPtr& conn, const PeerPtr& peer, std::string bytes, WriteKind kind)
+      DICOMD_REQUIRES(conn->mutex);
+  void later_after_write(const std::weak_ptr<Connection>& conn, const std::weak_ptr<Pistache::Tcp::Peer>& peer,
+                         WriteKind kind, bool ok);
+  void after_write(const std::weak_ptr<Connection>& conn, const std::weak_ptr<Pistache::Tcp::Peer>& peer,
+                   WriteKind kind, bool ok);
+};
+
+}  // namespace dicomd
