@@ -88,7 +88,7 @@ TEST(SdkOutOfTree, ExamplePluginBuildsAgainstTheInstalledSdkAndServes) {
       {{"study", "s"}}, {{"files", "ct.dcm", read_file(pydicom_data_dir() / "test_files" / "CT_small.dcm")}});
   ASSERT_EQ(request(port, "POST", "/upload", body, {{"Content-Type", type}}).status, 201);
   std::string stats;
-  for (int i = 0; i < 100 && stats.find(R"("stored":1)") == std::string::npos; ++i, ::usleep(20000))
+  for (int i = 0; i < 500 && stats.find(R"("stored":1)") == std::string::npos; ++i, ::usleep(20000))
     stats = request(port, "GET", "/hello-stats", "", key).body;
   EXPECT_EQ(stats, R"({"stored":1,"success":true})");
 

@@ -116,7 +116,7 @@ class StorageFsPlugin : public dicomd::Plugin {
     size_t removed = 0;
     return to_status(store_.remove_study(dicomd::view(study), removed));
   }
-  uint64_t removal_count() noexcept { return store_.removal_count(); }
+  uint64_t removal_count() { return store_.removal_count(); }
 
   Settings settings_;
   FsBlobStore files_;

@@ -32,6 +32,7 @@ StoreStatus PublishingStore::put(std::string_view study, std::string_view name, 
   StoreStatus status = inner_.put(study, name, bytes);
   if (status != StoreStatus::kOk) return status;
   std::string key = key_of(study, name);
+  std::shared_lock study_lock(studies_);
   std::lock_guard lock(stripe(key));
   ObjectInfo info;
   if (inner_.stat(study, name, info) != StoreStatus::kOk) return status;  // already removed, and announced
@@ -43,6 +44,7 @@ StoreStatus PublishingStore::put(std::string_view study, std::string_view name, 
 }
 
 StoreStatus PublishingStore::remove(std::string_view study, std::string_view name) {
+  std::shared_lock study_lock(studies_);
   std::lock_guard lock(stripe(key_of(study, name)));
   StoreStatus status = inner_.remove(study, name);
   if (status == StoreStatus::kOk) removed(study, name);
@@ -50,10 +52,9 @@ StoreStatus PublishingStore::remove(std::string_view study, std::string_view nam
 }
 
 StoreStatus PublishingStore::remove_study(std::string_view study, size_t& removed_files) {
-  // Every stripe, in index order (other paths hold one at a time): rare, and
-  // it keeps the study's files from being announced out of order.
-  std::vector<std::unique_lock<std::mutex>> locks;
-  for (auto& m : stripes_) locks.emplace_back(m);
+  // Exclusive: no file's event is being published meanwhile, so the study's
+  // files are announced in order with every other change to them. Rare.
+  std::unique_lock lock(studies_);
   std::vector<std::string> files;
   inner_.list_files(study, files);
   StoreStatus status = inner_.remove_study(study, removed_files);

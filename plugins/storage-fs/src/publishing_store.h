@@ -6,12 +6,14 @@
 // A file's events are published in the order its changes happen: a removal
 // and its event run under the file's stripe lock, and a put publishes under
 // it only if the file is still there, so a delete racing an upload never
-// announces "removed" before the upload's "stored".
+// announces "removed" before the upload's "stored". Both hold `studies_`
+// shared; a study's removal holds it exclusively.
 #pragma once
 
 #include <array>
 #include <functional>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -50,6 +52,7 @@ class PublishingStore : public BlobStore {
   BlobStore& inner_;
   Publish publish_;
   std::array<std::mutex, 64> stripes_;
+  std::shared_mutex studies_;
 };
 
 }  // namespace dicomd::storage

@@ -62,8 +62,8 @@ class PluginConfig {
 
   // Throws ConfigError naming the first key no getter asked for.
   void finish() const {
-    for (auto it = doc_.MemberBegin(); it != doc_.MemberEnd(); ++it) {
-      std::string key(it->name.GetString(), it->name.GetStringLength());
+    for (const auto& member : doc_.GetObject()) {
+      std::string key(member.name.GetString(), member.name.GetStringLength());
       if (known_.count(key)) continue;
       std::string list;
       for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
@@ -74,8 +74,9 @@ class PluginConfig {
  private:
   const rapidjson::Value* find(const char* key) {
     known_.insert(key);
-    auto it = doc_.FindMember(key);
-    return it == doc_.MemberEnd() ? nullptr : &it->value;
+    // HasMember, not FindMember: comparing RapidJSON's member iterators is
+    // ambiguous in C++20 (clang warns on it).
+    return doc_.HasMember(key) ? &doc_[key] : nullptr;
   }
 
   rapidjson::Document doc_;

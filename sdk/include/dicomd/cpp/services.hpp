@@ -101,9 +101,15 @@ struct service_method<Method> {
         object->host().error("service call failed with a non-standard exception");
       }
       return DICOMD_E_INTERNAL;
-    } else {
-      static_assert(noexcept((object->*Method)(args...)), "a method returning no status must be noexcept");
-      return (object->*Method)(args...);
+    } else {  // a counter or a flag: on an exception, logged, the value's zero
+      try {
+        return (object->*Method)(args...);
+      } catch (const std::exception& e) {
+        object->host().error(std::string("service call failed: ") + e.what());
+      } catch (...) {
+        object->host().error("service call failed with a non-standard exception");
+      }
+      return R{};
     }
   }
 };
