@@ -66,6 +66,16 @@ int serve(const dicomd_plugin_descriptor* d, rlim_t cpu_seconds_per_job) {
 
 }  // namespace
 
+// GCC says __SANITIZE_ADDRESS__ / __SANITIZE_THREAD__; clang says __has_feature.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define DICOMD_CLANG_SANITIZER 1
+#endif
+#endif
+#ifndef DICOMD_CLANG_SANITIZER
+#define DICOMD_CLANG_SANITIZER 0
+#endif
+
 int run_worker(int argc, char** argv) {
   if (argc < 6) {
     std::fprintf(stderr, "dicomd worker: usage: dicomd --worker LIB NAME MEMORY_MB CPU_SECONDS_PER_JOB\n");
@@ -75,8 +85,8 @@ int run_worker(int argc, char** argv) {
   std::string path = argv[2], name = argv[3];
   rlim_t memory = static_cast<rlim_t>(std::stoull(argv[4])) << 20;
   rlimit limit{memory, memory};
-#if defined(__SANITIZE_ADDRESS__)
-  (void)limit;  // ASan reserves terabytes of address space for its shadow: no RLIMIT_AS
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || DICOMD_CLANG_SANITIZER
+  (void)limit;  // ASan and TSan reserve terabytes of address space for their shadow: no RLIMIT_AS
 #else
   ::setrlimit(RLIMIT_AS, &limit);
 #endif
