@@ -5,6 +5,7 @@
 #include <gdcmTrace.h>
 
 #include "memory_stream.h"
+#include "meta_header.h"
 
 namespace dicomd::gdcm_support {
 
@@ -26,6 +27,13 @@ bool read_full(gdcm::Reader& reader, std::string_view bytes) {
 
 bool read_header(gdcm::Reader& reader, std::string_view bytes, size_t* stop_offset) {
   quiet_gdcm();
+  // GDCM cannot stop part-way through a deflated data set (ReadUpToTag
+  // fails): read it whole. Its pixel data is native, so no codec runs.
+  auto meta = read_meta_header(bytes);
+  if (meta && is_deflated_syntax(meta->transfer_syntax)) {
+    if (stop_offset) *stop_offset = bytes.size();
+    return read_full(reader, bytes);
+  }
   MemoryStream stream(bytes);
   reader.SetStream(stream);
   const gdcm::Tag pixel_data(0x7fe0, 0x0010);
