@@ -1,8 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <gdcmWriter.h>
+
+#include <limits>
+#include <sstream>
+
 #include "charset.h"
 #include "dictionary.h"
 #include "header_cache.h"
+#include "metadata.h"
 #include "tag_json.h"
 
 using namespace dicomd::metadata;
@@ -97,4 +103,63 @@ TEST(ParsedHeader, FindsElementsByTagAndJoinsThemInFileOrder) {
   EXPECT_EQ(*h.find(0x00020010), R"({"a":1})");
   EXPECT_EQ(h.find(0x00100010), nullptr);
   EXPECT_EQ(h.all_json(), R"([{"a":1},{"b":2},{"dup":3}])");
+}
+
+namespace {
+
+// A Part 10 file (explicit VR little endian) holding `elements`, written by GDCM.
+std::string file_with(const std::vector<gdcm::DataElement>& elements) {
+  gdcm::Writer writer;
+  gdcm::File& file = writer.GetFile();
+  file.GetHeader().SetDataSetTransferSyntax(gdcm::TransferSyntax::ExplicitVRLittleEndian);
+  for (const auto& e : elements) file.GetDataSet().Insert(e);
+  gdcm::DataElement sop_class(gdcm::Tag(0x0008, 0x0016), 0, gdcm::VR::UI);
+  sop_class.SetByteValue("1.2.840.10008.5.1.4.1.1.7", 26);
+  file.GetDataSet().Insert(sop_class);
+  gdcm::DataElement sop_instance(gdcm::Tag(0x0008, 0x0018), 0, gdcm::VR::UI);
+  sop_instance.SetByteValue("1.2.3.4", 8);
+  file.GetDataSet().Insert(sop_instance);
+  std::ostringstream out;
+  writer.SetStream(out);
+  EXPECT_TRUE(writer.Write());
+  return out.str();
+}
+
+gdcm::DataElement element(uint16_t group, uint16_t elem, gdcm::VR vr, std::string_view bytes) {
+  gdcm::DataElement e(gdcm::Tag(group, elem), 0, vr);
+  e.SetByteValue(bytes.data(), static_cast<uint32_t>(bytes.size()));
+  return e;
+}
+
+// The "value" of one tag of `bytes`, as JSON text.
+std::string value_of(const std::string& bytes, const std::string& tag) {
+  auto header = parse_header(bytes);
+  if (!header) return "(unreadable)";
+  TagsResult r = describe_tags(*header, {tag});
+  size_t at = r.json.find("\"value\":");
+  return at == std::string::npos ? r.json : r.json.substr(at + 8, r.json.rfind('}') - at - 8);
+}
+
+}  // namespace
+
+// A value that breaks its VR is shown as it is, never dropped to null: a user
+// debugging a bad file needs to see it (pydicom's badVR.dcm has NumberOfFrames "1A").
+TEST(TagJson, ValuesThatBreakTheirVrAreShownAsTheyAre) {
+  double inf = std::numeric_limits<double>::infinity();
+  std::string bytes = file_with({
+      element(0x0028, 0x0008, gdcm::VR::IS, "1A"),      // NumberOfFrames
+      element(0x0018, 0x0050, gdcm::VR::DS, "2.5mm "),  // SliceThickness
+      element(0x0018, 0x0088, gdcm::VR::DS, "NaN "),    // SpacingBetweenSlices
+      element(0x0020, 0x0013, gdcm::VR::IS, " 7  "),    // InstanceNumber: a number
+      element(0x0018, 0x9089, gdcm::VR::FD, std::string_view(reinterpret_cast<const char*>(&inf), 8)),
+      element(0x0018, 0x9087, gdcm::VR::FD, std::string_view("\x00\x00\x00\x00\x00\x00\xf8\xff", 8)),  // NaN
+      element(0x0028, 0x9001, gdcm::VR::UL, std::string_view("\x01\x00\x00\x00\x02\x00", 6)),          // 1.5 values
+  });
+  EXPECT_EQ(value_of(bytes, "NumberOfFrames"), R"("1A")");
+  EXPECT_EQ(value_of(bytes, "SliceThickness"), R"("2.5mm")");
+  EXPECT_EQ(value_of(bytes, "SpacingBetweenSlices"), R"("NaN")");
+  EXPECT_EQ(value_of(bytes, "InstanceNumber"), "7");
+  EXPECT_EQ(value_of(bytes, "(0018,9089)"), R"("Infinity")");
+  EXPECT_EQ(value_of(bytes, "(0018,9087)"), R"("NaN")");
+  EXPECT_EQ(value_of(bytes, "DataPointRows"), R"("AQAAAAIA")");  // base64 of the 6 bytes
 }

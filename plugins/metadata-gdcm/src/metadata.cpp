@@ -7,6 +7,7 @@
 
 #include "charset.h"
 #include "dicom_reader.h"
+#include "pixel_data_element.h"
 #include "dictionary.h"
 #include "tag_json.h"
 
@@ -15,30 +16,6 @@ namespace {
 
 const gdcm::Tag kPixelData(0x7fe0, 0x0010);
 const gdcm::Tag kCharset(0x0008, 0x0005);
-
-struct PixelDataHeader {
-  std::string vr;
-  std::optional<uint64_t> length;
-};
-
-uint32_t read_u32(std::string_view b, bool big_endian) {
-  auto u = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(b[i])); };
-  return big_endian ? (u(0) << 24 | u(1) << 16 | u(2) << 8 | u(3)) : (u(3) << 24 | u(2) << 16 | u(1) << 8 | u(0));
-}
-
-// The pixel data element a header read stopped at: its VR and value length
-// (for encapsulated data, the bytes up to the end of the file).
-std::optional<PixelDataHeader> find_pixel_data(std::string_view bytes, size_t stop, bool big_endian, bool implicit) {
-  std::string_view tag = big_endian ? std::string_view("\x7f\xe0\x00\x10", 4) : std::string_view("\xe0\x7f\x10\x00", 4);
-  size_t pos = bytes.find(tag, stop > 16 ? stop - 16 : 0);
-  if (pos == std::string_view::npos || pos > stop + 16) return std::nullopt;
-  size_t header = implicit ? 8 : 12;
-  if (pos + header > bytes.size()) return std::nullopt;
-  PixelDataHeader out{implicit ? "OW" : std::string(bytes.substr(pos + 4, 2)), std::nullopt};
-  uint32_t vl = read_u32(bytes.substr(pos + header - 4, 4), big_endian);
-  out.length = vl == 0xffffffffu ? bytes.size() - pos - header : vl;
-  return out;
-}
 
 std::vector<std::string> charset_terms(const gdcm::DataSet& ds) {
   std::vector<std::string> terms;
@@ -66,8 +43,11 @@ class HeaderFormatter {
       ctx_.pixel_representation = rep.GetValue();
     }
     const gdcm::TransferSyntax ts = reader.GetFile().GetHeader().GetDataSetTransferSyntax();
-    if (!ts.IsEncoded())
-      pixel_ = find_pixel_data(bytes, stop, ts == gdcm::TransferSyntax::ExplicitVRBigEndian, ts.IsImplicit());
+    if (!ts.IsEncoded()) {
+      auto e = gdcm_support::locate_pixel_data(bytes, stop, ts == gdcm::TransferSyntax::ExplicitVRBigEndian,
+                                               ts.IsExplicit());
+      if (e) pixel_ = PixelDataHeader{e->vr, e->length};
+    }
   }
 
   std::shared_ptr<ParsedHeader> format() {
@@ -99,6 +79,10 @@ class HeaderFormatter {
   const gdcm::DataSet& ds_;
   CharsetDecoder charset_;
   FormatContext ctx_;
+  struct PixelDataHeader {
+    std::string vr;
+    uint64_t length;
+  };
   std::optional<PixelDataHeader> pixel_;
 };
 

@@ -108,9 +108,15 @@ std::vector<std::string_view> split_values(std::string_view s, bool multi) {
   }
 }
 
+// JSON has no NaN or infinity: those are written as the strings "NaN",
+// "Infinity" and "-Infinity" (as JavaScript spells them), never dropped.
+void write_non_finite(JsonWriter& w, double v) {
+  w.String(std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+}
+
 void write_number(JsonWriter& w, double v) {
   if (!std::isfinite(v)) {
-    w.Null();
+    write_non_finite(w, v);
     return;
   }
   if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {
@@ -124,7 +130,7 @@ void write_number(JsonWriter& w, double v) {
 
 void write_float(JsonWriter& w, float v) {
   if (!std::isfinite(v)) {
-    w.Null();
+    write_non_finite(w, v);
     return;
   }
   if (v == std::floor(v) && std::fabs(v) < 16777216.0f) {
@@ -148,6 +154,11 @@ void write_binary_numbers(JsonWriter& w, gdcm::VR::VRType vr, std::string_view b
   size_t size = vr == gdcm::VR::US || vr == gdcm::VR::SS                         ? 2
                 : vr == gdcm::VR::FD || vr == gdcm::VR::UV || vr == gdcm::VR::SV ? 8
                                                                                  : 4;
+  if (bytes.size() % size != 0) {  // not a whole number of values: show the bytes, drop none
+    vm = 1;
+    if (value_only) w.String(base64(bytes).c_str());
+    return;
+  }
   vm = bytes.size() / size;
   if (!value_only) return;
   auto one = [&](const char* p) {
@@ -189,6 +200,19 @@ void write_binary_numbers(JsonWriter& w, gdcm::VR::VRType vr, std::string_view b
   }
 }
 
+// A value that is not what its VR says, as text: printable ASCII kept,
+// any other byte as U+FFFD (IS and DS are ASCII by definition).
+void write_as_text(JsonWriter& w, std::string_view raw) {
+  std::string out;
+  for (unsigned char c : raw) {
+    if (c >= 0x20 && c < 0x7f)
+      out += static_cast<char>(c);
+    else
+      out += "\xef\xbf\xbd";
+  }
+  w.String(out.data(), static_cast<rapidjson::SizeType>(out.size()));
+}
+
 void write_string_number(JsonWriter& w, gdcm::VR::VRType vr, std::string_view text) {
   std::string s(trim(text, true));
   if (s.empty()) {
@@ -206,8 +230,8 @@ void write_string_number(JsonWriter& w, gdcm::VR::VRType vr, std::string_view te
   }
   char* end = nullptr;
   double d = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size()) {
-    w.Null();  // not a number: the file is wrong
+  if (end != s.c_str() + s.size() || !std::isfinite(d)) {
+    write_as_text(w, s);  // "1A", "NaN": the file is wrong, and whoever debugs it needs to see the value
     return;
   }
   write_number(w, d);
