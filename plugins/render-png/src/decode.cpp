@@ -7,11 +7,9 @@
 #include <gdcmLookupTable.h>
 #include <gdcmSequenceOfItems.h>
 
-#include <gdcmSequenceOfFragments.h>
-
 #include "dicom_reader.h"
 #include "memory_stream.h"
-#include "rle.h"
+#include "native_decode.h"
 
 namespace dicomd::render {
 
@@ -92,6 +90,8 @@ std::optional<Lut> read_lut_sequence(const gdcm::DataSet& ds, const gdcm::Tag& s
   return read_lut(item, gdcm::Tag(0x0028, 0x3002), gdcm::Tag(0x0028, 0x3006));
 }
 
+}  // namespace
+
 void read_display_attributes(const gdcm::DataSet& ds, Frame& f) {
   auto slope = numbers(text(ds, gdcm::Tag(0x0028, 0x1053)));
   auto intercept = numbers(text(ds, gdcm::Tag(0x0028, 0x1052)));
@@ -109,36 +109,9 @@ void read_display_attributes(const gdcm::DataSet& ds, Frame& f) {
   f.blue = read_lut(ds, gdcm::Tag(0x0028, 0x1103), gdcm::Tag(0x0028, 0x1203));
 }
 
-// GDCM's RLE decoder misplaces the byte segments of 16- and 32-bit colour.
-bool needs_own_rle(const gdcm::TransferSyntax& ts, const Frame& f) {
-  return ts == gdcm::TransferSyntax::RLELossless && f.samples == 3 && f.bits_allocated > 8;
-}
-
-std::vector<char> own_rle_frame(const gdcm::DataSet& ds, const Frame& f, uint32_t frame_index) {
-  const gdcm::SequenceOfFragments* fragments = ds.GetDataElement(kPixelData).GetSequenceOfFragments();
-  if (!fragments || frame_index >= fragments->GetNumberOfFragments())
-    throw NotRenderable("RLE pixel data without a fragment for this frame");
-  const gdcm::ByteValue* bv = fragments->GetFragment(frame_index).GetByteValue();
-  if (!bv) throw NotRenderable("empty RLE fragment");
-  try {
-    return decode_rle_frame(std::string_view(bv->GetPointer(), bv->GetLength()), f.width * f.height, f.samples,
-                            f.bits_allocated / 8);
-  } catch (const std::runtime_error& e) {
-    throw NotRenderable(std::string("the RLE pixel data cannot be decoded: ") + e.what());
-  }
-}
-
-// GDCM swaps 32-bit big-endian samples as two 16-bit halves: put them back.
-void fix_big_endian_32(std::vector<char>& pixels) {
-  for (size_t i = 0; i + 3 < pixels.size(); i += 4) {
-    std::swap(pixels[i], pixels[i + 2]);
-    std::swap(pixels[i + 1], pixels[i + 3]);
-  }
-}
-
-}  // namespace
-
 Frame decode_frame(std::string_view bytes, uint32_t frame_index) {
+  if (auto frame = decode_without_codec(bytes, frame_index)) return std::move(*frame);
+  // A codec is needed (JPEG family, JPEG 2000) or the layout is 1-bit: GDCM.
   gdcm_support::quiet_gdcm();
   gdcm_support::MemoryStream stream(bytes);
   gdcm::ImageReader reader;
@@ -178,13 +151,6 @@ Frame decode_frame(std::string_view bytes, uint32_t frame_index) {
   if (f.bits_allocated != 1 && f.bits_allocated != 8 && f.bits_allocated != 16 && f.bits_allocated != 32)
     throw NotRenderable("unsupported bits allocated " + std::to_string(f.bits_allocated));
 
-  const gdcm::TransferSyntax ts = reader.GetFile().GetHeader().GetDataSetTransferSyntax();
-  if (needs_own_rle(ts, f)) {
-    f.planar = false;
-    f.pixels = own_rle_frame(ds, f, frame_index);
-    read_display_attributes(ds, f);
-    return f;
-  }
   size_t total = image.GetBufferLength();
   std::vector<char> all(total);
   if (!image.GetBuffer(all.data())) throw NotRenderable("the pixel data cannot be decoded");
@@ -199,7 +165,6 @@ Frame decode_frame(std::string_view bytes, uint32_t frame_index) {
     throw NotRenderable("the decoded pixel data is shorter than the image size");
   f.pixels.assign(all.begin() + static_cast<std::ptrdiff_t>(frame_bytes * frame_index),
                   all.begin() + static_cast<std::ptrdiff_t>(frame_bytes * (frame_index + 1)));
-  if (ts == gdcm::TransferSyntax::ExplicitVRBigEndian && f.bits_allocated == 32) fix_big_endian_32(f.pixels);
   read_display_attributes(ds, f);
   return f;
 }
