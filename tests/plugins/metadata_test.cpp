@@ -154,6 +154,7 @@ TEST(TagJson, ValuesThatBreakTheirVrAreShownAsTheyAre) {
       element(0x0018, 0x9089, gdcm::VR::FD, std::string_view(reinterpret_cast<const char*>(&inf), 8)),
       element(0x0018, 0x9087, gdcm::VR::FD, std::string_view("\x00\x00\x00\x00\x00\x00\xf8\xff", 8)),  // NaN
       element(0x0028, 0x9001, gdcm::VR::UL, std::string_view("\x01\x00\x00\x00\x02\x00", 6)),          // 1.5 values
+      element(0x0020, 0x9165, gdcm::VR::AT, std::string_view("\x28\x00\x10\x00\x28\x00", 6)),          // 1.5 tags
   });
   EXPECT_EQ(value_of(bytes, "NumberOfFrames"), R"("1A")");
   EXPECT_EQ(value_of(bytes, "SliceThickness"), R"("2.5mm")");
@@ -161,5 +162,6 @@ TEST(TagJson, ValuesThatBreakTheirVrAreShownAsTheyAre) {
   EXPECT_EQ(value_of(bytes, "InstanceNumber"), "7");
   EXPECT_EQ(value_of(bytes, "(0018,9089)"), R"("Infinity")");
   EXPECT_EQ(value_of(bytes, "(0018,9087)"), R"("NaN")");
-  EXPECT_EQ(value_of(bytes, "DataPointRows"), R"("AQAAAAIA")");  // base64 of the 6 bytes
+  EXPECT_EQ(value_of(bytes, "DataPointRows"), R"("AQAAAAIA")");          // base64 of the 6 bytes
+  EXPECT_EQ(value_of(bytes, "DimensionIndexPointer"), R"("KAAQACgA")");  // base64 of the 6 bytes
 }

@@ -381,11 +381,14 @@ void write_element(JsonWriter& w, const gdcm::DataElement& de, const gdcm::DataS
       break;
     }
     case Kind::kTag: {
-      size_t vm = bytes.size() / 4;
+      bool whole = bytes.size() % 4 == 0;  // else shown as base64, like a partial binary number
+      size_t vm = whole ? bytes.size() / 4 : 1;
       write_header(w, vm, vr, info);
       write_name_tag(w, info, tag);
       w.Key("value");
-      if (vm == 0) {
+      if (!whole) {
+        write_string(w, base64(bytes));
+      } else if (vm == 0) {
         w.Null();
       } else if (vm == 1) {
         write_string(w, at_string(bytes.data()));
