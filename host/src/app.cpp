@@ -52,6 +52,12 @@ void App::start() {
   options.header_timeout = std::chrono::milliseconds(config_.header_timeout_ms);
   options.max_uploads = config_.max_concurrent_uploads;
   options.max_body_memory = config_.max_body_memory_mb << 20;
+  options.max_connections = config_.max_connections;
+  options.max_connections_per_client = config_.max_connections_per_client;
+  options.max_pipelined_bytes = config_.max_pipelined_kb << 10;
+  options.write_timeout = std::chrono::milliseconds(config_.write_timeout_ms);
+  options.min_send_bytes_per_s = config_.min_send_rate_kbps << 10;
+  options.min_body_bytes_per_s = config_.min_body_rate_kbps << 10;
   server_ =
       std::make_unique<HttpServer>(options, [this](http::Request& req, const std::string& id, const Reply& reply) {
         return dispatcher_.accept(req, id, reply);

@@ -106,9 +106,27 @@ Config parse_config(std::string_view json_text) {
                       rapidjson::GetParseError_En(doc.GetParseError()));
   if (!doc.IsObject()) throw ConfigError("the configuration must be a JSON object");
   check_keys(doc,
-             {"listen", "threads", "reactor_threads", "max_body_mb", "keepalive_timeout_ms", "header_timeout_ms",
-              "drain_timeout_ms", "max_concurrent_uploads", "max_body_memory_mb", "data", "plugin_dir", "log_level",
-              "plugins", "bind", "isolation"},
+             {"listen",
+              "threads",
+              "reactor_threads",
+              "max_body_mb",
+              "keepalive_timeout_ms",
+              "header_timeout_ms",
+              "drain_timeout_ms",
+              "max_concurrent_uploads",
+              "max_body_memory_mb",
+              "max_connections",
+              "max_connections_per_client",
+              "max_pipelined_kb",
+              "write_timeout_ms",
+              "min_send_rate_kbps",
+              "min_body_rate_kbps",
+              "data",
+              "plugin_dir",
+              "log_level",
+              "plugins",
+              "bind",
+              "isolation"},
              "configuration");
   Config c;
   if (doc.HasMember("listen")) parse_listen(get_string(doc["listen"], "listen"), c.host, c.port);
@@ -125,6 +143,19 @@ Config parse_config(std::string_view json_text) {
     c.max_concurrent_uploads = get_uint(doc["max_concurrent_uploads"], "max_concurrent_uploads", 1, 100000);
   if (doc.HasMember("max_body_memory_mb"))
     c.max_body_memory_mb = get_uint(doc["max_body_memory_mb"], "max_body_memory_mb", 1, 1 << 24);
+  if (doc.HasMember("max_connections"))
+    c.max_connections = get_uint(doc["max_connections"], "max_connections", 1, 1000000);
+  if (doc.HasMember("max_connections_per_client"))
+    c.max_connections_per_client =
+        get_uint(doc["max_connections_per_client"], "max_connections_per_client", 1, 1000000);
+  if (doc.HasMember("max_pipelined_kb"))
+    c.max_pipelined_kb = get_uint(doc["max_pipelined_kb"], "max_pipelined_kb", 1, 1 << 20);
+  if (doc.HasMember("write_timeout_ms"))
+    c.write_timeout_ms = get_uint(doc["write_timeout_ms"], "write_timeout_ms", 100, 3600000);
+  if (doc.HasMember("min_send_rate_kbps"))
+    c.min_send_rate_kbps = get_uint(doc["min_send_rate_kbps"], "min_send_rate_kbps", 1, 1 << 30);
+  if (doc.HasMember("min_body_rate_kbps"))
+    c.min_body_rate_kbps = get_uint(doc["min_body_rate_kbps"], "min_body_rate_kbps", 1, 1 << 30);
   if (doc.HasMember("data")) c.data_dir = get_string(doc["data"], "data");
   if (doc.HasMember("plugin_dir")) c.plugin_dir = get_string(doc["plugin_dir"], "plugin_dir");
   if (doc.HasMember("log_level")) c.log_level = get_string(doc["log_level"], "log_level");

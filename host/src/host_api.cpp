@@ -84,8 +84,9 @@ dicomd_status api_parse_multipart(dicomd_host*, const dicomd_request* req, dicom
     if (view(req->headers[i].name) == "content-type") content_type = view(req->headers[i].value);
   auto boundary = http::multipart_boundary(content_type);
   if (!boundary) return DICOMD_E_INVALID;
-  auto parts = http::parse_multipart(view(req->body), *boundary);
-  if (!parts) return DICOMD_E_INVALID;
+  bool too_many = false;
+  auto parts = http::parse_multipart(view(req->body), *boundary, &too_many);
+  if (!parts) return too_many ? DICOMD_E_TOO_LARGE : DICOMD_E_INVALID;
   for (const auto& p : *parts) {
     dicomd_form_part part{{p.name.data(), p.name.size()},
                           {p.has_filename ? p.filename.data() : nullptr, p.filename.size()},

@@ -52,6 +52,24 @@ TEST(Config, RejectsMistakesClearly) {
   }
 }
 
+TEST(Config, ClientLimits) {
+  dicomd::Config c = parse_config(R"({"max_connections":10,"max_connections_per_client":2,"max_pipelined_kb":8,)"
+                                  R"("write_timeout_ms":500,"min_send_rate_kbps":1,"min_body_rate_kbps":4})");
+  EXPECT_EQ(c.max_connections, 10u);
+  EXPECT_EQ(c.max_connections_per_client, 2u);
+  EXPECT_EQ(c.max_pipelined_kb, 8u);
+  EXPECT_EQ(c.write_timeout_ms, 500u);
+  EXPECT_EQ(c.min_send_rate_kbps, 1u);
+  EXPECT_EQ(c.min_body_rate_kbps, 4u);
+  dicomd::Config d = dicomd::default_config();
+  EXPECT_EQ(d.max_connections_per_client, 64u);
+  EXPECT_EQ(d.max_pipelined_kb, 64u);
+  for (const char* bad :
+       {R"({"max_connections":0})", R"({"max_connections_per_client":-1})", R"({"max_pipelined_kb":0})",
+        R"({"write_timeout_ms":99})", R"({"min_send_rate_kbps":0})", R"({"min_body_rate_kbps":"16"})"})
+    EXPECT_THROW(parse_config(bad), ConfigError) << bad;
+}
+
 TEST(Cli, OverridesAndDisable) {
   const char* argv[] = {"dicomd", "--listen", "127.0.0.1:0", "--data", "/d", "--disable", "render-png"};
   auto cli = dicomd::parse_cli(7, const_cast<char**>(argv));

@@ -85,7 +85,7 @@ std::optional<std::string> multipart_boundary(std::string_view content_type) {
   return std::nullopt;
 }
 
-std::optional<std::vector<FormPart>> parse_multipart(std::string_view body, std::string_view boundary) {
+std::optional<std::vector<FormPart>> parse_multipart(std::string_view body, std::string_view boundary, bool* too_many) {
   const std::string delimiter = "--" + std::string(boundary);
   const std::string separator = "\r\n" + delimiter;
   // The first delimiter may follow a preamble; it starts the body or a line.
@@ -95,6 +95,10 @@ std::optional<std::vector<FormPart>> parse_multipart(std::string_view body, std:
   std::vector<FormPart> parts;
   while (true) {
     if (body.substr(pos, 2) == "--") return parts;  // close delimiter
+    if (parts.size() == kMaxFormParts) {
+      if (too_many) *too_many = true;
+      return std::nullopt;
+    }
     // Transport padding after a delimiter, then CRLF.
     while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t')) ++pos;
     if (body.substr(pos, 2) != "\r\n") return std::nullopt;

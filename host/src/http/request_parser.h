@@ -42,6 +42,14 @@ class RequestParser {
   const std::string& error_message() const { return error_message_; }
   // True while a request has started but not completed.
   bool in_progress() const { return phase_ == Phase::kBody || !pending_.empty(); }
+  // A head has begun and is not complete yet.
+  bool in_head() const { return phase_ == Phase::kHead && !pending_.empty(); }
+  // A body is being received.
+  bool in_body() const { return phase_ == Phase::kBody; }
+  uint64_t body_received() const { return request_.body.size(); }
+  // Bytes fed and not yet consumed (the head being parsed, or what a client
+  // pipelined behind the request being answered).
+  size_t buffered() const { return pending_.size(); }
   uint64_t declared_body_bytes() const { return body_expected_; }
 
   // While a body is being read and nothing else is buffered: lets

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <pistache/peer.h>
@@ -24,6 +25,7 @@ struct Connection {
   Mutex mutex;
   std::weak_ptr<Pistache::Tcp::Peer> peer;  // set once, before the connection is shared
   int fd = -1;                              // likewise
+  std::string client;                       // the peer's address; likewise
   http::RequestParser parser DICOMD_GUARDED_BY(mutex);
   bool busy DICOMD_GUARDED_BY(mutex) = false;        // a request is being handled; later ones wait (pipelining)
   bool closing DICOMD_GUARDED_BY(mutex) = false;     // a final reply was sent; input is discarded
@@ -31,6 +33,9 @@ struct Connection {
   Reservation reservation DICOMD_GUARDED_BY(mutex);  // body memory admitted for the current request
   int queued_writes DICOMD_GUARDED_BY(mutex) = 0;    // writes handed to Pistache's queue, not yet settled
   Clock::time_point last_activity DICOMD_GUARDED_BY(mutex) = Clock::now();
+  Clock::time_point head_started DICOMD_GUARDED_BY(mutex) = Clock::now();    // first byte of the head being read
+  Clock::time_point body_started DICOMD_GUARDED_BY(mutex) = Clock::now();    // when its head was admitted
+  Clock::time_point write_deadline DICOMD_GUARDED_BY(mutex) = Clock::now();  // queued reply bytes must be out by then
 };
 
 // Shuts the socket down so that Pistache sees the end and closes it.

@@ -42,6 +42,7 @@ struct HttpServer::Core {
 
   std::mutex registry_mutex;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
+  std::unordered_map<std::string, size_t> connections_per_client;  // by peer address
 
   std::mutex flight_mutex;
   std::condition_variable flight_done;
@@ -60,8 +61,14 @@ struct HttpServer::Core {
   // that may read its socket.
   void pump(const ConnectionPtr& conn, const PeerPtr& peer, bool on_reactor = false) DICOMD_REQUIRES(conn->mutex);
   void dispatch(const ConnectionPtr& conn, const PeerPtr& peer, http::Request request) DICOMD_REQUIRES(conn->mutex);
-  // Closes idle keep-alive connections and stalled requests.
+  // Closes idle keep-alive connections, stalled or too slow requests and
+  // replies the peer does not read.
   void reap();
+  void reap_one(Connection& c, Clock::time_point now) DICOMD_REQUIRES(c.mutex);
+  bool body_too_slow(const Connection& c, Clock::time_point now) const DICOMD_REQUIRES(c.mutex);
+  // Registers a new connection; false when it is over a connection limit.
+  bool admit_connection(const ConnectionPtr& conn);
+  void forget_connection(const ConnectionPtr& conn);
 
   // --- writing (write_path.cpp) ---
   void begin_request(Connection& c) DICOMD_REQUIRES(c.mutex);

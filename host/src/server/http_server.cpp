@@ -58,6 +58,7 @@ void HttpServer::Core::pump(const ConnectionPtr& conn, const PeerPtr& peer, bool
           reply_and_close(conn, peer, 503, *refusal, true);
           return;
         }
+        conn->body_started = Clock::now();
         continue;
       case http::RequestParser::Event::kContinue:
         send_interim(conn, peer, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -116,16 +117,50 @@ void HttpServer::Core::reap() {
   auto now = Clock::now();
   for (auto& c : all) {
     MutexLock lock(c->mutex);
-    if (c->closed || c->busy) continue;
-    auto idle = now - c->last_activity;
-    if (c->closing) {
-      if (idle > kClosingGrace) hard_close(*c);
-    } else if (c->parser.in_progress()) {
-      if (idle > options.header_timeout) hard_close(*c);
-    } else if (draining || idle > options.keepalive_timeout) {
-      hard_close(*c);
-    }
+    reap_one(*c, now);
   }
+}
+
+void HttpServer::Core::reap_one(Connection& c, Clock::time_point now) {
+  if (c.closed) return;
+  if (c.busy) {  // a reply the peer does not read is dropped at its deadline
+    if (c.queued_writes > 0 && now > c.write_deadline) hard_close(c);
+    return;
+  }
+  auto idle = now - c.last_activity;
+  if (c.closing) {
+    if (idle > kClosingGrace) hard_close(c);
+  } else if (c.parser.in_body()) {
+    if (idle > options.header_timeout || body_too_slow(c, now)) hard_close(c);
+  } else if (c.parser.in_head()) {
+    if (now - c.head_started > options.header_timeout) hard_close(c);  // a total deadline, not an idle one
+  } else if (draining || idle > options.keepalive_timeout) {
+    hard_close(c);
+  }
+}
+
+// After header_timeout, a body must have come at min_body_bytes_per_s on
+// average: a client trickling a byte now and then holds its admission
+// (declared length) no longer than that.
+bool HttpServer::Core::body_too_slow(const Connection& c, Clock::time_point now) const {
+  auto elapsed = now - c.body_started;
+  if (elapsed <= options.header_timeout) return false;
+  double seconds = std::chrono::duration<double>(elapsed).count();
+  return static_cast<double>(c.parser.body_received()) < seconds * static_cast<double>(options.min_body_bytes_per_s);
+}
+
+bool HttpServer::Core::admit_connection(const ConnectionPtr& conn) {
+  std::lock_guard lock(registry_mutex);
+  connections[conn.get()] = conn;
+  size_t& from_client = ++connections_per_client[conn->client];
+  return connections.size() <= options.max_connections && from_client <= options.max_connections_per_client;
+}
+
+void HttpServer::Core::forget_connection(const ConnectionPtr& conn) {
+  std::lock_guard lock(registry_mutex);
+  connections.erase(conn.get());
+  auto it = connections_per_client.find(conn->client);
+  if (it != connections_per_client.end() && --it->second == 0) connections_per_client.erase(it);
 }
 
 namespace {
@@ -144,12 +179,11 @@ class PistacheHandler : public Pistache::Tcp::Handler {
     auto conn = std::make_shared<Connection>(core_->options.limits);
     conn->peer = peer;
     conn->fd = peer->fd();
+    conn->client = peer->address().host();
     peer->putData(kConnectionKey, conn);
-    {
-      std::lock_guard lock(core_->registry_mutex);
-      core_->connections[conn.get()] = conn;
-    }
-    if (core_->draining) {
+    // Over a limit, the connection is closed at once (it stays registered
+    // until Pistache reports the disconnection, so the counts stay right).
+    if (!core_->admit_connection(conn) || core_->draining) {
       MutexLock lock(conn->mutex);
       hard_close(*conn);
     }
@@ -163,8 +197,7 @@ class PistacheHandler : public Pistache::Tcp::Handler {
       conn->closed = true;
       core_->settle(*conn);  // a reply that can no longer be written is done
     }
-    std::lock_guard lock(core_->registry_mutex);
-    core_->connections.erase(conn.get());
+    core_->forget_connection(conn);
   }
 
   void onInput(const char* buffer, size_t len, const PeerPtr& peer) override {
@@ -172,8 +205,18 @@ class PistacheHandler : public Pistache::Tcp::Handler {
     if (!conn) return;
     MutexLock lock(conn->mutex);
     if (conn->closing) return;  // discard what follows a final reply
-    conn->last_activity = Clock::now();
+    auto now = Clock::now();
+    bool was_idle = !conn->parser.in_progress();
+    conn->last_activity = now;
     conn->parser.feed(std::string_view(buffer, len));
+    if (was_idle && conn->parser.in_progress()) conn->head_started = now;
+    // What a client sends behind a request still being answered is held,
+    // not parsed: up to max_pipelined_bytes, then the connection is closed
+    // (else a client that never reads can grow the server without bound).
+    if (conn->busy && conn->parser.buffered() > core_->options.max_pipelined_bytes) {
+      hard_close(*conn);
+      return;
+    }
     core_->pump(conn, peer, true);
   }
 

@@ -31,6 +31,16 @@ struct HttpServerOptions {
   uint64_t upload_bytes = 1 << 20;
   size_t max_uploads = 16;
   uint64_t max_body_memory = 2048ull << 20;
+  // Per client (docs/http.md, "Limits"): connections, input pipelined
+  // behind a pending reply, a write deadline of write_timeout plus the
+  // reply's size at min_send_rate, a body's minimum average rate once
+  // header_timeout has passed (which is also the head's total deadline).
+  size_t max_connections = 1024;
+  size_t max_connections_per_client = 64;
+  size_t max_pipelined_bytes = 64 << 10;
+  std::chrono::milliseconds write_timeout{10000};
+  uint64_t min_send_bytes_per_s = 64 << 10;
+  uint64_t min_body_bytes_per_s = 16 << 10;
 };
 
 // Called on the I/O thread that read a request: answers it at once through

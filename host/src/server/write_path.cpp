@@ -3,6 +3,8 @@
 // a request settles (stops being in flight) once its answer is written.
 #include "server/http_core.h"
 
+#include <algorithm>
+
 namespace dicomd {
 
 // Marks a connection busy with one request; counted until settle().
@@ -17,7 +19,7 @@ void HttpServer::Core::settle(Connection& c) {
   admission.release(c.reservation);
   if (!c.busy) return;
   c.busy = false;
-  c.last_activity = Clock::now();
+  c.last_activity = c.head_started = Clock::now();  // a pipelined head's deadline starts now
   flight_end();
 }
 
@@ -76,6 +78,11 @@ void HttpServer::Core::write_reply(const ConnectionPtr& conn, const PeerPtr& pee
 
 void HttpServer::Core::queue_write(const ConnectionPtr& conn, const PeerPtr& peer, std::string bytes, WriteKind kind) {
   ++conn->queued_writes;
+  // The peer must take these bytes within write_timeout plus their size at
+  // min_send_bytes_per_s, else the reaper drops the connection.
+  auto deadline = Clock::now() + options.write_timeout +
+                  std::chrono::milliseconds(bytes.size() * 1000 / std::max<uint64_t>(options.min_send_bytes_per_s, 1));
+  conn->write_deadline = std::max(conn->write_deadline, deadline);
   std::weak_ptr<Connection> weak_conn = conn;
   std::weak_ptr<Pistache::Tcp::Peer> weak_peer = peer;
   size_t n = bytes.size();

@@ -81,7 +81,8 @@ typedef struct dicomd_host_api {
   /* Parses a multipart/form-data body (boundary from the request's
    * Content-Type) and calls on_part for each part, in order (see
    * dicomd_form_part for how long each view lives). The whole body is checked
-   * first: a malformed body gives DICOMD_E_INVALID and no callback. */
+   * first: a malformed body gives DICOMD_E_INVALID and no callback; since
+   * 1.2, a body of more than 10,000 parts gives DICOMD_E_TOO_LARGE. */
   dicomd_status (*parse_multipart)(dicomd_host* host, const dicomd_request* request, dicomd_part_fn on_part, void* ctx);
 
   /* --- isolation. Any thread, blocking. Since: 1.0. --------------------- */

@@ -52,13 +52,16 @@ class Host {
   }
 
   // Calls fn(const dicomd_form_part&) for each part; false when malformed.
+  // Throws HttpError 413 when the form has more parts than the host takes.
   template <class Fn>
   bool parse_multipart(const Request& req, Fn&& fn) const {
     auto trampoline = [](void* ctx, const dicomd_form_part* part) -> int32_t {
       (*static_cast<Fn*>(ctx))(*part);
       return 0;
     };
-    return api_->parse_multipart(h_, req.raw(), trampoline, &fn) == DICOMD_OK;
+    dicomd_status status = api_->parse_multipart(h_, req.raw(), trampoline, &fn);
+    if (status == DICOMD_E_TOO_LARGE) throw HttpError(413, "the form has more than 10000 parts");
+    return status == DICOMD_OK;
   }
 
   // True when the host delivers events (ABI 1.2 or newer).
