@@ -65,6 +65,31 @@ TEST(Display, PaletteExpandsToRgb) {
   EXPECT_EQ(img.data, (std::vector<uint8_t>{255, 0, 0, 0, 128, 255}));
 }
 
+// Bit counts come from the file: a palette LUT declaring 40-bit entries, or
+// HighBit far past BitsStored, once made shifts of 32 or more (undefined
+// behaviour, which the sanitizer pass turns into a failure). They are clamped.
+TEST(Display, BitCountsFromTheFileAreClamped) {
+  Frame f = grey8(2, 1, {0, 1});
+  f.photometric = "PALETTE COLOR";
+  Lut wide{2, 0, 40, {0xff00, 0x1234}};
+  f.red = f.green = f.blue = wide;
+  auto img = to_display(f, {});
+  EXPECT_EQ(img.data, (std::vector<uint8_t>{255, 255, 255, 0x12, 0x12, 0x12}));  // read as 16-bit entries
+
+  Frame g = grey8(2, 1, {0, 1});
+  g.bits_stored = 8;
+  g.high_bit = 200;
+  EXPECT_NO_THROW(to_display(g, {}));
+  Frame h = grey8(2, 1, {0, 1});
+  h.samples = 3;
+  h.photometric = "RGB";
+  h.bits_allocated = 16;
+  h.bits_stored = 60;
+  h.high_bit = 59;
+  h.pixels.assign(12, '\x01');
+  EXPECT_NO_THROW(to_display(h, {}));
+}
+
 TEST(Display, ThumbnailKeepsAspect) {
   Frame f = grey8(40, 10, std::vector<char>(400, 7));
   RenderOptions o;

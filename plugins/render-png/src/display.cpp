@@ -41,7 +41,8 @@ std::vector<int32_t> stored_values(const Frame& f) {
     for (size_t i = 0; i < n; ++i) out[i] = (static_cast<uint8_t>(p[i / 8]) >> (i % 8)) & 1;
     return out;
   }
-  int shift = std::max(0, f.high_bit + 1 - f.bits_stored);
+  // HighBit and BitsStored come from the file: shifts stay below the sample width.
+  int shift = std::clamp(f.high_bit + 1 - f.bits_stored, 0, 31);
   int bits = std::clamp<int>(f.bits_stored, 1, 32);
   if (f.bits_allocated == 8)
     extract<uint8_t>(p, n, shift, bits, f.is_signed, out.data());
@@ -101,7 +102,7 @@ struct Voi {
 
 // The stored value a raw 8/16-bit sample stands for.
 int32_t stored_of(uint32_t raw, const Frame& f) {
-  int shift = std::max(0, f.high_bit + 1 - f.bits_stored);
+  int shift = std::clamp(f.high_bit + 1 - f.bits_stored, 0, 15);
   int bits = std::clamp<int>(f.bits_stored, 1, 16);
   int32_t v = static_cast<int32_t>((raw >> shift) & ((1u << bits) - 1));
   if (f.is_signed && (v & (1 << (bits - 1)))) v -= 1 << bits;
@@ -212,9 +213,13 @@ Image grey(const Frame& f, const RenderOptions& o) {
   return img;
 }
 
+// An 8-bit output of a LUT whose entries have `lut.bits` bits. The bit
+// count comes from the file: entries are 16-bit, so it is clamped to 16
+// (a shift of 32 or more would be undefined behaviour).
 uint8_t lut8(const Lut& lut, int32_t index) {
   uint16_t v = lut.at(index);
-  return lut.bits > 8 ? static_cast<uint8_t>(v >> (lut.bits - 8)) : static_cast<uint8_t>(v);
+  uint32_t bits = std::min<uint32_t>(lut.bits, 16);
+  return bits > 8 ? static_cast<uint8_t>(v >> (bits - 8)) : static_cast<uint8_t>(v);
 }
 
 Image palette(const Frame& f) {
@@ -242,7 +247,7 @@ uint8_t sample8(const Frame& f, size_t i, int k, size_t n) {
   } else {
     std::memcpy(&v, f.pixels.data() + 4 * index, 4);
   }
-  int shift = std::max(0, static_cast<int>(f.bits_stored) - 8);
+  int shift = std::clamp(static_cast<int>(f.bits_stored) - 8, 0, 24);
   return static_cast<uint8_t>(std::min<uint32_t>(v >> shift, 255));
 }
 
