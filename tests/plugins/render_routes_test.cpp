@@ -139,3 +139,28 @@ TEST_F(Render, PixelDataWithoutRowsOrColumnsIs422) {
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(r.body, R"({"error":"the image has no rows or columns","success":false})");
 }
+
+// An encapsulated image declaring 65535 x 65535 pixels was stored, then /png
+// answered 500 (the decode buffer could not be allocated). The size is
+// checked before anything is allocated: 422 with the reason.
+TEST_F(Render, AnImageTooLargeToRenderIs422) {
+  TempDir dir;
+  auto ct = pydicom_data_dir() / "test_files" / "CT_small.dcm";
+  for (std::string encode : {"dcmcrle", "gdcmconv --j2k"}) {
+    auto out = dir / "huge.dcm";
+    int status = 0;
+    run_command(encode + " '" + ct.string() + "' '" + out.string() +
+                    "' && dcmodify -nb -m '(0028,0010)=65535' -m "
+                    "'(0028,0011)=65535' '" +
+                    out.string() + "' 2>&1",
+                &status);
+    ASSERT_EQ(status, 0) << encode;
+    std::string name = encode.substr(0, encode.find(' ')) + "-huge.dcm";
+    ASSERT_EQ(server_->upload("huge", {{"files", name, read_file(out)}}).status, 201);
+    auto r = get("/files/huge/" + name + "/png");
+    EXPECT_EQ(r.status, 422) << encode;
+    EXPECT_EQ(
+        r.body,
+        R"x({"error":"the image is too large to render: 65535 x 65535 pixels (at most 134217728)","success":false})x");
+  }
+}

@@ -24,6 +24,7 @@ uint16_t Lut::at(double x) const {
 namespace {
 
 const gdcm::Tag kPixelData(0x7fe0, 0x0010);
+constexpr size_t kMaxDecodedBytes = size_t{1} << 30;  // what GDCM may decode for one render
 
 std::string text(const gdcm::DataSet& ds, const gdcm::Tag& tag) {
   if (!ds.FindDataElement(tag)) return "";
@@ -109,6 +110,12 @@ void read_display_attributes(const gdcm::DataSet& ds, Frame& f) {
   f.blue = read_lut(ds, gdcm::Tag(0x0028, 0x1103), gdcm::Tag(0x0028, 0x1203));
 }
 
+void check_frame_size(uint32_t width, uint32_t height) {
+  if (static_cast<uint64_t>(width) * height > kMaxFramePixels)
+    throw NotRenderable("the image is too large to render: " + std::to_string(width) + " x " + std::to_string(height) +
+                        " pixels (at most " + std::to_string(kMaxFramePixels) + ")");
+}
+
 Frame decode_frame(std::string_view bytes, uint32_t frame_index) {
   if (auto frame = decode_without_codec(bytes, frame_index)) return std::move(*frame);
   // A codec is needed (JPEG family, JPEG 2000) or the layout is 1-bit: GDCM.
@@ -134,6 +141,7 @@ Frame decode_frame(std::string_view bytes, uint32_t frame_index) {
   f.height = dims[1];
   f.frames = image.GetNumberOfDimensions() > 2 ? dims[2] : 1;
   if (f.width == 0 || f.height == 0) throw NotRenderable("the image has no rows or columns");
+  check_frame_size(f.width, f.height);
   if (frame_index >= f.frames)
     throw BadRequest("frame " + std::to_string(frame_index) + " is out of range: the file has " +
                      std::to_string(f.frames) + " frame" + (f.frames == 1 ? "" : "s"));
@@ -151,7 +159,10 @@ Frame decode_frame(std::string_view bytes, uint32_t frame_index) {
   if (f.bits_allocated != 1 && f.bits_allocated != 8 && f.bits_allocated != 16 && f.bits_allocated != 32)
     throw NotRenderable("unsupported bits allocated " + std::to_string(f.bits_allocated));
 
-  size_t total = image.GetBufferLength();
+  size_t total = image.GetBufferLength();  // GDCM decodes every frame at once
+  if (total > kMaxDecodedBytes)
+    throw NotRenderable("the pixel data is too large to decode: " + std::to_string(total) +
+                        " bytes for all its frames (at most " + std::to_string(kMaxDecodedBytes) + ")");
   std::vector<char> all(total);
   if (!image.GetBuffer(all.data())) throw NotRenderable("the pixel data cannot be decoded");
   size_t frame_bytes = total / f.frames;

@@ -85,6 +85,7 @@ Frame frame_shape(const gdcm::DataSet& ds) {
 }
 
 void check_shape(const Frame& f, uint32_t frame_index) {
+  check_frame_size(f.width, f.height);
   if (frame_index >= f.frames)
     throw BadRequest("frame " + std::to_string(frame_index) + " is out of range: the file has " +
                      std::to_string(f.frames) + " frame" + (f.frames == 1 ? "" : "s"));
