@@ -58,10 +58,12 @@ void App::start() {
   options.write_timeout = std::chrono::milliseconds(config_.write_timeout_ms);
   options.min_send_bytes_per_s = config_.min_send_rate_kbps << 10;
   options.min_body_bytes_per_s = config_.min_body_rate_kbps << 10;
-  server_ =
-      std::make_unique<HttpServer>(options, [this](http::Request& req, const std::string& id, const Reply& reply) {
+  server_ = std::make_unique<HttpServer>(
+      options,
+      [this](http::Request& req, const std::string& id, const Reply& reply) {
         return dispatcher_.accept(req, id, reply);
-      });
+      },
+      [this](const http::Request& head) { return dispatcher_.precheck(head); });
   server_->start();
 }
 

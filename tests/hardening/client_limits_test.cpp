@@ -98,7 +98,7 @@ TEST_F(ClientLimits, InputPushedBehindAPendingReplyIsCapped) {
 TEST_F(ClientLimits, AHeadTrickledAByteAtATimeIsDroppedAtItsDeadline) {
   Connection c(port());
   auto start = std::chrono::steady_clock::now();
-  std::string head = "GET /test/quick HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+  std::string head = "GET /test/quick HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
   bool closed = false;
   for (size_t i = 0; i < head.size() && !closed; ++i) {
     c.send_raw(head.substr(i, 1));

@@ -24,19 +24,19 @@ constexpr long kMaxGrowthKib = 16 * 1024;  // the stated bound after warm-up
 std::string request_for(int i, const std::string& upload) {
   switch (i % 8) {
     case 0:
-      return "GET /health HTTP/1.1\r\n\r\n";
+      return "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
     case 1:
-      return "GET /files HTTP/1.1\r\n\r\n";
+      return "GET /files HTTP/1.1\r\nHost: x\r\n\r\n";
     case 2:
-      return "GET /files/soak HTTP/1.1\r\n\r\n";
+      return "GET /files/soak HTTP/1.1\r\nHost: x\r\n\r\n";
     case 3:
-      return "GET /files/soak/IM1/tag?tag=Rows&tag=PatientName HTTP/1.1\r\n\r\n";
+      return "GET /files/soak/IM1/tag?tag=Rows&tag=PatientName HTTP/1.1\r\nHost: x\r\n\r\n";
     case 4:
-      return "GET /files/soak/IM1/png?size=64 HTTP/1.1\r\n\r\n";
+      return "GET /files/soak/IM1/png?size=64 HTTP/1.1\r\nHost: x\r\n\r\n";
     case 5:
-      return "GET /files/soak/nope HTTP/1.1\r\n\r\n";
+      return "GET /files/soak/nope HTTP/1.1\r\nHost: x\r\n\r\n";
     case 6:
-      return "GET /files/soak/IM1/tags HTTP/1.1\r\n\r\n";
+      return "GET /files/soak/IM1/tags HTTP/1.1\r\nHost: x\r\n\r\n";
     default:
       return upload;
   }
@@ -50,7 +50,7 @@ TEST(Soak, MixedRequestsKeepMemoryAndDescriptorsBounded) {
   ASSERT_EQ(server.upload("soak", {{"files", "IM1", ct}}).status, 201);
   auto [type, body] =
       multipart_body({{"study", "soak"}}, {{"files", "IM1", ct}});  // a duplicate: validated, not stored
-  std::string upload = "POST /upload HTTP/1.1\r\nContent-Type: " + type +
+  std::string upload = "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: " + type +
                        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   std::atomic<int> next{0}, failures{0};
   long warm_rss = 0, warm_fds = 0;

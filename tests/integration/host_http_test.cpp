@@ -80,8 +80,8 @@ TEST_F(HostHttp, QuickRouteAnswersOnTheIoThreadOrFallsBackToARequestThread) {
 TEST_F(HostHttp, PipelinedQuickAndSlowRequestsKeepTheirOrder) {
   Connection c(port());
   c.send_raw(
-      "GET /test/slow?ms=40 HTTP/1.1\r\n\r\nGET /test/quick HTTP/1.1\r\n\r\n"
-      "GET /test/quick?block=1 HTTP/1.1\r\n\r\nGET /test/quick HTTP/1.1\r\n\r\n");
+      "GET /test/slow?ms=40 HTTP/1.1\r\nHost: x\r\n\r\nGET /test/quick HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /test/quick?block=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /test/quick HTTP/1.1\r\nHost: x\r\n\r\n");
   std::vector<std::string> bodies;
   for (int i = 0; i < 4; ++i) {
     auto r = c.read_reply();
@@ -98,7 +98,7 @@ TEST_F(HostHttp, PipelinedQuickAndSlowRequestsKeepTheirOrder) {
 // write queue, and a pipelined request behind it is answered after it.
 TEST_F(HostHttp, ReplyLargerThanTheSocketBufferArrivesWholeBeforeTheNextOne) {
   Connection c(port());
-  c.send_raw("GET /test/big?mb=24 HTTP/1.1\r\n\r\nGET /test/quick HTTP/1.1\r\n\r\n");
+  c.send_raw("GET /test/big?mb=24 HTTP/1.1\r\nHost: x\r\n\r\nGET /test/quick HTTP/1.1\r\nHost: x\r\n\r\n");
   std::this_thread::sleep_for(300ms);  // a slow reader: the server's writes fill the socket first
   auto big = c.read_reply(10s);
   ASSERT_TRUE(big);
@@ -125,7 +125,7 @@ TEST_F(HostHttp, KeepAliveServesSeveralRequestsOnOneConnection) {
 
 TEST_F(HostHttp, PipelinedRequestsAreAnsweredInOrder) {
   Connection c(port());
-  c.send_raw("GET /test/slow?ms=50 HTTP/1.1\r\n\r\nGET /test/slow?ms=1 HTTP/1.1\r\n\r\n");
+  c.send_raw("GET /test/slow?ms=50 HTTP/1.1\r\nHost: x\r\n\r\nGET /test/slow?ms=1 HTTP/1.1\r\nHost: x\r\n\r\n");
   auto first = c.read_reply();
   auto second = c.read_reply();
   ASSERT_TRUE(first && second);
@@ -135,7 +135,7 @@ TEST_F(HostHttp, PipelinedRequestsAreAnsweredInOrder) {
 
 TEST_F(HostHttp, IdleKeepAliveConnectionsAreClosed) {
   Connection c(port());
-  c.send_raw("GET /test/slow?ms=1 HTTP/1.1\r\n\r\n");
+  c.send_raw("GET /test/slow?ms=1 HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(c.read_reply());
   EXPECT_TRUE(c.closed_by_peer(5s));  // keepalive_timeout_ms is 1500
 }
@@ -166,7 +166,9 @@ TEST_F(HostHttp, BareLfRequestIsAnsweredAtOnce) {
 
 TEST_F(HostHttp, TooLargeContentLengthIs413BeforeTheBodyAndCloses) {
   Connection c(port());
-  c.send_raw("POST /test/form HTTP/1.1\r\nContent-Length: 100000000000\r\n\r\nGET /test/slow HTTP/1.1\r\n\r\n");
+  c.send_raw(
+      "POST /test/form HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000\r\n\r\nGET /test/slow HTTP/1.1\r\nHost: "
+      "x\r\n\r\n");
   auto r = c.read_reply(2s);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -177,7 +179,7 @@ TEST_F(HostHttp, TooLargeContentLengthIs413BeforeTheBodyAndCloses) {
 TEST_F(HostHttp, ExpectContinueIsAnswered) {
   Connection c(port());
   auto [type, body] = multipart_body({{"study", "s"}}, {{"files", "a.dcm", "1234"}});
-  c.send_raw("POST /test/form HTTP/1.1\r\nContent-Type: " + type +
+  c.send_raw("POST /test/form HTTP/1.1\r\nHost: x\r\nContent-Type: " + type +
              "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n");
   auto cont = c.read_reply(1s);
   ASSERT_TRUE(cont);
@@ -189,6 +191,20 @@ TEST_F(HostHttp, ExpectContinueIsAnswered) {
   EXPECT_EQ(r->body, R"(["study=1","files=4"])");
 }
 
+// "100 Continue" tells a client to send its body: only for a request a route
+// takes. Otherwise the answer (404, 405) comes before the body is sent.
+TEST_F(HostHttp, ExpectContinueToNoRouteIsAnsweredWithoutContinue) {
+  for (auto [target, status] : {std::pair{"/nowhere", 404}, std::pair{"/test/quick", 405}}) {
+    Connection c(port());
+    c.send_raw(std::string("POST ") + target +
+               " HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n");
+    auto r = c.read_reply(1s);
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->status, status) << target;
+    EXPECT_TRUE(c.closed_by_peer(2s)) << target;
+  }
+}
+
 TEST_F(HostHttp, MalformedMultipartIsTheHandlersError) {
   auto r = request(port(), "POST", "/test/form", "garbage", {{"Content-Type", "multipart/form-data; boundary=x"}});
   EXPECT_EQ(r.status, 400);
@@ -197,7 +213,7 @@ TEST_F(HostHttp, MalformedMultipartIsTheHandlersError) {
 
 TEST_F(HostHttp, HeadReturnsHeadersOnly) {
   Connection c(port());
-  c.send_raw("HEAD /test/slow?ms=1 HTTP/1.1\r\n\r\nGET /test/slow?ms=2 HTTP/1.1\r\n\r\n");
+  c.send_raw("HEAD /test/slow?ms=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /test/slow?ms=2 HTTP/1.1\r\nHost: x\r\n\r\n");
   auto head = c.read_reply(std::chrono::seconds(10), true);
   ASSERT_TRUE(head);
   EXPECT_EQ(head->status, 200);
@@ -269,7 +285,7 @@ TEST(HostShutdown, SigtermLetsTheSlowRequestFinishThenExitsZero) {
   // New connections are refused while draining.
   Connection late(server.port());
   if (late.ok()) {
-    late.send_raw("GET /health HTTP/1.1\r\n\r\n");
+    late.send_raw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
     auto r = late.read_reply(2s);
     EXPECT_FALSE(r && r->status == 200);
   }

@@ -31,6 +31,15 @@ TEST(Files, ListsAreSortedInTheOriginalShape) {
             R"({"files":["IM000001","IM000020"],"filesCount":2,"study":"b-study","success":true})");
 }
 
+// Media types are case-insensitive (RFC 9110 8.3.1).
+TEST(Files, UploadMediaTypeIsCaseInsensitive) {
+  CoreHost server;
+  auto [type, body] = multipart_body({{"study", "s"}}, {{"files", "IM1", pydicom("CT_small.dcm")}});
+  std::string mixed = "Multipart/Form-Data" + type.substr(std::string("multipart/form-data").size());
+  auto r = server.request("POST", "/upload", body, {{"Content-Type", mixed}});
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
 TEST(Files, UnknownStudyAndFileAre404) {
   CoreHost server;
   auto study = server.get("/files/nope");

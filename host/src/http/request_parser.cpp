@@ -185,18 +185,30 @@ bool RequestParser::parse_header_line(std::string_view line) {
 RequestParser::Event RequestParser::finish_head() {
   const std::string* length = nullptr;
   bool has_transfer_encoding = false;
+  int hosts = 0, content_types = 0;
   for (const auto& [name, value] : request_.headers) {
     if (name == "content-length") {
       if (length) return fail(400, "duplicate Content-Length header");
       length = &value;
     } else if (name == "transfer-encoding") {
       has_transfer_encoding = true;
+    } else if (name == "host") {
+      ++hosts;
+    } else if (name == "content-type") {
+      ++content_types;
     }
   }
   if (has_transfer_encoding) return fail(411, "Transfer-Encoding is not supported; send a Content-Length");
   body_expected_ = 0;
   if (length && !parse_length(*length, body_expected_)) return fail(400, "invalid Content-Length header");
   if (body_expected_ > limits_.max_body_bytes) return fail(413, "request body too large");
+  // One value each, or components would read different ones (the multipart
+  // parser took the last Content-Type, plugins the first). HTTP/1.1 needs a
+  // Host (RFC 9112 3.2); checked after the length so that 413 and 411 stay
+  // the answers to bodies refused for their size or framing.
+  if (content_types > 1) return fail(400, "duplicate Content-Type header");
+  if (hosts > 1) return fail(400, "duplicate Host header");
+  if (hosts == 0 && request_.minor_version >= 1) return fail(400, "missing Host header (HTTP/1.1 requires one)");
 
   const std::string* connection = request_.header("connection");
   if (request_.minor_version == 0)

@@ -73,6 +73,13 @@ void Dispatcher::mount(const std::vector<LoadedPlugin*>& plugins, const std::vec
   }
 }
 
+std::optional<http::Response> Dispatcher::precheck(const http::Request& head) const {
+  auto match = router_.match(head.method, head.path);
+  if (!match.target && head.method == "HEAD") match = router_.match("GET", head.path);
+  if (match.target) return std::nullopt;
+  return not_routed(match.allowed);
+}
+
 std::vector<Dispatcher::MountedRoute> Dispatcher::routes() const {
   std::vector<MountedRoute> out;
   for (const auto& r : router_.routes()) out.push_back({r.method, r.pattern, r.owner});

@@ -42,6 +42,10 @@ class Dispatcher {
   // matched once either way.
   Deferred accept(http::Request& request, const std::string& request_id, const Reply& reply);
 
+  // For a client awaiting "100 Continue": the answer when no route takes
+  // this method and path (404, or 405 with Allow), else nullopt.
+  std::optional<http::Response> precheck(const http::Request& head) const;
+
   struct MountedRoute {
     std::string method, pattern, owner;
   };

@@ -29,10 +29,11 @@ using ConnectionPtr = std::shared_ptr<Connection>;
 enum class WriteKind { kInterim, kReplyKeepAlive, kReplyClose };
 
 struct HttpServer::Core {
-  Core(HttpServerOptions o, RequestHandler h);
+  Core(HttpServerOptions o, RequestHandler h, Precheck p);
 
   HttpServerOptions options;
   RequestHandler handler;
+  Precheck precheck;
   Admission admission;
   std::unique_ptr<ThreadPool> pool;  // reset in stop(), while everything its jobs use is alive
   Pistache::Tcp::Listener listener;
@@ -75,6 +76,8 @@ struct HttpServer::Core {
   void settle(Connection& c) DICOMD_REQUIRES(c.mutex);
   void reply_and_close(const ConnectionPtr& conn, const PeerPtr& peer, int status, const std::string& message,
                        bool retry_later = false) DICOMD_REQUIRES(conn->mutex);
+  void reply_and_close(const ConnectionPtr& conn, const PeerPtr& peer, const http::Response& response)
+      DICOMD_REQUIRES(conn->mutex);
   void send_interim(const ConnectionPtr& conn, const PeerPtr& peer, std::string bytes) DICOMD_REQUIRES(conn->mutex);
   void write_reply(const ConnectionPtr& conn, const PeerPtr& peer, const http::Response& response, bool keep_alive,
                    std::string_view id, bool head) DICOMD_REQUIRES(conn->mutex);

@@ -13,9 +13,10 @@ constexpr const char* kConnectionKey = "dicomd.connection";
 
 }  // namespace
 
-HttpServer::Core::Core(HttpServerOptions o, RequestHandler h)
+HttpServer::Core::Core(HttpServerOptions o, RequestHandler h, Precheck p)
     : options(std::move(o)),
       handler(std::move(h)),
+      precheck(std::move(p)),
       admission(options.upload_bytes, options.max_uploads, options.max_body_memory),
       pool(std::make_unique<ThreadPool>(options.handler_threads)) {
   std::random_device rd;
@@ -61,6 +62,12 @@ void HttpServer::Core::pump(const ConnectionPtr& conn, const PeerPtr& peer, bool
         conn->body_started = Clock::now();
         continue;
       case http::RequestParser::Event::kContinue:
+        // "Send the body" only for a request something will take.
+        if (precheck)
+          if (auto refusal = precheck(conn->parser.head())) {
+            reply_and_close(conn, peer, *refusal);
+            return;
+          }
         send_interim(conn, peer, "HTTP/1.1 100 Continue\r\n\r\n");
         continue;
       case http::RequestParser::Event::kError:
@@ -229,8 +236,8 @@ class PistacheHandler : public Pistache::Tcp::Handler {
 
 }  // namespace
 
-HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
-    : core_(std::make_shared<Core>(std::move(options), std::move(handler))) {}
+HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler, Precheck precheck)
+    : core_(std::make_shared<Core>(std::move(options), std::move(handler), std::move(precheck))) {}
 
 HttpServer::~HttpServer() {
   stop();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/request.h"
@@ -48,10 +49,13 @@ struct HttpServerOptions {
 // Deferred that answers it (it may move from `request`).
 using RequestHandler =
     std::function<Deferred(http::Request& request, const std::string& request_id, const Reply& reply)>;
+// Called with a request's head when the client waits for "100 Continue":
+// an answer refuses the request before its body is sent (no route: 404/405).
+using Precheck = std::function<std::optional<http::Response>(const http::Request& head)>;
 
 class HttpServer {
  public:
-  HttpServer(HttpServerOptions options, RequestHandler handler);
+  HttpServer(HttpServerOptions options, RequestHandler handler, Precheck precheck = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -29,8 +29,12 @@ void HttpServer::Core::reply_and_close(const ConnectionPtr& conn, const PeerPtr&
   http::Response r;
   r.json(status, http::json_error(message));
   if (retry_later) r.header("Retry-After", "1");
+  reply_and_close(conn, peer, r);
+}
+
+void HttpServer::Core::reply_and_close(const ConnectionPtr& conn, const PeerPtr& peer, const http::Response& response) {
   begin_request(*conn);
-  write_reply(conn, peer, r, false, "", false);
+  write_reply(conn, peer, response, false, "", false);
 }
 
 // Interim bytes ("100 Continue") that must reach the peer before the reply.

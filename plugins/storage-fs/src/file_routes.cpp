@@ -67,8 +67,7 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
 }
 
 void FileRoutes::upload(const Request& req, Response& res) {
-  std::string_view type = req.header("content-type").value_or("");
-  if (type.substr(0, 19) != "multipart/form-data")
+  if (req.media_type() != "multipart/form-data")
     throw HttpError(415, "upload must be multipart/form-data with a study field and files parts");
   std::optional<std::string> study;
   // File names are valid only during the callback; the data views stay

@@ -80,10 +80,9 @@ void write_verdict(dicomd::JsonWriter& w, const dicomd::validator::Verdict& v) {
 }
 
 void ValidatorGdcmPlugin::validate_route(const dicomd::Request& req, dicomd::Response& res) {
-  std::string_view type = req.header("content-type").value_or("");
   dicomd::JsonWriter w;
   w.start_object();
-  if (type.substr(0, 19) != "multipart/form-data") {
+  if (req.media_type() != "multipart/form-data") {
     if (req.body().empty()) throw dicomd::HttpError(400, "empty body: send the file's bytes or a multipart form");
     write_verdict(w, judge(req.body()));
     w.key("success").boolean(true).end_object();

@@ -125,6 +125,18 @@ class Request {
   std::optional<std::string_view> header(std::string_view lower_name) const {
     return find(r_->headers, r_->header_count, lower_name);
   }
+  // The Content-Type's media type, lower-cased and without parameters:
+  // "multipart/form-data" for "Multipart/Form-Data; boundary=x" (media
+  // types are case-insensitive, RFC 9110 8.3.1). Empty when absent.
+  std::string media_type() const {
+    std::string_view type = header("content-type").value_or("");
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+    std::string out(type);
+    for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    return out;
+  }
   // True when If-None-Match names `etag` (a strong tag, quotes included):
   // one of a comma-separated list, its weak form W/"…", or "*".
   bool if_none_match(std::string_view etag) const {
