@@ -216,7 +216,7 @@ TEST(NamedFiles, TheSameFileAlwaysGetsTheSameVerdict) {
   std::atomic<bool> done{false};
   std::vector<std::thread> load;
   for (int i = 0; i < 2; ++i)
-    load.emplace_back([&] {
+    load.emplace_back([&, i] {
       while (!done) host.get("/files/load/ct.dcm/png?size=" + std::to_string(64 + i));
     });
   std::mutex mutex;
