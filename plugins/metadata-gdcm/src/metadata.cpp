@@ -1,6 +1,7 @@
 #include "metadata.h"
 
 #include <algorithm>
+#include <set>
 
 #include <gdcmAttribute.h>
 #include <gdcmReader.h>
@@ -155,7 +156,9 @@ TagsResult describe_tags(const ParsedHeader& header, const std::vector<std::stri
     return result;
   }
   result.json.push_back('[');
+  std::set<uint32_t> seen;  // each tag once, however often or in whatever spelling it was asked for
   for (const gdcm::Tag& tag : tags) {
+    if (!seen.insert(tag.GetElementTag()).second) continue;
     if (result.json.size() > 1) result.json += ',';
     if (const std::string* element = header.find(tag.GetElementTag()))
       result.json += *element;

@@ -38,8 +38,9 @@ class ParsedHeader {
 // Null when the bytes are not readable as DICOM.
 std::shared_ptr<const ParsedHeader> parse_header(std::string_view dicom_bytes);
 
-// `specs` in any spelling of the API, in order; empty `specs` = every
-// top-level element (file meta information first).
+// `specs` in any spelling of the API, in order, each tag once (a repeat, in
+// any spelling, is left out); empty `specs` = every top-level element (file
+// meta information first).
 TagsResult describe_tags(const ParsedHeader& header, const std::vector<std::string>& specs);
 TagsResult describe_tags(std::string_view dicom_bytes, const std::vector<std::string>& specs);
 

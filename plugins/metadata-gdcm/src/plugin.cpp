@@ -8,6 +8,7 @@
 #include <dicomd/cpp/plugin.hpp>
 
 #include <array>
+#include <set>
 
 #include "header_cache.h"
 #include "metadata.h"
@@ -20,15 +21,29 @@ using dicomd::metadata::ParsedHeader;
 using dicomd::metadata::TagsResult;
 
 constexpr uint64_t kDefaultCacheMb = 64;
+constexpr uint64_t kDefaultMaxReplyMb = 64;
+// Distinct ?tag= values one request may ask for (a tag repeated 200 times
+// once made a 210 MB reply).
+constexpr size_t kMaxTagsPerRequest = 512;
+// A reply larger than this, or asking for more tags, is built on a request
+// thread: on the I/O thread it would stall every other client of it.
+constexpr size_t kQuickReplyBytes = 256 << 10;
+constexpr size_t kQuickTags = 32;
 constexpr uint64_t kNoRemovalCount = UINT64_MAX;
 
-// {"header_cache_mb": N}: memory for parsed headers; 0 turns the cache off.
-size_t cache_bytes_from(std::string_view json) {
+struct Settings {
+  size_t cache_bytes;      // parsed headers kept; 0 turns the cache off
+  size_t max_reply_bytes;  // the largest /tags reply
+};
+
+// {"header_cache_mb": N, "max_reply_mb": N}
+Settings settings_from(std::string_view json) {
   dicomd::PluginConfig config(json);
-  uint64_t mb = kDefaultCacheMb;
-  config.get_uint("header_cache_mb", mb, 0, 65536);
+  uint64_t cache_mb = kDefaultCacheMb, reply_mb = kDefaultMaxReplyMb;
+  config.get_uint("header_cache_mb", cache_mb, 0, 65536);
+  config.get_uint("max_reply_mb", reply_mb, 1, 4096);
   config.finish();
-  return static_cast<size_t>(mb) << 20;
+  return {static_cast<size_t>(cache_mb) << 20, static_cast<size_t>(reply_mb) << 20};
 }
 
 // ["a","b"]: the invalid tag spellings, as a JSON array.
@@ -56,7 +71,8 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
   MetadataGdcmPlugin(dicomd::Host host, std::string_view config)
       : Plugin(host),
         storage_(host.acquire<dicomd_storage_v1>(DICOMD_STORAGE_SERVICE, 1)),
-        cache_(cache_bytes_from(config)) {
+        settings_(settings_from(config)),
+        cache_(settings_.cache_bytes) {
     if (!storage_) throw std::runtime_error("no storage service");
     host.provide(DICOMD_METADATA_SERVICE, 1, &metadata_);
   }
@@ -65,16 +81,22 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
   void tag_route(const dicomd::Request& req, dicomd::Response& res) {
     auto [study, file] = names(req);
     std::vector<std::string> specs;
+    std::set<std::string_view> distinct;
     bool any = false;
     for (auto v : req.query_all("tag")) {
-      specs.emplace_back(v);
+      if (distinct.insert(v).second) specs.emplace_back(v);
       any = any || !v.empty();
     }
     if (!any) {
       version_of(study, file);  // 404 first, as the original service did
       throw dicomd::HttpError(400, "tag query parameter is empty");
     }
-    TagsResult r = describe_tags(*header_of(study, file, req.may_block()), specs);
+    if (specs.size() > kMaxTagsPerRequest)
+      throw dicomd::HttpError(400, "at most " + std::to_string(kMaxTagsPerRequest) + " tags per request");
+    auto header = header_of(study, file, req.may_block());
+    if (!req.may_block() && (specs.size() > kQuickTags || header->memory_bytes() > kQuickReplyBytes))
+      throw dicomd::WouldBlock{};
+    TagsResult r = describe_tags(*header, specs);
     if (r.status == TagsResult::Status::kInvalidTags) {
       res.json(400, "{\"invalidTags\":" + json_list(r.invalid_specs) + ",\"success\":false}");
       return;
@@ -85,7 +107,13 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
   // GET /files/:study/:file/tags
   void tags_route(const dicomd::Request& req, dicomd::Response& res) {
     auto [study, file] = names(req);
-    respond(res, study, file, describe_tags(*header_of(study, file, req.may_block()), {}));
+    auto header = header_of(study, file, req.may_block());
+    if (header->memory_bytes() > settings_.max_reply_bytes)
+      throw dicomd::HttpError(422, "the tags of this file take more than " +
+                                       std::to_string(settings_.max_reply_bytes >> 20) +
+                                       " MiB: ask for the ones needed with /tag");
+    if (header->memory_bytes() > kQuickReplyBytes && !req.may_block()) throw dicomd::WouldBlock{};
+    respond(res, study, file, describe_tags(*header, {}));
   }
 
  private:
@@ -152,6 +180,7 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
   }
 
   dicomd::Storage storage_;
+  Settings settings_;
   HeaderCache cache_;
   dicomd_metadata_v1 metadata_{sizeof(dicomd_metadata_v1), this, dicomd::service<&MetadataGdcmPlugin::describe>};
 };
