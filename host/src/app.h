@@ -9,6 +9,7 @@
 #include <dicomd/http.h>
 
 #include "config.h"
+#include "data_folder_lock.h"
 #include "host_api.h"
 #include "plugins/plugin_manager.h"
 #include "events/event_bus.h"
@@ -40,6 +41,7 @@ class App {
   EventBus events_;
   Dispatcher dispatcher_;
   std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<DataFolderLock> lock_;  // held from start to the end of the process
 };
 
 // Default plugin folder: ../lib/dicomd/plugins next to the executable, which

@@ -212,6 +212,22 @@ TEST(Loader, AllowRemoteRootLiftsTheRefusal) {
   EXPECT_NE(server.log().find("listening on http://0.0.0.0:"), std::string::npos) << server.log();
 }
 
+// Two instances on one data folder were silently wrong (each one's header
+// cache blind to the other's removals; a starting one emptying the shared
+// .tmp under the other's uploads). The second is refused, naming the first.
+TEST(Loader, ASecondInstanceOnOneDataFolderIsRefused) {
+  TempDir dir;
+  std::string data = (dir / "data").string();
+  ServerProcess first({"--data", data, "--plugin-dir", core_plugin_dir()});
+  auto second = run_dicomd({"--listen", "127.0.0.1:0", "--data", data, "--plugin-dir", core_plugin_dir()});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(error_line(second.output)
+                .find("another dicomd (pid " + std::to_string(first.pid()) + ") is using the data folder"),
+            std::string::npos)
+      << second.output;
+  EXPECT_TRUE(first.running());
+}
+
 TEST(Loader, RefusesRootOnANonLoopbackAddress) {
   if (::geteuid() != 0) GTEST_SKIP() << "not running as root";
   TempDir dir;
