@@ -20,6 +20,32 @@ TEST(Names, DangerousNamesAreRejected) {
     EXPECT_FALSE(is_valid_name(bad)) << bad;
 }
 
+// Names that look alike or show reordered: the NFD form of an NFC name (e +
+// U+0301 beside é), bidirectional controls (a right-to-left override makes
+// "x\u202Egpj.exe" show as "xexe.jpg"), zero-width characters.
+TEST(Names, LookAlikeAndReorderingCodePointsAreRejected) {
+  EXPECT_TRUE(is_valid_name("caf\xc3\xa9"));    // café, NFC
+  EXPECT_FALSE(is_valid_name("cafe\xcc\x81"));  // café, NFD: e + COMBINING ACUTE ACCENT
+  for (const char* bad : {"x\xe2\x80\xae"
+                          "gpj.exe",
+                          "a\xe2\x80\x8f"
+                          "b",
+                          "a\xe2\x81\xa6"
+                          "b",
+                          "a\xd8\x9c"
+                          "b",
+                          "a\xe2\x80\x8b"
+                          "b",
+                          "a\xe2\x80\x8d"
+                          "b",
+                          "\xef\xbb\xbf"
+                          "a",
+                          "a\xe2\x81\xa0"
+                          "b"})
+    EXPECT_FALSE(is_valid_name(bad)) << bad;
+  EXPECT_TRUE(is_valid_name("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"));  // Hebrew letters themselves are fine
+}
+
 TEST(Names, Utf8Validation) {
   EXPECT_TRUE(is_valid_utf8("plain"));
   EXPECT_TRUE(is_valid_utf8("\xf0\x9f\x98\x80"));

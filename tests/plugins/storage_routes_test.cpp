@@ -40,6 +40,21 @@ TEST(Files, UploadMediaTypeIsCaseInsensitive) {
   EXPECT_EQ(r.status, 201) << r.body;
 }
 
+// A second, look-alike name for a stored one (NFD beside NFC), or one shown
+// reordered (a right-to-left override), is refused, in a path or an upload.
+TEST(Files, LookAlikeNamesAreRefused) {
+  CoreHost server;
+  std::string ct = pydicom("CT_small.dcm");
+  ASSERT_EQ(server.upload("s", {{"files", "caf\xc3\xa9.dcm", ct}}).status, 201);
+  for (std::string bad : {std::string("cafe\xcc\x81.dcm"), std::string("x\xe2\x80\xae") + "mcd.exe"}) {
+    auto r = server.upload("s", {{"files", bad, ct}});
+    EXPECT_EQ(r.status, 422) << bad;
+    EXPECT_NE(r.body.find(R"("reason":"invalid_name")"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(server.get("/files/s/cafe%CC%81.dcm").status, 400);
+  EXPECT_EQ(server.get("/files/s").body, R"({"files":["café.dcm"],"filesCount":1,"study":"s","success":true})");
+}
+
 TEST(Files, UnknownStudyAndFileAre404) {
   CoreHost server;
   auto study = server.get("/files/nope");

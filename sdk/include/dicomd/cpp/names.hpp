@@ -1,6 +1,7 @@
 // The API's rules for study and file names (docs/api.md), shared by every
 // plugin that takes names from a request: 1-255 bytes of valid UTF-8, no '/',
-// '\', NUL or control characters, not starting with '.'.
+// '\', NUL or control characters, not starting with '.', and none of the
+// code points that make two names look alike or reorder what is shown.
 #pragma once
 
 #include <cstdint>
@@ -29,15 +30,43 @@ inline bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+// Code points refused in names: combining marks of the generic combining
+// blocks (an "é" written as e + U+0301 would be a second, look-alike name of
+// the precomposed one; write names in NFC), bidirectional controls (a
+// right-to-left override shows "evil\u202Egpj.exe" as "evilexe.jpg") and
+// zero-width characters.
+inline bool is_refused_code_point(uint32_t cp) {
+  bool combining = (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
+                   (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe20 && cp <= 0xfe2f);
+  bool bidi =
+      cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+  bool zero_width = (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 || cp == 0xfeff;
+  return combining || bidi || zero_width;
+}
+
+// Calls fn(code point) for each code point of valid UTF-8 `s`.
+template <class Fn>
+void for_each_code_point(std::string_view s, Fn&& fn) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : 4;
+    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
+    for (size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+    fn(cp);
+    i += n;
+  }
+}
+
 inline bool is_valid_name(std::string_view name) {
   if (name.empty() || name.size() > 255 || name.front() == '.') return false;
   for (unsigned char c : name)
     if (c < 0x20 || c == 0x7f || c == '/' || c == '\\') return false;
   if (!is_valid_utf8(name)) return false;
-  // C1 control characters (U+0080..U+009F) are encoded as C2 80..C2 9F.
-  for (size_t i = 0; i + 1 < name.size(); ++i)
-    if (static_cast<unsigned char>(name[i]) == 0xc2 && static_cast<unsigned char>(name[i + 1]) < 0xa0) return false;
-  return true;
+  bool ok = true;
+  for_each_code_point(name, [&](uint32_t cp) {
+    if ((cp >= 0x80 && cp <= 0x9f) || is_refused_code_point(cp)) ok = false;  // C1 controls, and the above
+  });
+  return ok;
 }
 
 // The last path component of a client-supplied file name: browsers may send
