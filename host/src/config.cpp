@@ -66,10 +66,13 @@ PluginEntry parse_plugin(const Value& v, size_t index) {
 
 void parse_isolation(const Value& v, IsolationConfig& out) {
   if (!v.IsObject()) throw ConfigError("isolation must be an object");
-  check_keys(v, {"workers", "timeout_ms", "memory_mb"}, "isolation");
+  check_keys(v, {"workers", "timeout_ms", "memory_mb", "queue_timeout_ms", "max_queued"}, "isolation");
   if (v.HasMember("workers")) out.workers = get_uint(v["workers"], "isolation.workers", 1, 64);
   if (v.HasMember("timeout_ms")) out.timeout_ms = get_uint(v["timeout_ms"], "isolation.timeout_ms", 100, 600000);
   if (v.HasMember("memory_mb")) out.memory_mb = get_uint(v["memory_mb"], "isolation.memory_mb", 64, 1 << 20);
+  if (v.HasMember("queue_timeout_ms"))
+    out.queue_timeout_ms = get_uint(v["queue_timeout_ms"], "isolation.queue_timeout_ms", 0, 600000);
+  if (v.HasMember("max_queued")) out.max_queued = get_uint(v["max_queued"], "isolation.max_queued", 0, 100000);
 }
 
 }  // namespace

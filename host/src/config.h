@@ -23,9 +23,11 @@ struct PluginEntry {
 };
 
 struct IsolationConfig {
-  size_t workers = 2;           // worker processes per plugin with an isolated job
-  uint32_t timeout_ms = 10000;  // default wall-clock limit of one job
-  uint64_t memory_mb = 2048;    // RLIMIT_AS of each worker
+  size_t workers = 2;                 // worker processes per plugin with an isolated job
+  uint32_t timeout_ms = 10000;        // default wall-clock limit of one job
+  uint64_t memory_mb = 2048;          // RLIMIT_AS of each worker
+  uint32_t queue_timeout_ms = 30000;  // longest wait for a free worker (then: busy, 503)
+  size_t max_queued = 64;             // jobs waiting for a worker at once (more: busy, 503)
 };
 
 struct Config {

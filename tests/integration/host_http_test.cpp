@@ -4,6 +4,8 @@
 #include <signal.h>
 
 #include <rapidjson/document.h>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "http_client.h"
@@ -270,6 +272,42 @@ TEST(HostIsolation, AWorkerOutlivesManyJobsWorthMoreCpuThanOneJobsLimit) {
     EXPECT_NE(r.body.find(R"("status":0)"), std::string::npos) << i << ": " << r.body;
   }
   EXPECT_EQ(server.log().find("worker replaced"), std::string::npos) << server.log();
+}
+
+namespace {
+
+// Three 800 ms jobs at once on one worker (testkit gives each 2 s):
+// the isolate statuses they got, in any order.
+std::multiset<int> three_spins_at_once(const std::string& isolation_json) {
+  TempDir dir;
+  write_file(dir / "config.json", R"({"listen":"127.0.0.1:0","plugin_dir":")" + test_plugin_dir() +
+                                      R"(","isolation":)" + isolation_json + R"(,"plugins":[{"name":"testkit"}]})");
+  ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});
+  std::mutex mutex;
+  std::multiset<int> statuses;
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 3; ++i)
+    clients.emplace_back([&] {
+      auto r = request(server.port(), "POST", "/test/isolate/spin", "800");
+      std::lock_guard lock(mutex);
+      statuses.insert(json_int(r.body, "status"));
+    });
+  for (auto& t : clients) t.join();
+  return statuses;
+}
+
+}  // namespace
+
+// Waiting for a worker was counted against the job's deadline: with one
+// worker, the third of three valid files "timed out" (and was blamed on
+// the file). A job's deadline now starts when a worker takes it.
+TEST(HostIsolation, WaitingForAWorkerIsNotTheJobsTime) {
+  EXPECT_EQ(three_spins_at_once(R"({"workers":1,"timeout_ms":1000})"), (std::multiset<int>{0, 0, 0}));
+}
+
+// A full queue is "busy" (DICOMD_E_UNAVAILABLE, 5) at once, never a timeout.
+TEST(HostIsolation, AFullQueueIsBusyNotTheFilesFault) {
+  EXPECT_EQ(three_spins_at_once(R"({"workers":1,"timeout_ms":1000,"max_queued":1})"), (std::multiset<int>{0, 0, 5}));
 }
 
 TEST(HostShutdown, SigtermLetsTheSlowRequestFinishThenExitsZero) {

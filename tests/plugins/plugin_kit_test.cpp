@@ -255,6 +255,9 @@ TEST(ServiceErrors, MapToOneHttpStatusInEveryPlugin) {
       if (http == 500) {
         EXPECT_NE(r.body.find("internal error (request id test-"), std::string::npos) << r.body;
       }
+      if (http == 503) {
+        EXPECT_EQ(r.header("retry-after"), "1") << target;  // busy: come back
+      }
     }
   }
 }

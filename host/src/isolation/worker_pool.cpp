@@ -139,11 +139,17 @@ dicomd_status WorkerPool::exchange(Worker& w, std::string_view kind, std::string
 
 dicomd_status WorkerPool::run(std::string_view kind, std::string_view input, uint32_t timeout_ms, dicomd_sink output) {
   if (kind.size() > isolation::kMaxKindBytes) return DICOMD_E_INVALID;
-  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms ? timeout_ms : config_.timeout_ms);
   Worker w;
   {
     std::unique_lock lock(mutex_);
-    if (!available_.wait_until(lock, deadline, [this] { return !idle_.empty(); })) return DICOMD_E_TIMEOUT;
+    if (idle_.empty()) {
+      if (queued_ >= config_.max_queued) return DICOMD_E_UNAVAILABLE;
+      ++queued_;
+      bool got = available_.wait_for(lock, std::chrono::milliseconds(config_.queue_timeout_ms),
+                                     [this] { return !idle_.empty(); });
+      --queued_;
+      if (!got) return DICOMD_E_UNAVAILABLE;
+    }
     w = idle_.back();
     idle_.pop_back();
     ++busy_;
@@ -155,6 +161,7 @@ dicomd_status WorkerPool::run(std::string_view kind, std::string_view input, uin
     available_.notify_one();
     return DICOMD_E_UNAVAILABLE;
   }
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms ? timeout_ms : config_.timeout_ms);
   dicomd_status status = exchange(w, kind, input, deadline, output);
   bool failed = status == DICOMD_E_TIMEOUT || status == DICOMD_E_WORKER_DIED;
   if (failed) {

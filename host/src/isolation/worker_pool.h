@@ -26,7 +26,10 @@ class WorkerPool {
 
   // Starts every worker; throws std::runtime_error if none can start.
   void start();
-  // Runs one job; blocks until it ends, fails or the deadline passes.
+  // Runs one job; blocks until it ends, fails or the deadline passes. The
+  // job's deadline starts when a worker takes it: waiting for one is not
+  // the file's fault. DICOMD_E_UNAVAILABLE when max_queued jobs already
+  // wait, or none is free within queue_timeout_ms.
   dicomd_status run(std::string_view kind, std::string_view input, uint32_t timeout_ms, dicomd_sink output);
   size_t size() const { return config_.workers; }
   size_t alive();
@@ -51,7 +54,8 @@ class WorkerPool {
   std::condition_variable available_;
   std::vector<Worker> idle_;
   size_t replaced_ = 0;
-  size_t busy_ = 0;  // workers out of idle_ running a job
+  size_t busy_ = 0;    // workers out of idle_ running a job
+  size_t queued_ = 0;  // jobs waiting for a worker
 };
 
 }  // namespace dicomd

@@ -141,6 +141,8 @@ class RenderPngPlugin : public dicomd::Plugin {
         throw HttpError(422, "the pixel data could not be decoded in time");
       case DICOMD_E_WORKER_DIED:
         throw HttpError(422, "the pixel data cannot be decoded (the decoder crashed)");
+      case DICOMD_E_UNAVAILABLE:  // every worker busy
+        throw HttpError(503, "the renderers are busy; retry shortly");
       default:
         throw std::runtime_error("render job failed");
     }

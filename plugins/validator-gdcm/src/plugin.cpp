@@ -53,6 +53,8 @@ class ValidatorGdcmPlugin : public dicomd::Plugin {
         return {false, "the DICOM parser timed out on this file"};
       case DICOMD_E_WORKER_DIED:
         return {false, "the DICOM parser crashed on this file"};
+      case DICOMD_E_UNAVAILABLE:  // every worker busy: the file is not at fault
+        throw dicomd::ServiceError(DICOMD_E_UNAVAILABLE, "the validators are busy; retry shortly");
       default:
         throw std::runtime_error("isolation service failed with status " + std::to_string(status));
     }

@@ -91,7 +91,10 @@ typedef struct dicomd_host_api {
    * isolated_job hook (plugin.h). Output bytes are passed to `output`.
    * Returns the job's own status, or DICOMD_E_TIMEOUT / DICOMD_E_WORKER_DIED
    * (the worker was killed or crashed and has been replaced) /
-   * DICOMD_E_UNAVAILABLE (the plugin has no isolated_job hook).
+   * DICOMD_E_UNAVAILABLE (the plugin has no isolated_job hook, or, since
+   * 1.2, every worker is busy: too many jobs wait already, or none became
+   * free in time — retry later; the bytes are not at fault). The deadline
+   * starts when a worker takes the job.
    * timeout_ms 0 means the host's configured default. */
   dicomd_status (*isolate)(dicomd_host* host, dicomd_str kind, dicomd_str input, uint32_t timeout_ms,
                            dicomd_sink output);

@@ -170,6 +170,7 @@ dicomd_status run_handler(const Host& host, const dicomd_request* request, dicom
       }
       std::string id(view(request->request_id));
       host.error("request " + id + ": " + e.what());
+      if (e.status == 503) res.header("Retry-After", "1");  // busy, not broken: come back
       res.error(e.status, e.status == 500 ? "internal error (request id " + id + ")" : e.what());
     } catch (const WouldBlock&) {
       if (Request(request).may_block()) throw std::logic_error("WouldBlock thrown where the handler may block");
