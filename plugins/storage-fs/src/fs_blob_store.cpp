@@ -141,6 +141,7 @@ bool FsBlobStore::stamp_now(int fd) {
 
 StoreStatus FsBlobStore::put(std::string_view study, std::string_view name, std::string_view bytes) {
   if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;
+  std::shared_lock study_lock(studies_);  // a study's removal waits for this put, or comes before it
   Fd dir(open_study(study, true));
   if (!dir.ok()) return StoreStatus::kIoError;
   std::string target = z(name);
@@ -265,6 +266,10 @@ StoreStatus FsBlobStore::remove(std::string_view study, std::string_view name) {
 }
 
 StoreStatus FsBlobStore::remove_study(std::string_view study, size_t& removed_files) {
+  // Exclusive: no put is half-way into the folder being removed. An upload
+  // lands wholly before the removal (and is removed with it) or after it
+  // (in a new folder of the same name); neither fails.
+  std::unique_lock study_lock(studies_);
   removed_files = 0;
   if (!is_valid_name(study)) return StoreStatus::kInvalidName;
   Fd dir(open_study(study, false));

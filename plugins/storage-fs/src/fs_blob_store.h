@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <shared_mutex>
 #include <string>
 
 #include "blob_store.h"
@@ -43,6 +44,7 @@ class FsBlobStore : public BlobStore {
   int tmp_fd_ = -1;
   std::atomic<uint64_t> temp_counter_{0};
   std::atomic<uint64_t> removals_{0};
+  std::shared_mutex studies_;  // puts shared, remove_study exclusive
   DirectorySync directory_sync_;
 };
 
