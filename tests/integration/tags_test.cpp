@@ -163,3 +163,18 @@ TEST_F(Tags, ACachedHeaderNeverOutlivesItsFile) {
   EXPECT_NE(r.body.find(R"("value":"MR")"), std::string::npos) << r.body;
   EXPECT_EQ(get("/files/Cache/same.dcm/tags").body.find(R"("value":"CT")"), std::string::npos);
 }
+
+// Bytes that reached the data folder by other means than an upload (a
+// restore, a copy) are parsed in an isolated worker too: this 134-byte file
+// (128 zeros, DICM, 2 bytes) made GDCM abort the whole server on /tags.
+TEST_F(Tags, AFilePlacedInTheFolderByHandCannotKillTheServer) {
+  std::filesystem::create_directories(server_->studies_dir() / "byhand");
+  write_file(server_->studies_dir() / "byhand" / "evil.dcm", std::string(128, '\0') + "DICM" + std::string(2, '\x02'));
+  for (const char* route : {"/tags", "/tag?tag=PatientName"}) {
+    auto r = get(std::string("/files/byhand/evil.dcm") + route);
+    EXPECT_EQ(r.status, 422) << route;
+    EXPECT_EQ(r.body.rfind(R"({"error":"the stored file cannot be read as DICOM)", 0), 0u) << r.body;
+  }
+  EXPECT_EQ(get("/health").status, 200);
+  EXPECT_EQ(get("/files/Test/CT_small.dcm/tag?tag=Rows").status, 200);
+}

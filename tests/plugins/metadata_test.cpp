@@ -165,3 +165,20 @@ TEST(TagJson, ValuesThatBreakTheirVrAreShownAsTheyAre) {
   EXPECT_EQ(value_of(bytes, "DataPointRows"), R"("AQAAAAIA")");          // base64 of the 6 bytes
   EXPECT_EQ(value_of(bytes, "DimensionIndexPointer"), R"("KAAQACgA")");  // base64 of the 6 bytes
 }
+
+// A header parsed in a worker comes back through serialize/deserialize.
+TEST(ParsedHeader, SerializeRoundTrip) {
+  std::string bytes =
+      file_with({element(0x0028, 0x0008, gdcm::VR::IS, "3"), element(0x0010, 0x0010, gdcm::VR::PN, "A^B")});
+  auto header = parse_header(bytes);
+  ASSERT_TRUE(header);
+  auto back = ParsedHeader::deserialize(header->serialize());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->all_json(), header->all_json());
+  ASSERT_TRUE(back->find(0x00280008));
+  EXPECT_EQ(*back->find(0x00280008), *header->find(0x00280008));
+  std::string cut = header->serialize();
+  cut.pop_back();
+  EXPECT_FALSE(ParsedHeader::deserialize(cut));
+  EXPECT_FALSE(ParsedHeader::deserialize("abc"));
+}

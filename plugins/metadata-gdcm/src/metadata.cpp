@@ -1,6 +1,7 @@
 #include "metadata.h"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include <gdcmAttribute.h>
@@ -105,6 +106,32 @@ void ParsedHeader::finish() {
   by_tag_.reserve(elements_.size());
   for (size_t i = 0; i < elements_.size(); ++i) by_tag_.emplace_back(elements_[i].first, static_cast<uint32_t>(i));
   std::stable_sort(by_tag_.begin(), by_tag_.end(), [](auto& a, auto& b) { return a.first < b.first; });
+}
+
+std::string ParsedHeader::serialize() const {
+  std::string out;
+  out.reserve(bytes_);
+  for (const auto& [tag, json] : elements_) {
+    uint32_t head[2] = {tag, static_cast<uint32_t>(json.size())};
+    out.append(reinterpret_cast<const char*>(head), sizeof head);
+    out += json;
+  }
+  return out;
+}
+
+std::shared_ptr<ParsedHeader> ParsedHeader::deserialize(std::string_view bytes) {
+  auto header = std::make_shared<ParsedHeader>();
+  while (!bytes.empty()) {
+    uint32_t head[2];
+    if (bytes.size() < sizeof head) return nullptr;
+    std::memcpy(head, bytes.data(), sizeof head);
+    bytes.remove_prefix(sizeof head);
+    if (head[1] > bytes.size()) return nullptr;
+    header->add(head[0], std::string(bytes.substr(0, head[1])));
+    bytes.remove_prefix(head[1]);
+  }
+  header->finish();
+  return header;
 }
 
 const std::string* ParsedHeader::find(uint32_t tag) const {

@@ -29,6 +29,12 @@ class ParsedHeader {
   std::string all_json() const;
   size_t memory_bytes() const { return bytes_; }
 
+  // Its elements as bytes ([u32 tag][u32 length][JSON] each, host order),
+  // to carry a header parsed in an isolated worker back to the server.
+  std::string serialize() const;
+  // Null when `bytes` is not what serialize() wrote.
+  static std::shared_ptr<ParsedHeader> deserialize(std::string_view bytes);
+
  private:
   std::vector<std::pair<uint32_t, std::string>> elements_;  // file order
   std::vector<std::pair<uint32_t, uint32_t>> by_tag_;       // tag -> index, sorted; first one wins

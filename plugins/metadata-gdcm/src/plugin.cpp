@@ -1,6 +1,6 @@
-// metadata-gdcm: tags of stored files as JSON. Stored files were validated
-// in an isolated worker on upload, so their headers are read in-process.
-// Parsed headers are cached: a lookup whose file is cached is answered on
+// metadata-gdcm: tags of stored files as JSON. A stored file's header is
+// parsed in an isolated worker (the data folder may hold bytes no validator
+// saw, and Debian's GDCM aborts on some), once: parsed headers are cached: a lookup whose file is cached is answered on
 // the I/O thread (a quick route) with a map search, and no stat while
 // nothing was removed from the store since the header was cached.
 #include <dicomd/cpp/config.hpp>
@@ -20,6 +20,7 @@ using dicomd::metadata::HeaderCache;
 using dicomd::metadata::ParsedHeader;
 using dicomd::metadata::TagsResult;
 
+constexpr std::string_view kParseJob = "parse";
 constexpr uint64_t kDefaultCacheMb = 64;
 constexpr uint64_t kDefaultMaxReplyMb = 64;
 // Distinct ?tag= values one request may ask for (a tag repeated 200 times
@@ -75,6 +76,19 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
         cache_(settings_.cache_bytes) {
     if (!storage_) throw std::runtime_error("no storage service");
     host.provide(DICOMD_METADATA_SERVICE, 1, &metadata_);
+  }
+
+  // Runs in a worker process: the file's parsed header, serialized. Stored
+  // files were validated, but the folder may hold bytes that were not (a
+  // restore, a copy, another tool's bucket), and Debian's GDCM aborts the
+  // process on some: a cache miss pays one trip to a worker instead.
+  static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out) {
+    if (kind != kParseJob) return DICOMD_E_INVALID;
+    auto header = dicomd::metadata::parse_header(input);
+    if (!header) return DICOMD_E_INVALID;
+    std::string bytes = header->serialize();
+    out.write(out.ctx, bytes.data(), bytes.size());
+    return DICOMD_OK;
   }
 
   // GET /files/:study/:file/tag?tag=…&tag=…
@@ -146,12 +160,32 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     if (auto cached = cache_.find(key, version, removals)) return cached;
     if (!may_block) throw dicomd::WouldBlock{};
     std::shared_ptr<const ParsedHeader> header;
-    storage_.read(study, file, [&](std::string_view bytes) { header = dicomd::metadata::parse_header(bytes); });
-    if (!header) throw dicomd::HttpError(422, "the stored file cannot be read as DICOM");
+    std::string parsed;
+    dicomd_status s = DICOMD_E_INTERNAL;
+    storage_.read(study, file, [&](std::string_view bytes) { s = host().isolate(kParseJob, bytes, parsed); });
+    header = parse_result(s, parsed);
     // Keyed by the version seen before the read: if the file changed in
     // between, the next lookup sees a newer version and reads it again.
     cache_.insert(key, version, removals, header);
     return header;
+  }
+
+  // The header a parse job returned, or the HttpError its failure deserves.
+  static std::shared_ptr<const ParsedHeader> parse_result(dicomd_status status, std::string_view parsed) {
+    switch (status) {
+      case DICOMD_OK:
+        if (auto header = ParsedHeader::deserialize(parsed)) return header;
+        throw std::runtime_error("a parse job returned a malformed header");
+      case DICOMD_E_INVALID:
+        throw dicomd::HttpError(422, "the stored file cannot be read as DICOM");
+      case DICOMD_E_TIMEOUT:
+      case DICOMD_E_WORKER_DIED:
+        throw dicomd::HttpError(422, "the stored file cannot be read as DICOM (the parser failed on it)");
+      case DICOMD_E_UNAVAILABLE:
+        throw dicomd::HttpError(503, "the tag readers are busy; retry shortly");
+      default:
+        throw std::runtime_error("parse job failed with status " + std::to_string(status));
+    }
   }
 
   static void respond(dicomd::Response& res, std::string_view study, std::string_view file, const TagsResult& r) {
