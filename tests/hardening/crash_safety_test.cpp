@@ -138,3 +138,30 @@ TEST(CrashSafety, WriteFailuresGiveStorageError) {
   EXPECT_TRUE(files_under(server.studies_dir() / ".tmp").empty());
   EXPECT_EQ(server.get("/health").status, 200);
 }
+
+// Workers were crash containers, not sandboxes (hardening round two, item
+// 7): root, every capability, no limits on files, the host's network.
+// Probed from inside a worker (testkit's "probe" job).
+TEST(WorkerSandbox, AWorkerCanNeitherWriteFilesNorReachTheNetworkNorGainPrivileges) {
+  TempDir dir;
+  write_file(dir / "config.json",
+             R"({"listen":"127.0.0.1:0","plugin_dir":")" + test_plugin_dir() + R"(","plugins":[{"name":"testkit"}]})");
+  ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});
+  auto r = request(server.port(), "POST", "/test/isolate/probe", std::to_string(server.port()));
+  auto outer = parse_json(r.body);
+  ASSERT_TRUE(outer.IsObject()) << r.body;
+  ASSERT_EQ(outer["status"].GetInt(), 0) << r.body;
+  auto probe = parse_json(outer["output"].GetString());
+  ASSERT_TRUE(probe.IsObject()) << r.body;
+  EXPECT_EQ(probe["noNewPrivs"].GetInt(), 1);
+  EXPECT_LE(probe["openFilesLimit"].GetInt(), 16);
+#ifndef DICOMD_TEST_SANITIZED  // sanitizer reports go to stderr, which may be a file
+  EXPECT_EQ(probe["fileSizeLimit"].GetInt(), 0);
+  EXPECT_FALSE(probe["wroteFile"].GetBool());
+#endif
+  if (::geteuid() == 0) {  // what only root could give away (CI runs as root)
+    EXPECT_EQ(probe["uid"].GetInt(), 65534);
+    EXPECT_FALSE(probe["connected"].GetBool());  // its own network namespace: the server is out of reach
+  }
+  EXPECT_EQ(request(server.port(), "POST", "/test/isolate/echo", "still works").status, 200);
+}

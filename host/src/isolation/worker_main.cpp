@@ -12,6 +12,7 @@
 #include <dicomd/plugin.h>
 
 #include "isolation/pipe_io.h"
+#include "isolation/sandbox.h"
 #include "plugins/loaded_plugin.h"
 #include "plugins/plugin_loader.h"
 
@@ -104,6 +105,7 @@ int run_worker(int argc, char** argv) {
     const dicomd_plugin_descriptor* d = entry();
     check_descriptor(name, d);
     if (!d->isolated_job) throw PluginError(name, "has no isolated_job hook");
+    if (std::string why = enter_sandbox(); !why.empty()) throw PluginError(name, "worker sandbox: " + why);
     return serve(d, cpu_seconds);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dicomd worker: %s\n", e.what());

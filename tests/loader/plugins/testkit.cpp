@@ -2,6 +2,12 @@
 // isolated jobs that integration tests use to exercise the host.
 #include <dicomd/cpp/plugin.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
@@ -11,6 +17,37 @@
 #include <thread>
 
 namespace {
+
+// {"uid","noNewPrivs","fileSizeLimit","openFilesLimit","wroteFile","connected"}
+// as seen from inside a worker.
+std::string probe_sandbox(int port) {
+  rlimit fsize{}, nofile{};
+  ::getrlimit(RLIMIT_FSIZE, &fsize);
+  ::getrlimit(RLIMIT_NOFILE, &nofile);
+  std::string path = "/tmp/dicomd-sandbox-probe-" + std::to_string(::getpid());
+  bool wrote = false;
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  if (fd >= 0) {
+    wrote = ::write(fd, "x", 1) == 1;
+    ::close(fd);
+    ::unlink(path.c_str());
+  }
+  bool connected = false;
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (s >= 0) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected = ::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(s);
+  }
+  auto limit = [](rlim_t v) { return v == RLIM_INFINITY ? std::string("-1") : std::to_string(v); };
+  return "{\"uid\":" + std::to_string(::getuid()) +
+         ",\"noNewPrivs\":" + std::to_string(::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)) +
+         ",\"fileSizeLimit\":" + limit(fsize.rlim_cur) + ",\"openFilesLimit\":" + limit(nofile.rlim_cur) +
+         ",\"wroteFile\":" + (wrote ? "true" : "false") + ",\"connected\":" + (connected ? "true" : "false") + "}";
+}
 
 class Testkit : public dicomd::Plugin {
  public:
@@ -98,6 +135,11 @@ class Testkit : public dicomd::Plugin {
       return DICOMD_OK;
     }
     if (kind == "hang") std::this_thread::sleep_for(std::chrono::hours(1));
+    if (kind == "probe") {  // what the worker's sandbox lets it do; input: a loopback port to try
+      std::string text = probe_sandbox(std::atoi(std::string(input).c_str()));
+      out.write(out.ctx, text.data(), text.size());
+      return DICOMD_OK;
+    }
     return DICOMD_E_INVALID;
   }
 };
