@@ -9,6 +9,7 @@ namespace dicomd {
 
 // Only while `closed` is false: after that the fd number may belong to another.
 void hard_close(Connection& c) {
+  c.dropped = true;
   if (!c.closed) ::shutdown(c.fd, SHUT_RDWR);
 }
 

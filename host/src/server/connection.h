@@ -30,6 +30,7 @@ struct Connection {
   bool busy DICOMD_GUARDED_BY(mutex) = false;        // a request is being handled; later ones wait (pipelining)
   bool closing DICOMD_GUARDED_BY(mutex) = false;     // a final reply was sent; input is discarded
   bool closed DICOMD_GUARDED_BY(mutex) = false;      // Pistache reported the disconnection; fd is not ours
+  bool dropped DICOMD_GUARDED_BY(mutex) = false;     // we shut it down (hard_close): nothing more is answered
   Reservation reservation DICOMD_GUARDED_BY(mutex);  // body memory admitted for the current request
   int queued_writes DICOMD_GUARDED_BY(mutex) = 0;    // writes handed to Pistache's queue, not yet settled
   Clock::time_point last_activity DICOMD_GUARDED_BY(mutex) = Clock::now();

@@ -101,6 +101,13 @@ void HttpServer::Core::dispatch(const ConnectionPtr& conn, const PeerPtr& peer, 
   std::weak_ptr<Connection> weak_conn = conn;
   std::weak_ptr<Pistache::Tcp::Peer> weak_peer = peer;
   pool->post([this, weak_conn, weak_peer, id, head, keep_alive, later = std::move(later)] {
+    // A request whose connection was dropped before a thread took it is not
+    // run: nobody can read its answer, and a client that starts slow
+    // requests and lets them be dropped must not fill the pool with them.
+    if (connection_gone(weak_conn)) {
+      flight_end();
+      return;
+    }
     auto reply = [&](http::Response&& response) {
       auto conn = weak_conn.lock();
       if (!conn) return;
@@ -112,6 +119,13 @@ void HttpServer::Core::dispatch(const ConnectionPtr& conn, const PeerPtr& peer, 
     later(reply);
     flight_end();
   });
+}
+
+bool HttpServer::Core::connection_gone(const std::weak_ptr<Connection>& weak_conn) {
+  auto conn = weak_conn.lock();
+  if (!conn) return true;
+  MutexLock lock(conn->mutex);
+  return conn->closed || conn->dropped;
 }
 
 void HttpServer::Core::reap() {
