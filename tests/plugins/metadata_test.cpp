@@ -69,27 +69,27 @@ std::shared_ptr<const dicomd::metadata::ParsedHeader> header_with(size_t element
 TEST(HeaderCache, HitOnlyForTheSameVersion) {
   dicomd::metadata::HeaderCache cache(1 << 20);
   auto h = header_with(3);
-  cache.insert("s/a", {100, 7}, 0, h);
-  EXPECT_EQ(cache.find_unchanged("s/a", 0), h);        // nothing removed since: no stat needed
-  EXPECT_EQ(cache.find_unchanged("s/a", 1), nullptr);  // something was removed: check the version
-  EXPECT_EQ(cache.find("s/a", {100, 7}, 1), h);        // same file: checked again at 1
+  cache.insert("s/a", FileVersion{100, 7, {}}, 0, h);
+  EXPECT_EQ(cache.find_unchanged("s/a", 0), h);                 // nothing removed since: no stat needed
+  EXPECT_EQ(cache.find_unchanged("s/a", 1), nullptr);           // something was removed: check the version
+  EXPECT_EQ(cache.find("s/a", FileVersion{100, 7, {}}, 1), h);  // same file: checked again at 1
   EXPECT_EQ(cache.find_unchanged("s/a", 1), h);
-  EXPECT_EQ(cache.find("s/a", {100, 8}, 2), nullptr);  // stored again: stale, dropped
-  EXPECT_EQ(cache.find("s/a", {100, 7}, 2), nullptr);
+  EXPECT_EQ(cache.find("s/a", FileVersion{100, 8, {}}, 2), nullptr);  // stored again: stale, dropped
+  EXPECT_EQ(cache.find("s/a", FileVersion{100, 7, {}}, 2), nullptr);
   EXPECT_EQ(cache.entries(), 0u);
 }
 
 TEST(HeaderCache, StaysWithinItsBytesEvictingTheLeastRecentlyUsed) {
   dicomd::metadata::HeaderCache cache(64 << 10);
   for (int i = 0; i < 200; ++i) {
-    cache.insert("s/" + std::to_string(i), {1, 1}, 0, header_with(20));
-    EXPECT_NE(cache.find("s/0", {1, 1}, 0), nullptr) << i;  // kept warm, never evicted
+    cache.insert("s/" + std::to_string(i), FileVersion{1, 1, {}}, 0, header_with(20));
+    EXPECT_NE(cache.find("s/0", FileVersion{1, 1, {}}, 0), nullptr) << i;  // kept warm, never evicted
     EXPECT_LE(cache.bytes(), 64u << 10);
   }
-  EXPECT_EQ(cache.find("s/1", {1, 1}, 0), nullptr);
-  EXPECT_NE(cache.find("s/199", {1, 1}, 0), nullptr);
-  cache.insert("s/huge", {1, 1}, 0, header_with(200));  // over an eighth of the capacity: not kept
-  EXPECT_EQ(cache.find("s/huge", {1, 1}, 0), nullptr);
+  EXPECT_EQ(cache.find("s/1", FileVersion{1, 1, {}}, 0), nullptr);
+  EXPECT_NE(cache.find("s/199", FileVersion{1, 1, {}}, 0), nullptr);
+  cache.insert("s/huge", FileVersion{1, 1, {}}, 0, header_with(200));  // over an eighth of the capacity: not kept
+  EXPECT_EQ(cache.find("s/huge", FileVersion{1, 1, {}}, 0), nullptr);
 }
 
 TEST(ParsedHeader, FindsElementsByTagAndJoinsThemInFileOrder) {

@@ -95,6 +95,33 @@ TEST(Files, DeletingAStudyDuringUploadsFailsNeither) {
   EXPECT_TRUE(files_under(server.studies_dir() / ".tmp").empty());
 }
 
+// ETags and cache keys were size + mtime: on a filesystem with 1-second
+// timestamps a same-size replacement got 304 for the file and the PNG, and
+// /tag kept the old patient name. They are the content's hash now. The
+// replacement here is given the old file's mtime, as such a filesystem would.
+TEST(Files, ASameSizeReplacementInTheSameTickIsSeen) {
+  CoreHost server;
+  std::string before = pydicom("CT_small.dcm"), after = before;
+  size_t at = after.find("CompressedSamples^CT1");
+  ASSERT_NE(at, std::string::npos);
+  after.replace(at, 21, "CompressedSamples^CT2");  // same size, another patient
+  ASSERT_EQ(server.upload("s", {{"files", "f.dcm", before}}).status, 201);
+  auto path = server.studies_dir() / "s" / "f.dcm";
+  auto mtime = std::filesystem::last_write_time(path);
+  std::string file_etag = server.get("/files/s/f.dcm").header("etag");
+  std::string png_etag = server.get("/files/s/f.dcm/png").header("etag");
+  EXPECT_NE(server.get("/files/s/f.dcm/tag?tag=PatientName").body.find("CT1"), std::string::npos);
+
+  ASSERT_EQ(server.del("/files/s/f.dcm").status, 200);
+  ASSERT_EQ(server.upload("s", {{"files", "f.dcm", after}}).status, 201);
+  std::filesystem::last_write_time(path, mtime);  // the same tick, to the nanosecond
+
+  EXPECT_EQ(server.get("/files/s/f.dcm", {{"If-None-Match", file_etag}}).status, 200);
+  EXPECT_EQ(server.get("/files/s/f.dcm/png", {{"If-None-Match", png_etag}}).status, 200);
+  EXPECT_NE(server.get("/files/s/f.dcm/tag?tag=PatientName").body.find("CT2"), std::string::npos);
+  EXPECT_EQ(file_etag.size(), 34u);  // "<32 hex digits of XXH3-128>"
+}
+
 TEST(Files, UnknownStudyAndFileAre404) {
   CoreHost server;
   auto study = server.get("/files/nope");

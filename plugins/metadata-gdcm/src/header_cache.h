@@ -17,9 +17,12 @@
 
 namespace dicomd::metadata {
 
+// Which version of a stored file a parsed header belongs to: its content
+// hash when the store keeps one, else its size and time.
 struct FileVersion {
   uint64_t size = 0;
   int64_t modified_ns = 0;
+  std::string content_hash;
   bool operator==(const FileVersion&) const = default;
 };
 

@@ -135,10 +135,13 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     return {req.name_param("study"), req.name_param("file")};
   }
 
-  // The stored file's size and modification time; 404 if absent.
+  // The stored file's version: its content hash, or where the store keeps
+  // none its size and modification time; 404 if absent.
   FileVersion version_of(std::string_view study, std::string_view file) const {
+    std::string hash = storage_.content_hash(study, file);
+    if (!hash.empty()) return {0, 0, std::move(hash)};
     auto info = storage_.stat(study, file);
-    return {info.size, info.modified_ns};
+    return {info.size, info.modified_ns, {}};
   }
 
   // The store's removal count, or kNoRemovalCount from a storage provider

@@ -76,11 +76,21 @@ RenderOptions parse_options(const dicomd::Request& req) {
 }
 
 // A strong ETag: the stored file's identity and the rendering options.
-std::string etag_for(const dicomd::Storage::Info& info, const RenderOptions& o) {
+// The stored file's identity: its content hash, or size and time where the
+// store keeps no hash. 404 when it is absent.
+std::string identity_of(const dicomd::Storage& storage, std::string_view study, std::string_view file) {
+  std::string hash = storage.content_hash(study, file);
+  if (!hash.empty()) return hash;
+  auto info = storage.stat(study, file);
+  return std::to_string(info.size) + "-" + std::to_string(info.modified_ns);
+}
+
+// A strong ETag: the file's identity, the renderer's version (a new
+// renderer may draw the same file differently) and the options.
+std::string etag_for(std::string_view identity, std::string_view renderer_version, const RenderOptions& o) {
   char buf[200];
-  std::snprintf(buf, sizeof buf, "\"png-%llu-%lld-f%u-s%u-b%u", static_cast<unsigned long long>(info.size),
-                static_cast<long long>(info.modified_ns), o.frame, o.size, o.bits);
-  std::string tag = buf;
+  std::snprintf(buf, sizeof buf, "-f%u-s%u-b%u", o.frame, o.size, o.bits);
+  std::string tag = "\"png-" + std::string(identity) + "-r" + std::string(renderer_version) + buf;
   if (o.window) {
     std::snprintf(buf, sizeof buf, "-w%.17g,%.17g,%s", o.window->center, o.window->width, o.window->function.c_str());
     tag += buf;
@@ -119,7 +129,7 @@ class RenderPngPlugin : public dicomd::Plugin {
   void png_route(const dicomd::Request& req, dicomd::Response& res) {
     std::string_view study = req.name_param("study"), file = req.name_param("file");
     RenderOptions options = parse_options(req);
-    if (res.not_modified(req, etag_for(storage_.stat(study, file), options))) return;
+    if (res.not_modified(req, etag_for(identity_of(storage_, study, file), kVersion, options))) return;
     res.send(200, "image/png", render(study, file, options));
   }
 

@@ -16,6 +16,9 @@ enum class StoreStatus { kOk, kNotFound, kExists, kIoError, kInvalidName };
 struct ObjectInfo {
   uint64_t size = 0;
   int64_t modified_ns = 0;
+  // A hash of the content, computed when it was stored (hex); empty when the
+  // backend could not keep one (a filesystem without extended attributes).
+  std::string content_hash;
 };
 
 class BlobStore {

@@ -1,5 +1,8 @@
 #include "fs_blob_store.h"
 
+#include <sys/xattr.h>
+#include <xxhash.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -139,6 +142,24 @@ bool FsBlobStore::stamp_now(int fd) {
   return ::futimens(fd, times) == 0;
 }
 
+// The content hash lives with the file, in an extended attribute set on the
+// temporary file before it is renamed into place, so a file and its hash
+// appear together. A filesystem without user xattrs keeps none (ETags then
+// fall back to size and time); any other failure fails the put.
+bool FsBlobStore::keep_content_hash(int fd, std::string_view bytes) {
+  std::string hash = content_hash_of(bytes);
+  if (::fsetxattr(fd, kHashAttribute, hash.data(), hash.size(), 0) == 0) return true;
+  return errno == ENOTSUP || errno == EOPNOTSUPP;
+}
+
+std::string content_hash_of(std::string_view bytes) {
+  XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
+                static_cast<unsigned long long>(h.low64));
+  return buf;
+}
+
 StoreStatus FsBlobStore::put(std::string_view study, std::string_view name, std::string_view bytes) {
   if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;
   std::shared_lock study_lock(studies_);  // a study's removal waits for this put, or comes before it
@@ -150,7 +171,8 @@ StoreStatus FsBlobStore::put(std::string_view study, std::string_view name, std:
   std::string temp = temp_name();
   Fd file(::openat(tmp_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!file.ok()) return StoreStatus::kIoError;
-  bool written = write_all(file.get(), bytes) && stamp_now(file.get()) && ::fsync(file.get()) == 0;
+  bool written = write_all(file.get(), bytes) && keep_content_hash(file.get(), bytes) && stamp_now(file.get()) &&
+                 ::fsync(file.get()) == 0;
   if (::close(file.release()) != 0) written = false;
   if (!written) {
     ::unlinkat(tmp_fd_, temp.c_str(), 0);
@@ -230,11 +252,15 @@ StoreStatus FsBlobStore::stat(std::string_view study, std::string_view name, Obj
   if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;
   Fd dir(open_study(study, false));
   if (!dir.ok()) return StoreStatus::kNotFound;
+  // Opened (not fstatat) to read its content hash from the same inode.
+  Fd file(::openat(dir.get(), z(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   struct stat st {};
-  if (::fstatat(dir.get(), z(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-    return StoreStatus::kNotFound;
+  if (!file.ok() || ::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) return StoreStatus::kNotFound;
   info.size = static_cast<uint64_t>(st.st_size);
   info.modified_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  char hash[64];
+  ssize_t n = ::fgetxattr(file.get(), kHashAttribute, hash, sizeof hash);
+  info.content_hash = n > 0 ? std::string(hash, static_cast<size_t>(n)) : std::string();
   return StoreStatus::kOk;
 }
 

@@ -13,6 +13,9 @@
 
 namespace dicomd::storage {
 
+// XXH3-128 of `bytes`, 32 hex digits: the content hash storage-fs keeps.
+std::string content_hash_of(std::string_view bytes);
+
 class FsBlobStore : public BlobStore {
  public:
   // Creates ROOT and ROOT/.tmp if needed and empties ROOT/.tmp (files left
@@ -39,6 +42,8 @@ class FsBlobStore : public BlobStore {
   int open_file(std::string_view study, std::string_view name);
   std::string temp_name();
   static bool stamp_now(int fd);
+  static bool keep_content_hash(int fd, std::string_view bytes);
+  static constexpr const char* kHashAttribute = "user.dicomd.xxh3";
 
   int root_fd_ = -1;
   int tmp_fd_ = -1;

@@ -117,6 +117,12 @@ class StorageFsPlugin : public dicomd::Plugin {
     return to_status(store_.remove_study(dicomd::view(study), removed));
   }
   uint64_t removal_count() { return store_.removal_count(); }
+  dicomd_status content_hash(dicomd_str study, dicomd_str name, dicomd_sink hash) {
+    ObjectInfo i;
+    StoreStatus s = store_.stat(dicomd::view(study), dicomd::view(name), i);
+    if (s == StoreStatus::kOk) hash.write(hash.ctx, i.content_hash.data(), i.content_hash.size());
+    return to_status(s);
+  }
 
   Settings settings_;
   FsBlobStore files_;
@@ -133,6 +139,7 @@ class StorageFsPlugin : public dicomd::Plugin {
       dicomd::service<&StorageFsPlugin::remove>,
       dicomd::service<&StorageFsPlugin::remove_study>,
       dicomd::service<&StorageFsPlugin::removal_count>,
+      dicomd::service<&StorageFsPlugin::content_hash>,
   };
 };
 

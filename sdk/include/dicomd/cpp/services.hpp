@@ -213,6 +213,15 @@ class Storage : public Consumer<dicomd_storage_v1> {
     dicomd_status s = v_->remove(v_->self, str(study), str(file));
     check(s, s == DICOMD_E_NOT_FOUND ? "file not found" : "cannot delete file");
   }
+  // The content hash the store keeps for a file; empty when it keeps none
+  // (or is older than ABI 1.2). ServiceError 404 when the file is absent.
+  std::string content_hash(std::string_view study, std::string_view file) const {
+    std::string hash;
+    if (!DICOMD_HAS_FIELD(v_, dicomd_storage_v1, content_hash) || !v_->content_hash) return hash;
+    dicomd_status s = v_->content_hash(v_->self, str(study), str(file), string_sink(hash));
+    check(s, s == DICOMD_E_NOT_FOUND ? "file not found" : "storage content hash failed");
+    return hash;
+  }
   // How many removals the store has made; nullopt from a 1.0 provider.
   std::optional<uint64_t> removal_count() const {
     if (!DICOMD_HAS_FIELD(v_, dicomd_storage_v1, removal_count) || !v_->removal_count) return std::nullopt;

@@ -51,6 +51,13 @@ typedef struct dicomd_storage_v1 {
    * still the same object. Caches rely on it to skip a stat per lookup (the
    * store's folder belongs to dicomd: a change made by hand is not seen). */
   uint64_t (*removal_count)(void* self);
+
+  /* Since 1.2 (check with DICOMD_HAS_FIELD): a hash of the object's content,
+   * computed when it was stored, written to `hash` (nothing when the backend
+   * keeps none). Unlike size and time it changes whenever the content does,
+   * also for a same-size replacement within a timestamp tick: ETags and cache
+   * keys use it. DICOMD_E_NOT_FOUND if absent. */
+  dicomd_status (*content_hash)(void* self, dicomd_str study, dicomd_str name, dicomd_sink hash);
 } dicomd_storage_v1;
 
 #ifdef __cplusplus
