@@ -53,6 +53,7 @@ void App::start() {
   options.header_timeout = std::chrono::milliseconds(config_.header_timeout_ms);
   options.max_uploads = config_.max_concurrent_uploads;
   options.max_body_memory = config_.max_body_memory_mb << 20;
+  options.max_body_memory_per_client = config_.max_body_memory_per_client_mb << 20;
   options.max_connections = config_.max_connections;
   options.max_connections_per_client = config_.max_connections_per_client;
   options.max_pipelined_bytes = config_.max_pipelined_kb << 10;

@@ -118,6 +118,7 @@ Config parse_config(std::string_view json_text) {
               "drain_timeout_ms",
               "max_concurrent_uploads",
               "max_body_memory_mb",
+              "max_body_memory_per_client_mb",
               "max_connections",
               "max_connections_per_client",
               "max_pipelined_kb",
@@ -146,6 +147,9 @@ Config parse_config(std::string_view json_text) {
     c.max_concurrent_uploads = get_uint(doc["max_concurrent_uploads"], "max_concurrent_uploads", 1, 100000);
   if (doc.HasMember("max_body_memory_mb"))
     c.max_body_memory_mb = get_uint(doc["max_body_memory_mb"], "max_body_memory_mb", 1, 1 << 24);
+  if (doc.HasMember("max_body_memory_per_client_mb"))
+    c.max_body_memory_per_client_mb =
+        get_uint(doc["max_body_memory_per_client_mb"], "max_body_memory_per_client_mb", 1, 1 << 24);
   if (doc.HasMember("max_connections"))
     c.max_connections = get_uint(doc["max_connections"], "max_connections", 1, 1000000);
   if (doc.HasMember("max_connections_per_client"))

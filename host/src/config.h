@@ -39,15 +39,16 @@ struct Config {
   uint32_t keepalive_timeout_ms = 5000;
   uint32_t header_timeout_ms = 10000;
   uint32_t drain_timeout_ms = 30000;
-  size_t max_concurrent_uploads = 16;      // requests with a body of 1 MiB or more
-  uint64_t max_body_memory_mb = 2048;      // request bodies held at once
-  size_t max_connections = 1024;           // open at once, every client together
-  size_t max_connections_per_client = 64;  // open at once from one client address
-  uint64_t max_pipelined_kb = 64;          // input buffered behind a request being answered
-  uint32_t write_timeout_ms = 10000;       // a reply's write may take this long...
-  uint64_t min_send_rate_kbps = 64;        // ...plus its size at this rate (KiB/s)
-  uint64_t min_body_rate_kbps = 16;        // a body slower than this on average, after header_timeout_ms, is dropped
-  bool allow_remote_root = false;          // run as root on a non-loopback address
+  size_t max_concurrent_uploads = 16;             // requests with a body of 1 MiB or more
+  uint64_t max_body_memory_mb = 2048;             // request bodies held at once
+  uint64_t max_body_memory_per_client_mb = 1024;  // ...of which one client address may hold
+  size_t max_connections = 1024;                  // open at once, every client together
+  size_t max_connections_per_client = 64;         // open at once from one client address
+  uint64_t max_pipelined_kb = 64;                 // input buffered behind a request being answered
+  uint32_t write_timeout_ms = 10000;              // a reply's write may take this long...
+  uint64_t min_send_rate_kbps = 64;               // ...plus its size at this rate (KiB/s)
+  uint64_t min_body_rate_kbps = 16;  // a body slower than this on average, after header_timeout_ms, is dropped
+  bool allow_remote_root = false;    // run as root on a non-loopback address
   std::string data_dir = "./data";
   std::string plugin_dir;  // empty: next to the executable (see plugin_dir_default)
   std::string log_level = "info";

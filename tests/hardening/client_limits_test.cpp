@@ -159,3 +159,28 @@ TEST_F(ClientLimits, AFormOfTooManyPartsIs413) {
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(r.body, R"({"error":"the form has more than 10000 parts","success":false})");
 }
+
+// Item 4: admission reserved each declared body against one pool, so two
+// clients declaring 1 GiB each locked every upload out. One client address
+// now holds at most its share (max_body_memory_per_client_mb; 4 MiB here).
+TEST(ClientShare, OneClientMayReserveOnlyItsShareOfBodyMemory) {
+  TempDir dir;
+  write_file(dir / "config.json", R"({"listen":"127.0.0.1:0","plugin_dir":")" + test_plugin_dir() +
+                                      R"(","max_body_memory_per_client_mb":4,"plugins":[{"name":"testkit"}]})");
+  ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});
+  auto holder = std::make_unique<Connection>(server.port());
+  holder->send_raw("POST /test/form HTTP/1.1\r\nHost: x\r\nContent-Length: 3145728\r\n\r\nxx");
+  std::this_thread::sleep_for(300ms);
+  Connection second(server.port());
+  second.send_raw("POST /test/form HTTP/1.1\r\nHost: x\r\nContent-Length: 3145728\r\n\r\n");
+  auto refused = second.read_reply(2s);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->header("retry-after"), "1");
+  EXPECT_EQ(refused->body, R"({"error":"this client holds too much request data; retry shortly","success":false})");
+  holder.reset();  // its reservation goes with it
+  std::this_thread::sleep_for(300ms);
+  auto r = request(server.port(), "POST", "/test/form", std::string(3 << 20, 'x'),
+                   {{"Content-Type", "multipart/form-data; boundary=b"}});
+  EXPECT_EQ(r.status, 400);  // admitted (then not a form): no longer refused for memory
+}

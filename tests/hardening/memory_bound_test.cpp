@@ -54,9 +54,9 @@ TEST(MemoryBound, EightHostileClientsCannotGrowTheServerOrStarveANormalOne) {
   std::filesystem::create_symlink(std::filesystem::path(test_plugin_dir()) / "testkit.so", plugins / "testkit.so");
   write_file(dir / "config.json", R"({"listen":"127.0.0.1:0","plugin_dir":")" + plugins.string() +
                                       R"(","header_timeout_ms":2000,"write_timeout_ms":1000,"min_send_rate_kbps":4096,)"
-                                      // Every client here is 127.0.0.1: the per-address cap would count the
+                                      // Every client here is 127.0.0.1: the per-address caps would count the
                                       // normal client with the attackers, which a real deployment does not.
-                                      R"("max_connections_per_client":1024,)"
+                                      R"("max_connections_per_client":1024,"max_body_memory_per_client_mb":2048,)"
                                       R"("plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},)"
                                       R"({"name":"metadata-gdcm"},{"name":"testkit"}]})");
   ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});

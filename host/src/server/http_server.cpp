@@ -17,7 +17,7 @@ HttpServer::Core::Core(HttpServerOptions o, RequestHandler h, Precheck p)
     : options(std::move(o)),
       handler(std::move(h)),
       precheck(std::move(p)),
-      admission(options.upload_bytes, options.max_uploads, options.max_body_memory),
+      admission(options.upload_bytes, options.max_uploads, options.max_body_memory, options.max_body_memory_per_client),
       pool(std::make_unique<ThreadPool>(options.handler_threads)) {
   std::random_device rd;
   id_prefix = rd();
@@ -55,7 +55,7 @@ void HttpServer::Core::pump(const ConnectionPtr& conn, const PeerPtr& peer, bool
         if (on_reactor && receive_body_now(*conn) > 0) continue;
         return;
       case http::RequestParser::Event::kHead:
-        if (auto refusal = admission.admit(conn->parser.declared_body_bytes(), conn->reservation)) {
+        if (auto refusal = admission.admit(conn->parser.declared_body_bytes(), conn->client, conn->reservation)) {
           reply_and_close(conn, peer, 503, *refusal, true);
           return;
         }

@@ -32,6 +32,7 @@ struct HttpServerOptions {
   uint64_t upload_bytes = 1 << 20;
   size_t max_uploads = 16;
   uint64_t max_body_memory = 2048ull << 20;
+  uint64_t max_body_memory_per_client = 1024ull << 20;  // one client's share of it
   // Per client (docs/http.md, "Limits"): connections, input pipelined
   // behind a pending reply, a write deadline of write_timeout plus the
   // reply's size at min_send_rate, a body's minimum average rate once
