@@ -26,16 +26,6 @@ namespace {
 const gdcm::Tag kPixelData(0x7fe0, 0x0010);
 constexpr size_t kMaxDecodedBytes = size_t{1} << 30;  // what GDCM may decode for one render
 
-std::string text(const gdcm::DataSet& ds, const gdcm::Tag& tag) {
-  if (!ds.FindDataElement(tag)) return "";
-  const gdcm::ByteValue* bv = ds.GetDataElement(tag).GetByteValue();
-  if (!bv) return "";
-  std::string s(bv->GetPointer(), bv->GetLength());
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  while (!s.empty() && s.front() == ' ') s.erase(0, 1);
-  return s;
-}
-
 std::vector<double> numbers(const std::string& s) {
   std::vector<double> out;
   size_t start = 0;
@@ -93,15 +83,25 @@ std::optional<Lut> read_lut_sequence(const gdcm::DataSet& ds, const gdcm::Tag& s
 
 }  // namespace
 
+std::string attribute_text(const gdcm::DataSet& ds, const gdcm::Tag& tag) {
+  if (!ds.FindDataElement(tag)) return "";
+  const gdcm::ByteValue* bv = ds.GetDataElement(tag).GetByteValue();
+  if (!bv) return "";
+  std::string s(bv->GetPointer(), bv->GetLength());
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  while (!s.empty() && s.front() == ' ') s.erase(0, 1);
+  return s;
+}
+
 void read_display_attributes(const gdcm::DataSet& ds, Frame& f) {
-  auto slope = numbers(text(ds, gdcm::Tag(0x0028, 0x1053)));
-  auto intercept = numbers(text(ds, gdcm::Tag(0x0028, 0x1052)));
+  auto slope = numbers(attribute_text(ds, gdcm::Tag(0x0028, 0x1053)));
+  auto intercept = numbers(attribute_text(ds, gdcm::Tag(0x0028, 0x1052)));
   if (!slope.empty() && slope[0] != 0) f.slope = slope[0];
   if (!intercept.empty()) f.intercept = intercept[0];
   f.modality_lut = read_lut_sequence(ds, gdcm::Tag(0x0028, 0x3000));
-  auto centers = numbers(text(ds, gdcm::Tag(0x0028, 0x1050)));
-  auto widths = numbers(text(ds, gdcm::Tag(0x0028, 0x1051)));
-  std::string function = text(ds, gdcm::Tag(0x0028, 0x1056));
+  auto centers = numbers(attribute_text(ds, gdcm::Tag(0x0028, 0x1050)));
+  auto widths = numbers(attribute_text(ds, gdcm::Tag(0x0028, 0x1051)));
+  std::string function = attribute_text(ds, gdcm::Tag(0x0028, 0x1056));
   for (size_t i = 0; i < std::min(centers.size(), widths.size()); ++i)
     if (widths[i] > 0) f.windows.push_back({centers[i], widths[i], function.empty() ? "LINEAR" : function});
   f.voi_lut = read_lut_sequence(ds, gdcm::Tag(0x0028, 0x3010));

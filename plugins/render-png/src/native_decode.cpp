@@ -27,20 +27,10 @@ uint32_t us_or(const gdcm::DataSet& ds, uint32_t fallback) {
   return a.GetValue();
 }
 
-std::string trimmed_text(const gdcm::DataSet& ds, const gdcm::Tag& tag) {
-  if (!ds.FindDataElement(tag)) return "";
-  const gdcm::ByteValue* bv = ds.GetDataElement(tag).GetByteValue();
-  if (!bv) return "";
-  std::string s(bv->GetPointer(), bv->GetLength());
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  while (!s.empty() && s.front() == ' ') s.erase(0, 1);
-  return s;
-}
-
 // Number of Frames; 1 when absent or not a positive number (PS3.3: a
 // missing Number of Frames means one frame).
 uint32_t number_of_frames(const gdcm::DataSet& ds) {
-  std::string s = trimmed_text(ds, gdcm::Tag(0x0028, 0x0008));
+  std::string s = attribute_text(ds, gdcm::Tag(0x0028, 0x0008));
   uint32_t n = 0;
   auto r = std::from_chars(s.data(), s.data() + s.size(), n);
   return r.ec == std::errc() && r.ptr == s.data() + s.size() && n > 0 ? n : 1;
@@ -79,7 +69,7 @@ Frame frame_shape(const gdcm::DataSet& ds) {
   f.high_bit = static_cast<uint16_t>(us_or<0x0028, 0x0102>(ds, f.bits_stored ? f.bits_stored - 1 : 0));
   f.is_signed = us_or<0x0028, 0x0103>(ds, 0) == 1;
   f.planar = us_or<0x0028, 0x0006>(ds, 0) == 1;
-  f.photometric = trimmed_text(ds, gdcm::Tag(0x0028, 0x0004));
+  f.photometric = attribute_text(ds, gdcm::Tag(0x0028, 0x0004));
   f.frames = number_of_frames(ds);
   return f;
 }

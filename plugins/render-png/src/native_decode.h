@@ -23,5 +23,7 @@ std::optional<Frame> decode_without_codec(std::string_view bytes, uint32_t frame
 
 // Rescale, windows, LUTs and palettes of a data set (decode.cpp).
 void read_display_attributes(const gdcm::DataSet& ds, Frame& f);
+// A text attribute without its padding; "" when absent (decode.cpp).
+std::string attribute_text(const gdcm::DataSet& ds, const gdcm::Tag& tag);
 
 }  // namespace dicomd::render
