@@ -159,8 +159,8 @@ TEST(Upload, BodyOverTheLimitIs413) {
   CoreServer server({}, R"({"listen":"127.0.0.1:0","max_body_mb":1})");
   Connection c(server.port());
   auto [type, body] = multipart_body({{"study", "s"}}, {{"files", "big", std::string(2 << 20, 'x')}});
-  c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) +
-             "\r\n\r\n");
+  c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: " + type +
+             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
   auto r = c.read_reply(std::chrono::seconds(5));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
