@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <set>
 
 #include <gdcmAttribute.h>
 #include <gdcmReader.h>
@@ -183,9 +182,13 @@ TagsResult describe_tags(const ParsedHeader& header, const std::vector<std::stri
     return result;
   }
   result.json.push_back('[');
-  std::set<uint32_t> seen;  // each tag once, however often or in whatever spelling it was asked for
-  for (const gdcm::Tag& tag : tags) {
-    if (!seen.insert(tag.GetElementTag()).second) continue;
+  // Each tag once, however often or in whatever spelling it was asked for:
+  // a scan of the ones before, not a set, so no allocation on the cached
+  // lookup path (at most 512 tags reach here).
+  for (size_t i = 0; i < tags.size(); ++i) {
+    const gdcm::Tag& tag = tags[i];
+    auto before = tags.begin() + static_cast<std::ptrdiff_t>(i);
+    if (std::find(tags.begin(), before, tag) != before) continue;
     if (result.json.size() > 1) result.json += ',';
     if (const std::string* element = header.find(tag.GetElementTag()))
       result.json += *element;

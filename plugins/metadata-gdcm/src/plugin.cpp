@@ -7,8 +7,8 @@
 #include <dicomd/cpp/json.hpp>
 #include <dicomd/cpp/plugin.hpp>
 
+#include <algorithm>
 #include <array>
-#include <set>
 
 #include "header_cache.h"
 #include "metadata.h"
@@ -94,11 +94,14 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
   // GET /files/:study/:file/tag?tag=…&tag=…
   void tag_route(const dicomd::Request& req, dicomd::Response& res) {
     auto [study, file] = names(req);
+    std::vector<std::string_view> values = req.query_all("tag");
+    // Many tags are answered on a request thread (below); there, not on the
+    // I/O thread, the distinct ones are picked out.
+    if (values.size() > kQuickTags && !req.may_block()) throw dicomd::WouldBlock{};
     std::vector<std::string> specs;
-    std::set<std::string_view> distinct;
     bool any = false;
-    for (auto v : req.query_all("tag")) {
-      if (distinct.insert(v).second) specs.emplace_back(v);
+    for (auto v : values) {
+      if (std::find(specs.begin(), specs.end(), v) == specs.end()) specs.emplace_back(v);
       any = any || !v.empty();
     }
     if (!any) {
