@@ -73,9 +73,15 @@ void Dispatcher::mount(const std::vector<LoadedPlugin*>& plugins, const std::vec
   }
 }
 
+// HEAD is answered by the GET route of the path when it has no HEAD route.
+Router<RouteTarget>::Match Dispatcher::match(const http::Request& request) const {
+  auto match = router_.match(request.method, request.path);
+  if (!match.target && request.method == "HEAD") match = router_.match("GET", request.path);
+  return match;
+}
+
 std::optional<http::Response> Dispatcher::precheck(const http::Request& head) const {
-  auto match = router_.match(head.method, head.path);
-  if (!match.target && head.method == "HEAD") match = router_.match("GET", head.path);
+  auto match = this->match(head);
   if (match.target) return std::nullopt;
   return not_routed(match.allowed);
 }
@@ -88,8 +94,7 @@ std::vector<Dispatcher::MountedRoute> Dispatcher::routes() const {
 
 Deferred Dispatcher::accept(http::Request& request, const std::string& request_id, const Reply& reply) {
   Routed routed;
-  auto match = router_.match(request.method, request.path);
-  if (!match.target && request.method == "HEAD") match = router_.match("GET", request.path);
+  auto match = this->match(request);
   routed.target = match.target;
   routed.raw_params = std::move(match.params);
   routed.allowed = std::move(match.allowed);
@@ -123,7 +128,7 @@ std::optional<http::Response> Dispatcher::answer(const Routed& routed, const htt
     if (!query) return error(400, "malformed percent-encoding in query string");
 
     const RouteTarget* target = routed.target;
-    std::string route = target ? target->pattern : std::string();
+    dicomd_str route = target ? str(target->pattern) : dicomd_str{"", 0};  // a view: patterns live with the router
     std::vector<dicomd_kv> param_kv = to_kv(params), query_kv = to_kv(*query), header_kv = to_kv(request.headers);
     dicomd_response response;
     dicomd_request req{sizeof(dicomd_request),
@@ -138,7 +143,7 @@ std::optional<http::Response> Dispatcher::answer(const Routed& routed, const htt
                        str(request.body),
                        str(id),
                        may_block ? 1 : 0,
-                       str(route),
+                       route,
                        {},
                        {}};
     for (LoadedPlugin* filter : filters_) {
@@ -175,11 +180,11 @@ void Dispatcher::finish(const Routed& routed, const http::Request& request, cons
   uint64_t bytes_out = response.body.size();
   reply(std::move(response));
   if (after_.empty()) return;
-  std::string route = routed.target ? routed.target->pattern : std::string();
+  dicomd_str route = routed.target ? str(routed.target->pattern) : dicomd_str{"", 0};
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - routed.start).count();
   dicomd_request_summary summary{sizeof(dicomd_request_summary),
                                  str(request.method),
-                                 str(route),
+                                 route,
                                  str(id),
                                  str(subject),
                                  status,

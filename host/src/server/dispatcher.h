@@ -53,6 +53,7 @@ class Dispatcher {
 
  private:
   struct Routed;
+  Router<RouteTarget>::Match match(const http::Request& request) const;
   // The answer, or nullopt when a quick handler or a filter would block.
   std::optional<http::Response> answer(const Routed& routed, const http::Request& request, const std::string& id,
                                        bool may_block, std::string& subject) const;
