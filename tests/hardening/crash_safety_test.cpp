@@ -1,5 +1,6 @@
 // kill -9 in the middle of uploads, and a full disk: acknowledged files
 // survive, nothing partial or misnamed is ever visible.
+#include <dicomd/abi.h>
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -158,6 +159,9 @@ TEST(WorkerSandbox, AWorkerCanNeitherWriteFilesNorReachTheNetworkNorGainPrivileg
 #ifndef DICOMD_TEST_SANITIZED  // sanitizer reports go to stderr, which may be a file
   EXPECT_EQ(probe["fileSizeLimit"].GetInt(), 0);
   EXPECT_FALSE(probe["wroteFile"].GetBool());
+  EXPECT_EQ(probe["seccomp"].GetInt(), 2);  // a filter is installed
+  EXPECT_FALSE(probe["unixSocket"].GetBool());
+  EXPECT_FALSE(probe["connected"].GetBool());
 #endif
   if (::geteuid() == 0) {  // what only root could give away (CI runs as root)
     EXPECT_EQ(probe["uid"].GetInt(), 65534);
@@ -165,3 +169,23 @@ TEST(WorkerSandbox, AWorkerCanNeitherWriteFilesNorReachTheNetworkNorGainPrivileg
   }
   EXPECT_EQ(request(server.port(), "POST", "/test/isolate/echo", "still works").status, 200);
 }
+
+#ifndef DICOMD_TEST_SANITIZED  // sanitizer builds run workers without the system-call filter
+// A call outside the allow-list (fork) ends the worker with SIGSYS; the host
+// says so, replaces the worker and keeps serving.
+TEST(WorkerSandbox, ACallOutsideTheAllowListEndsTheWorkerAndTheHostCarriesOn) {
+  TempDir dir;
+  write_file(dir / "config.json",
+             R"({"listen":"127.0.0.1:0","plugin_dir":")" + test_plugin_dir() + R"(","plugins":[{"name":"testkit"}]})");
+  ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});
+  auto r = request(server.port(), "POST", "/test/isolate/fork", "");
+  auto outer = parse_json(r.body);
+  ASSERT_TRUE(outer.IsObject()) << r.body;
+  EXPECT_EQ(outer["status"].GetInt(), DICOMD_E_WORKER_DIED) << r.body;
+  auto echo = request(server.port(), "POST", "/test/isolate/echo", "still works");
+  EXPECT_EQ(echo.status, 200);
+  EXPECT_NE(echo.body.find("still works"), std::string::npos) << echo.body;
+  std::string log = server.log();
+  EXPECT_NE(log.find("Bad system call (a system call outside the sandbox's allow-list"), std::string::npos) << log;
+}
+#endif

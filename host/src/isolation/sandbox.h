@@ -16,7 +16,9 @@ namespace dicomd {
 //   - RLIMIT_FSIZE 0 (no file can be written; SIGXFSZ ignored, so a write
 //     fails with EFBIG) — except in sanitizer builds, whose reports go to
 //     stderr, which may be a file;
-//   - RLIMIT_NOFILE 16 (its pipes, stdio, a few spare).
+//   - RLIMIT_NOFILE 16 (its pipes, stdio, a few spare);
+//   - a seccomp allow-list of system calls (syscall_filter.h) — except in
+//     sanitizer builds, whose runtimes need calls decoders never make.
 std::string enter_sandbox();
 
 }  // namespace dicomd

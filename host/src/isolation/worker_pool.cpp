@@ -107,8 +107,11 @@ std::string WorkerPool::terminate(Worker& w) {
       ::kill(w.pid, SIGKILL);
       ::waitpid(w.pid, &status, 0);
     }
-    if (WIFSIGNALED(status))
-      how = std::string(ended ? "killed by " : "stopped with ") + ::strsignal(WTERMSIG(status));
+    if (WIFSIGNALED(status)) how = std::string(ended ? "killed by " : "stopped with ") + ::strsignal(WTERMSIG(status));
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+      how +=
+          " (a system call outside the sandbox's allow-list; the worker names it on stderr when stderr is not a "
+          "file, or run the host under strace -f)";
     else if (WIFEXITED(status))
       how = "exited with status " + std::to_string(WEXITSTATUS(status));
   }

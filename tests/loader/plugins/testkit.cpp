@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,12 +13,23 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <thread>
 
 namespace {
 
-// {"uid","noNewPrivs","fileSizeLimit","openFilesLimit","wroteFile","connected"}
-// as seen from inside a worker.
+// A number field of /proc/self/status ("Seccomp": 0 none, 2 a filter), or -1.
+int status_field(std::string_view name) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with(name) && line.size() > name.size() && line[name.size()] == ':')
+      return std::atoi(line.c_str() + name.size() + 1);
+  return -1;
+}
+
+// {"uid","noNewPrivs","fileSizeLimit","openFilesLimit","wroteFile","connected",
+//  "seccomp","unixSocket"} as seen from inside a worker.
 std::string probe_sandbox(int port) {
   rlimit fsize{}, nofile{};
   ::getrlimit(RLIMIT_FSIZE, &fsize);
@@ -42,11 +52,14 @@ std::string probe_sandbox(int port) {
     connected = ::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(s);
   }
+  int unix_socket = ::socket(AF_UNIX, SOCK_STREAM, 0);  // no network namespace stops this one
+  if (unix_socket >= 0) ::close(unix_socket);
   auto limit = [](rlim_t v) { return v == RLIM_INFINITY ? std::string("-1") : std::to_string(v); };
-  return "{\"uid\":" + std::to_string(::getuid()) +
-         ",\"noNewPrivs\":" + std::to_string(::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)) +
+  return "{\"uid\":" + std::to_string(::getuid()) + ",\"noNewPrivs\":" + std::to_string(status_field("NoNewPrivs")) +
          ",\"fileSizeLimit\":" + limit(fsize.rlim_cur) + ",\"openFilesLimit\":" + limit(nofile.rlim_cur) +
-         ",\"wroteFile\":" + (wrote ? "true" : "false") + ",\"connected\":" + (connected ? "true" : "false") + "}";
+         ",\"wroteFile\":" + (wrote ? "true" : "false") + ",\"connected\":" + (connected ? "true" : "false") +
+         ",\"seccomp\":" + std::to_string(status_field("Seccomp")) +
+         ",\"unixSocket\":" + (unix_socket >= 0 ? "true" : "false") + "}";
 }
 
 class Testkit : public dicomd::Plugin {
@@ -128,6 +141,13 @@ class Testkit : public dicomd::Plugin {
       return DICOMD_OK;
     }
     if (kind == "crash") std::abort();
+    if (kind == "fork") {  // a call outside the sandbox's allow-list: a new process
+      pid_t child = ::fork();
+      if (child == 0) ::_exit(0);
+      std::string text = child > 0 ? "forked" : "fork refused";
+      out.write(out.ctx, text.data(), text.size());
+      return DICOMD_OK;
+    }
     if (kind == "spin") {  // burns `input` milliseconds of CPU
       auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::atoi(std::string(input).c_str()));
       volatile uint64_t x = 0;
