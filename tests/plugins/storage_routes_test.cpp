@@ -61,6 +61,30 @@ TEST(Files, LookAlikeNamesAreRefused) {
   EXPECT_EQ(server.get("/files/s").body, R"({"files":["café.dcm"],"filesCount":1,"study":"s","success":true})");
 }
 
+// Beyond the generic combining marks: any spelling that NFC would change is
+// refused (Hangul written as jamo; क़ U+0958, which NFC writes as क + ◌़),
+// and the NFC spelling of each is stored.
+TEST(Files, OnlyTheNfcSpellingOfANameIsStored) {
+  CoreHost server;
+  std::string ct = pydicom("CT_small.dcm");
+  const std::string hangul_jamo = "\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab";  // ᄒ ᅡ ᆫ
+  const std::string hangul_syllable = "\xed\x95\x9c";                      // 한
+  const std::string qa_excluded = "\xe0\xa5\x98";                          // U+0958
+  const std::string qa_nfc = "\xe0\xa4\x95\xe0\xa4\xbc";                   // U+0915 U+093C
+  for (const std::string& bad : {hangul_jamo, qa_excluded}) {
+    auto r = server.upload("s", {{"files", bad + ".dcm", ct}});
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_NE(r.body.find("not in Unicode NFC form"), std::string::npos) << r.body;
+    auto study = server.upload(bad, {{"files", "x.dcm", ct}});
+    EXPECT_EQ(study.status, 400) << study.body;
+    EXPECT_NE(study.body.find("invalid study name: not in Unicode NFC form"), std::string::npos) << study.body;
+  }
+  for (const std::string& good : {hangul_syllable, qa_nfc})
+    EXPECT_EQ(server.upload("s", {{"files", good + ".dcm", ct}}).status, 201) << good;
+  auto list = server.get("/files/s");
+  EXPECT_NE(list.body.find(R"("filesCount":2)"), std::string::npos) << list.body;
+}
+
 // Deleting a study while uploads land in it: 13 of 60 uploads failed with
 // storage_error and deletes answered 500 once. An upload now lands wholly
 // before a delete (and goes with it) or after it; neither side fails.

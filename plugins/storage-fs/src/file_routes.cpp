@@ -3,6 +3,8 @@
 #include <dicomd/cpp/json.hpp>
 #include <dicomd/cpp/names.hpp>
 
+#include "unicode_nfc.h"
+
 #include "publishing_store.h"
 
 namespace dicomd::storage {
@@ -46,6 +48,7 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
                                                          std::string_view data) {
   std::string name(base_name(client_name));
   if (!is_valid_name(name)) return Failure{name, "invalid_name", "file name is not allowed"};
+  if (!is_nfc(name)) return Failure{name, "invalid_name", "file name is not in Unicode NFC form"};
   if (data.size() > max_file_bytes_)
     return Failure{name, "too_large", "file is larger than " + std::to_string(max_file_bytes_) + " bytes"};
   ObjectInfo info;
@@ -81,6 +84,7 @@ void FileRoutes::upload(const Request& req, Response& res) {
   if (!ok) throw HttpError(400, "malformed multipart body");
   if (!study || study->empty()) throw HttpError(400, "missing study field");
   if (!is_valid_name(*study)) throw HttpError(400, "invalid study name");
+  if (!is_nfc(*study)) throw HttpError(400, "invalid study name: not in Unicode NFC form");
   if (files.empty()) throw HttpError(400, "no files part in the form");
   if (!validator_) throw HttpError(503, "uploads need the validator-gdcm plugin, which is disabled");
 

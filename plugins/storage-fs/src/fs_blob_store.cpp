@@ -20,6 +20,8 @@
 
 #include <dicomd/cpp/names.hpp>
 
+#include "unicode_nfc.h"
+
 namespace dicomd::storage {
 namespace {
 
@@ -161,7 +163,9 @@ std::string content_hash_of(std::string_view bytes) {
 }
 
 StoreStatus FsBlobStore::put(std::string_view study, std::string_view name, std::string_view bytes) {
-  if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;
+  // Only NFC spellings are stored, so a look-alike name can never be created.
+  if (!is_valid_name(study) || !is_valid_name(name) || !is_nfc(study) || !is_nfc(name))
+    return StoreStatus::kInvalidName;
   std::shared_lock study_lock(studies_);  // a study's removal waits for this put, or comes before it
   Fd dir(open_study(study, true));
   if (!dir.ok()) return StoreStatus::kIoError;
