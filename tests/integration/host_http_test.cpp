@@ -207,6 +207,43 @@ TEST_F(HostHttp, ExpectContinueToNoRouteIsAnsweredWithoutContinue) {
   }
 }
 
+// A route that declares its body types (ABI 1.3) has any other refused with
+// 415 by the host — before "100 Continue", so the body is never sent.
+TEST_F(HostHttp, ExpectContinueWithABodyTypeTheRouteRefusesIs415AtOnce) {
+  for (std::string type : {"application/json", ""}) {
+    Connection c(port());
+    c.send_raw("POST /test/typed HTTP/1.1\r\nHost: x\r\n" + (type.empty() ? "" : "Content-Type: " + type + "\r\n") +
+               "Content-Length: 1000000\r\nExpect: 100-continue\r\n\r\n");
+    auto r = c.read_reply(1s);
+    ASSERT_TRUE(r) << type;
+    EXPECT_EQ(r->status, 415) << type;
+    EXPECT_NE(r->body.find("this route accepts multipart/form-data, application/dicom"), std::string::npos) << r->body;
+    EXPECT_TRUE(c.closed_by_peer(2s)) << type;
+  }
+  Connection c(port());  // an accepted type, in any case and with parameters
+  c.send_raw(
+      "POST /test/typed HTTP/1.1\r\nHost: x\r\nContent-Type: MULTIPART/form-data; boundary=b\r\n"
+      "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+  auto cont = c.read_reply(1s);
+  ASSERT_TRUE(cont);
+  EXPECT_EQ(cont->status, 100);
+  c.send_raw("xx");
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"type":"multipart/form-data","success":true})");
+}
+
+TEST_F(HostHttp, ABodyTypeTheRouteRefusesIs415) {
+  auto refused = request(port(), "POST", "/test/typed", "x", {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(refused.status, 415);
+  EXPECT_EQ(
+      refused.body,
+      R"({"error":"unsupported Content-Type text/plain: this route accepts multipart/form-data, application/dicom","success":false})");
+  auto accepted = request(port(), "POST", "/test/typed", "x", {{"Content-Type", "application/dicom"}});
+  EXPECT_EQ(accepted.status, 200) << accepted.body;
+}
+
 TEST_F(HostHttp, MalformedMultipartIsTheHandlersError) {
   auto r = request(port(), "POST", "/test/form", "garbage", {{"Content-Type", "multipart/form-data; boundary=x"}});
   EXPECT_EQ(r.status, 400);

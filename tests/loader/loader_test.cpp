@@ -117,6 +117,15 @@ TEST(Loader, PluginBuiltForAbi11LoadsAndServesItsQuickRoute) {
   EXPECT_EQ(r.body, R"({"mayBlock":0})");  // answered on the I/O thread
 }
 
+TEST(Loader, PluginBuiltForAbi12LoadsAndItsRoutesAcceptAnyBody) {
+  TempDir dir;
+  write_file(dir / "config.json", config(test_plugin_dir(), R"([{"name":"abi-1-2"}])"));
+  ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});
+  auto r = request(server.port(), "POST", "/v12/any", "x", {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"success":true})");
+}
+
 // c-plugin (tests/loader/plugins/c_plugin.c) uses the C ABI alone: routes,
 // a quick route, a filter with an identity, the after-answer hook, events.
 TEST(Loader, PluginWrittenInPlainCLoadsAndServes) {
@@ -194,7 +203,7 @@ TEST(Loader, HelpAndVersion) {
   EXPECT_NE(help.output.find("--disable NAME"), std::string::npos);
   auto version = run_dicomd({"--version"});
   EXPECT_EQ(version.exit_code, 0);
-  EXPECT_NE(version.output.find("plugin ABI 1.2"), std::string::npos);
+  EXPECT_NE(version.output.find("plugin ABI 1.3"), std::string::npos);
   auto bad = run_dicomd({"--bogus"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("unknown option --bogus"), std::string::npos);

@@ -235,6 +235,7 @@ class BrokenStorage : public dicomd::Plugin {
                             nullptr,
                             nullptr,
                             nullptr,
+                            nullptr,
                             nullptr};
 };
 

@@ -55,6 +55,13 @@ struct LoadedPlugin {
     bool has_field = d->abi_minor >= 1 && DICOMD_HAS_FIELD(d, dicomd_plugin_descriptor, route_flags);
     return has_field && d->route_flags ? d->route_flags[i] : 0;
   }
+  // The media types route i accepts ("multipart/form-data, ..."), or null
+  // for any (and for a plugin built before ABI 1.3).
+  const char* route_media_types(size_t i) const {
+    const auto* d = descriptor;
+    bool has_field = d->abi_minor >= 3 && DICOMD_HAS_FIELD(d, dicomd_plugin_descriptor, route_media_types);
+    return has_field && d->route_media_types ? d->route_media_types[i] : nullptr;
+  }
   // The request filter and after-answer hook; null before ABI 1.2.
   decltype(dicomd_plugin_descriptor::request_filter) request_filter() const {
     const auto* d = descriptor;

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "host_api.h"
+#include "http/text.h"
 #include "http/url.h"
 #include "log.h"
 
@@ -42,7 +43,39 @@ http::Response not_routed(const std::vector<std::string>& allowed_methods) {
   return r;
 }
 
+// The media type of a Content-Type value, lower-case, without parameters.
+std::string media_type_of(std::string_view content_type) {
+  return http::lower(http::trim(content_type.substr(0, content_type.find(';'))));
+}
+
+// 415 when the route declares the media types it accepts and the request
+// names another (or none).
+std::optional<http::Response> refuse_media_type(const RouteTarget& target, const http::Request& request) {
+  if (target.media_types.empty()) return std::nullopt;
+  const std::string* content_type = request.header("content-type");
+  std::string type = content_type ? media_type_of(*content_type) : "";
+  for (const auto& accepted : target.media_types)
+    if (type == accepted) return std::nullopt;
+  std::string list;
+  for (const auto& accepted : target.media_types) list += (list.empty() ? "" : ", ") + accepted;
+  return error(
+      415, "unsupported Content-Type" + (type.empty() ? std::string() : " " + type) + ": this route accepts " + list);
+}
+
 }  // namespace
+
+std::vector<std::string> parse_media_types(const char* list) {
+  std::vector<std::string> out;
+  if (!list) return out;
+  std::string_view rest(list);
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string type = media_type_of(rest.substr(0, comma));
+    if (!type.empty()) out.push_back(std::move(type));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return out;
+}
 
 struct Dispatcher::Routed {
   const RouteTarget* target = nullptr;                          // null: no route
@@ -65,7 +98,8 @@ void Dispatcher::mount(const std::vector<LoadedPlugin*>& plugins, const std::vec
     const auto* d = p->descriptor;
     for (size_t i = 0; i < d->route_count; ++i)
       add_route(d->routes[i].method, d->routes[i].pattern, p->name,
-                {p, d->routes[i].handler, nullptr, (p->route_flags(i) & DICOMD_ROUTE_QUICK) != 0, ""});
+                {p, d->routes[i].handler, nullptr, (p->route_flags(i) & DICOMD_ROUTE_QUICK) != 0, "",
+                 parse_media_types(p->route_media_types(i))});
   }
   for (LoadedPlugin* p : config_order) {
     if (p->request_filter()) filters_.push_back(p);
@@ -82,8 +116,8 @@ Router<RouteTarget>::Match Dispatcher::match(const http::Request& request) const
 
 std::optional<http::Response> Dispatcher::precheck(const http::Request& head) const {
   auto match = this->match(head);
-  if (match.target) return std::nullopt;
-  return not_routed(match.allowed);
+  if (!match.target) return not_routed(match.allowed);
+  return refuse_media_type(*match.target, head);
 }
 
 std::vector<Dispatcher::MountedRoute> Dispatcher::routes() const {
@@ -159,6 +193,7 @@ std::optional<http::Response> Dispatcher::answer(const Routed& routed, const htt
     }
     if (!target) return not_routed(routed.allowed);
     if (target->builtin) return target->builtin();
+    if (auto refusal = refuse_media_type(*target, request)) return refusal;
 
     dicomd_status status = target->handler(target->plugin->self, &req, &response);
     if (status == DICOMD_E_WOULD_BLOCK && !may_block) return std::nullopt;

@@ -26,7 +26,12 @@ struct RouteTarget {
   std::function<http::Response()> builtin;  // ...or one of the host's own
   bool quick = false;                       // may run on the I/O thread (DICOMD_ROUTE_QUICK)
   std::string pattern;                      // "/files/:study/:file", as declared
+  std::vector<std::string> media_types;     // of request bodies it accepts, lower-case; empty: any
 };
+
+// "Multipart/Form-Data, application/dicom" -> {"multipart/form-data",
+// "application/dicom"}; null -> {}.
+std::vector<std::string> parse_media_types(const char* list);
 
 class Dispatcher {
  public:
@@ -43,7 +48,8 @@ class Dispatcher {
   Deferred accept(http::Request& request, const std::string& request_id, const Reply& reply);
 
   // For a client awaiting "100 Continue": the answer when no route takes
-  // this method and path (404, or 405 with Allow), else nullopt.
+  // this method and path (404, or 405 with Allow) or the route does not
+  // accept the body's Content-Type (415), else nullopt.
   std::optional<http::Response> precheck(const http::Request& head) const;
 
   struct MountedRoute {

@@ -70,6 +70,10 @@ class StorageFsPlugin : public dicomd::Plugin {
         dicomd_route{"DELETE", "/files/:study", dicomd::route<&P::routes_, &FileRoutes::delete_study>},
     };
   }
+  // Declared so the host refuses another body type before "100 Continue".
+  static constexpr auto route_media_types() {
+    return std::array<const char*, 7>{nullptr, "multipart/form-data", nullptr, nullptr, nullptr, nullptr, nullptr};
+  }
 
   StorageFsPlugin(dicomd::Host host, std::string_view config)
       : Plugin(host),

@@ -81,6 +81,14 @@ typedef struct dicomd_plugin_descriptor {
    * was handed to the socket, on the thread that wrote it. Must be quick
    * (count, or queue a log line): it delays the next pipelined request. */
   void (*after_answer)(void* self, const dicomd_request_summary* summary);
+
+  /* Since 1.3. NULL, or one entry per route: NULL (any body), or the media
+   * types the route accepts as a comma-separated list ("multipart/form-data",
+   * "application/dicom, multipart/related"), compared case-insensitively
+   * without parameters. The host answers 415 to a request with a body of
+   * another type, and to one waiting for "100 Continue" before its body is
+   * sent. */
+  const char* const* route_media_types;
 } dicomd_plugin_descriptor;
 
 /* A quick route is first called on the I/O thread that read the request,

@@ -78,9 +78,14 @@ class Testkit : public dicomd::Plugin {
         dicomd_route{"GET", "/test/throw", dicomd::route<&Testkit::throws>},
         dicomd_route{"GET", "/test/quick", dicomd::route<&Testkit::quick>},
         dicomd_route{"GET", "/test/big", dicomd::route<&Testkit::big>},
+        dicomd_route{"POST", "/test/typed", dicomd::route<&Testkit::typed>},
     };
   }
-  static constexpr auto route_flags() { return std::array<uint32_t, 7>{0, 0, 0, 0, 0, DICOMD_ROUTE_QUICK, 0}; }
+  static constexpr auto route_flags() { return std::array<uint32_t, 8>{0, 0, 0, 0, 0, DICOMD_ROUTE_QUICK, 0, 0}; }
+  static constexpr auto route_media_types() {
+    return std::array<const char*, 8>{nullptr, nullptr, nullptr, nullptr,
+                                      nullptr, nullptr, nullptr, "Multipart/Form-Data, application/dicom"};
+  }
 
   Testkit(dicomd::Host host, std::string_view) : Plugin(host) {}
 
@@ -114,6 +119,11 @@ class Testkit : public dicomd::Plugin {
     });
     if (!ok) throw dicomd::HttpError(400, "malformed multipart body");
     res.json(200, out + "]");
+  }
+
+  // Reached only with a body type the route declares: says which.
+  void typed(const dicomd::Request& req, dicomd::Response& res) {
+    res.json(200, R"({"type":")" + dicomd::json_escape(req.media_type()) + R"(","success":true})");
   }
 
   void throws(const dicomd::Request&, dicomd::Response&) { throw std::runtime_error("secret /internal/path"); }

@@ -22,6 +22,7 @@
 //
 // Optional members the descriptor picks up when the class declares them:
 //   static constexpr auto route_flags()  one DICOMD_ROUTE_* value per route (1.1)
+//   static constexpr auto route_media_types()  one const char* per route (1.3)
 //   static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out)
 //   dicomd::FilterResult filter(const Request&, Response&)   a request filter (1.2)
 //   void after_answer(const dicomd::RequestSummary&)          the after-answer hook (1.2)
@@ -309,6 +310,18 @@ template <class P>
 inline constexpr auto kRouteFlagsOf = route_flags_of<P>();
 
 template <class P>
+constexpr auto route_media_types_of() {
+  if constexpr (requires { P::route_media_types(); }) {
+    static_assert(P::route_media_types().size() == P::routes().size(), "route_media_types(): one entry per route");
+    return P::route_media_types();
+  } else {
+    return std::array<const char*, 0>{};
+  }
+}
+template <class P>
+inline constexpr auto kRouteMediaTypesOf = route_media_types_of<P>();
+
+template <class P>
 constexpr dicomd_plugin_descriptor make_descriptor() {
   return dicomd_plugin_descriptor{
       sizeof(dicomd_plugin_descriptor),
@@ -332,6 +345,7 @@ constexpr dicomd_plugin_descriptor make_descriptor() {
       kRouteFlagsOf<P>.empty() ? nullptr : kRouteFlagsOf<P>.data(),
       filter_hook<P>(),
       after_answer_hook<P>(),
+      kRouteMediaTypesOf<P>.empty() ? nullptr : kRouteMediaTypesOf<P>.data(),
   };
 }
 
