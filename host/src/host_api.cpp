@@ -1,5 +1,8 @@
 #include "host_api.h"
 
+#include <sys/stat.h>
+
+#include <memory>
 #include <string_view>
 
 #include "events/event_bus.h"
@@ -76,6 +79,21 @@ void api_response_body(dicomd_response* r, dicomd_str content_type, dicomd_str b
   std::string_view ct = view(content_type);
   r->response.content_type = http::is_safe_header("Content-Type", ct) ? std::string(ct) : "application/octet-stream";
   r->response.body.assign(view(body));
+  r->response.file.reset();
+}
+
+dicomd_status api_response_file(dicomd_response* r, dicomd_str content_type, int32_t fd, uint64_t offset,
+                                uint64_t length) {
+  auto file = std::make_shared<const http::FileBody>(fd, offset, length);  // owns fd from here on
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || offset > static_cast<uint64_t>(st.st_size) ||
+      length > static_cast<uint64_t>(st.st_size) - offset)
+    return DICOMD_E_INVALID;
+  std::string_view ct = view(content_type);
+  r->response.content_type = http::is_safe_header("Content-Type", ct) ? std::string(ct) : "application/octet-stream";
+  r->response.body.clear();
+  r->response.file = std::move(file);
+  return DICOMD_OK;
 }
 
 dicomd_status api_parse_multipart(dicomd_host*, const dicomd_request* req, dicomd_part_fn on_part, void* ctx) {
@@ -131,7 +149,7 @@ constexpr dicomd_host_api kTable = {
     api_log_enabled,         api_provide,         api_acquire,         api_data_dir,
     api_max_body_bytes,      api_response_status, api_response_header, api_response_body,
     api_parse_multipart,     api_isolate,         api_publish,         api_subscribe,
-    api_events_flush,        api_set_identity,
+    api_events_flush,        api_set_identity,    api_response_file,
 };
 
 }  // namespace

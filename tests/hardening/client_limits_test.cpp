@@ -79,6 +79,47 @@ TEST_F(ClientLimits, AReplyNobodyReadsIsDroppedAtItsWriteDeadline) {
   EXPECT_EQ(request(port(), "GET", "/test/quick").status, 200);
 }
 
+// Item 2 again: a stored file is sent from its descriptor in 256 KiB chunks
+// as the client reads, never copied whole (on 0b37418 each client that did
+// not read held about 4.5x the file). Six clients ask for a 20 MB file and
+// read nothing: the server grows by less than one copy of the file. One
+// that reads gets every byte, and HEAD its length.
+TEST_F(ClientLimits, AStoredFileNobodyReadsCostsAChunkNotTheFile) {
+  TempDir tmp;
+  std::string base = read_file(pydicom_data_dir() / "test_files" / "CT_small.dcm");
+  write_file(tmp / "pad.bin", std::string(20 << 20, 'p'));
+  write_file(tmp / "big.dcm", base);
+  int status = 0;
+  run_command(
+      "dcmodify -nb -if '(0042,0011)=" + (tmp / "pad.bin").string() + "' " + (tmp / "big.dcm").string() + " 2>&1",
+      &status);
+  ASSERT_EQ(status, 0);
+  std::string big = read_file(tmp / "big.dcm");
+  auto [type, body] = multipart_body({{"study", "stream"}}, {{"files", "big", big}});
+  ASSERT_EQ(request(port(), "POST", "/upload", body, {{"Content-Type", type}}).status, 201);
+
+  long baseline = server_->rss_kib();
+  std::vector<std::unique_ptr<Connection>> idle;
+  for (int i = 0; i < 6; ++i) {
+    idle.push_back(std::make_unique<Connection>(port()));
+    idle.back()->send_raw("GET /files/stream/big HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  std::this_thread::sleep_for(400ms);  // before their write deadline (about 1 s here)
+  long grown_kib = server_->rss_kib() - baseline;
+  std::printf("6 clients not reading a %zu-byte file: server RSS grew %ld KiB\n", big.size(), grown_kib);
+  EXPECT_LT(grown_kib, static_cast<long>(big.size() >> 10));
+
+  auto whole = request(port(), "GET", "/files/stream/big");
+  EXPECT_EQ(whole.status, 200);
+  EXPECT_TRUE(whole.body == big) << whole.body.size() << " bytes instead of " << big.size();
+  Connection head(port());
+  head.send_raw("HEAD /files/stream/big HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto h = head.read_reply(2s, true);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->header("content-length"), std::to_string(big.size()));
+  EXPECT_TRUE(h->body.empty());
+}
+
 // Item 1: input sent behind a request still being answered was buffered
 // without limit (320 MB for a client pushing junk). Past max_pipelined_kb
 // the connection is closed, before the slow reply is even ready.

@@ -1,5 +1,7 @@
 #include "test_host.h"
 
+#include <unistd.h>
+
 #include <atomic>
 
 #include "config.h"
@@ -91,6 +93,11 @@ TestHost::Reply TestHost::request(const std::string& method, const std::string& 
     }
     if (!r.content_type.empty()) reply.headers["content-type"] = r.content_type;
     reply.body = std::move(r.body);
+    if (r.file) {  // what the server would stream: read it whole here
+      reply.body.resize(r.file->length);
+      ssize_t n = ::pread(r.file->fd, reply.body.data(), reply.body.size(), static_cast<off_t>(r.file->offset));
+      if (n != static_cast<ssize_t>(reply.body.size())) throw std::runtime_error("cannot read a file body");
+    }
   };
   std::string id = "test-" + std::to_string(++state_->next_id);
   Deferred later = state_->dispatcher.accept(req, id, write);

@@ -1,5 +1,7 @@
 #include "http/response.h"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <cstdio>
 
@@ -89,10 +91,8 @@ bool has_body(int status) {
   return status >= 200 && status != 204 && status != 304;
 }
 
-std::string serialize(const Response& r, bool keep_alive, std::string_view request_id, bool head_only) {
-  std::string out = serialize_head(r, keep_alive, request_id);
-  if (has_body(r.status) && !head_only) out += r.body;
-  return out;
+FileBody::~FileBody() {
+  ::close(fd);
 }
 
 std::string serialize_head(const Response& r, bool keep_alive, std::string_view request_id) {
@@ -110,7 +110,7 @@ std::string serialize_head(const Response& r, bool keep_alive, std::string_view 
       out += "\r\n";
     }
     out += "Content-Length: ";
-    append_number(out, r.body.size());
+    append_number(out, r.body_length());
     out += "\r\n";
   }
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";

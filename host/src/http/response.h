@@ -1,6 +1,8 @@
 // An HTTP response as handlers build it, and its wire form.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -8,12 +10,26 @@
 
 namespace dicomd::http {
 
+// A body read from an open file as it is sent, never held whole in memory.
+// Owns the descriptor.
+struct FileBody {
+  FileBody(int fd, uint64_t offset, uint64_t length) : fd(fd), offset(offset), length(length) {}
+  ~FileBody();
+  FileBody(const FileBody&) = delete;
+  FileBody& operator=(const FileBody&) = delete;
+  const int fd;
+  const uint64_t offset, length;
+};
+
 struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // as given
   std::string content_type;
   std::string body;
-  bool close = false;  // send Connection: close and close after writing
+  std::shared_ptr<const FileBody> file;  // when set, the body (and `body` is empty)
+  bool close = false;                    // send Connection: close and close after writing
+
+  uint64_t body_length() const { return file ? file->length : body.size(); }
 
   void json(int code, std::string text) {
     status = code;
@@ -32,8 +48,6 @@ std::string_view reason_phrase(int status);
 // True when a header name/value can be written without splitting the head.
 bool is_safe_header(std::string_view name, std::string_view value);
 
-// The status line, headers and body. `head_only` omits the body (HEAD).
-std::string serialize(const Response& response, bool keep_alive, std::string_view request_id, bool head_only);
 // The status line and headers only (the body follows unless `head_only`, a
 // status without body, or HEAD: see has_body).
 std::string serialize_head(const Response& response, bool keep_alive, std::string_view request_id);

@@ -7,18 +7,27 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <pistache/peer.h>
 
 #include "http/request_parser.h"
+#include "http/response.h"
 #include "server/admission.h"
 #include "server/thread_annotations.h"
 
 namespace dicomd {
 
 using Clock = std::chrono::steady_clock;
+
+// A file body being sent: [next, end) of `file` is still to go.
+struct FileStream {
+  std::shared_ptr<const http::FileBody> file;
+  uint64_t next = 0, end = 0;
+  bool keep_alive = true;
+};
 
 struct Connection {
   explicit Connection(http::ParserLimits limits) : parser(limits) {}
@@ -37,6 +46,7 @@ struct Connection {
   Clock::time_point head_started DICOMD_GUARDED_BY(mutex) = Clock::now();    // first byte of the head being read
   Clock::time_point body_started DICOMD_GUARDED_BY(mutex) = Clock::now();    // when its head was admitted
   Clock::time_point write_deadline DICOMD_GUARDED_BY(mutex) = Clock::now();  // queued reply bytes must be out by then
+  std::optional<FileStream> stream DICOMD_GUARDED_BY(mutex);                 // a file body still being sent
 };
 
 // Shuts the socket down so that Pistache sees the end and closes it.

@@ -212,7 +212,7 @@ std::optional<http::Response> Dispatcher::answer(const Routed& routed, const htt
 void Dispatcher::finish(const Routed& routed, const http::Request& request, const std::string& id, const Reply& reply,
                         http::Response&& response, const std::string& subject) const {
   int status = response.status;
-  uint64_t bytes_out = response.body.size();
+  uint64_t bytes_out = response.body_length();
   reply(std::move(response));
   if (after_.empty()) return;
   dicomd_str route = routed.target ? str(routed.target->pattern) : dicomd_str{"", 0};

@@ -26,7 +26,9 @@ using PeerPtr = std::shared_ptr<Pistache::Tcp::Peer>;
 using ConnectionPtr = std::shared_ptr<Connection>;
 
 // What a write handed to Pistache's queue finishes.
-enum class WriteKind { kInterim, kReplyKeepAlive, kReplyClose };
+// What a queued write is: interim bytes, the last bytes of a reply, or a
+// part of a file body (more follows, from continue_stream).
+enum class WriteKind { kInterim, kReplyKeepAlive, kReplyClose, kFileChunk };
 
 struct HttpServer::Core {
   Core(HttpServerOptions o, RequestHandler h, Precheck p);
@@ -85,6 +87,10 @@ struct HttpServer::Core {
                    std::string_view id, bool head) DICOMD_REQUIRES(conn->mutex);
   void queue_write(const ConnectionPtr& conn, const PeerPtr& peer, std::string bytes, WriteKind kind)
       DICOMD_REQUIRES(conn->mutex);
+  void start_stream(const ConnectionPtr& conn, const PeerPtr& peer, std::string head_bytes,
+                    std::shared_ptr<const http::FileBody> file, bool keep_alive) DICOMD_REQUIRES(conn->mutex);
+  bool continue_stream(const ConnectionPtr& conn, const PeerPtr& peer) DICOMD_REQUIRES(conn->mutex);
+  void drop_stream(Connection& c) DICOMD_REQUIRES(c.mutex);
   void later_after_write(const std::weak_ptr<Connection>& conn, const std::weak_ptr<Pistache::Tcp::Peer>& peer,
                          WriteKind kind, bool ok);
   void after_write(const std::weak_ptr<Connection>& conn, const std::weak_ptr<Pistache::Tcp::Peer>& peer,

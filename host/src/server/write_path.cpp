@@ -3,7 +3,12 @@
 // a request settles (stops being in flight) once its answer is written.
 #include "server/http_core.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+
+#include "log.h"
 
 namespace dicomd {
 
@@ -56,6 +61,10 @@ void HttpServer::Core::write_reply(const ConnectionPtr& conn, const PeerPtr& pee
     return;
   }
   std::string head_bytes = http::serialize_head(response, keep, id);
+  if (response.file && http::has_body(response.status) && !head) {
+    start_stream(conn, peer, std::move(head_bytes), response.file, keep);
+    return;
+  }
   std::string_view body = http::has_body(response.status) && !head ? std::string_view(response.body) : "";
   size_t sent = conn->queued_writes == 0 ? send_now(*conn, head_bytes, body) : 0;
   if (sent == SIZE_MAX) {  // the peer is gone
@@ -78,6 +87,77 @@ void HttpServer::Core::write_reply(const ConnectionPtr& conn, const PeerPtr& pee
     rest.assign(body.substr(sent - head_bytes.size()));
   }
   queue_write(conn, peer, std::move(rest), keep ? WriteKind::kReplyKeepAlive : WriteKind::kReplyClose);
+}
+
+namespace {
+
+// A file body goes out in chunks read as the socket takes them: a client
+// that reads slowly holds one chunk of memory, never the whole file.
+constexpr size_t kFileChunkBytes = 256 << 10;
+
+bool read_at(int fd, std::string& into, uint64_t offset) {
+  size_t done = 0;
+  while (done < into.size()) {
+    ssize_t n = ::pread(fd, into.data() + done, into.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;  // an error, or the file shrank under us
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+void HttpServer::Core::start_stream(const ConnectionPtr& conn, const PeerPtr& peer, std::string head_bytes,
+                                    std::shared_ptr<const http::FileBody> file, bool keep_alive) {
+  uint64_t begin = file->offset, end = file->offset + file->length;
+  conn->stream = FileStream{std::move(file), begin, end, keep_alive};
+  if (!keep_alive) conn->closing = true;
+  size_t sent = conn->queued_writes == 0 ? send_now(*conn, head_bytes, {}) : 0;
+  if (sent == SIZE_MAX) return drop_stream(*conn);
+  if (sent < head_bytes.size())
+    queue_write(conn, peer, head_bytes.substr(sent), WriteKind::kFileChunk);
+  else
+    continue_stream(conn, peer);
+}
+
+// Sends what the socket takes at once, queues the rest of one chunk, and
+// comes back from after_write when that is written. True when the reply is
+// complete and settled (the caller may go on with a pipelined request).
+bool HttpServer::Core::continue_stream(const ConnectionPtr& conn, const PeerPtr& peer) {
+  FileStream& s = *conn->stream;
+  while (conn->queued_writes == 0 && s.next < s.end) {
+    std::string chunk(std::min<uint64_t>(s.end - s.next, kFileChunkBytes), '\0');
+    if (!read_at(s.file->fd, chunk, s.next)) {
+      log::error("dicomd", "a file body could not be read while being sent; connection dropped");
+      drop_stream(*conn);
+      return false;
+    }
+    s.next += chunk.size();
+    size_t sent = send_now(*conn, chunk, {});
+    if (sent == SIZE_MAX) {
+      drop_stream(*conn);
+      return false;
+    }
+    if (sent < chunk.size()) {
+      chunk.erase(0, sent);
+      queue_write(conn, peer, std::move(chunk), WriteKind::kFileChunk);
+    }
+  }
+  if (conn->queued_writes != 0) return false;
+  bool keep = s.keep_alive;
+  conn->stream.reset();
+  settle(*conn);
+  if (!keep) graceful_close(*conn);
+  return keep;
+}
+
+// The headers promised bytes that will not come: the client must see the
+// connection end, not wait for them.
+void HttpServer::Core::drop_stream(Connection& c) {
+  c.stream.reset();
+  settle(c);
+  hard_close(c);
 }
 
 void HttpServer::Core::queue_write(const ConnectionPtr& conn, const PeerPtr& peer, std::string bytes, WriteKind kind) {
@@ -117,7 +197,13 @@ void HttpServer::Core::after_write(const std::weak_ptr<Connection>& weak_conn,
   auto peer = weak_peer.lock();
   MutexLock lock(conn->mutex);
   --conn->queued_writes;
+  if (ok && (kind == WriteKind::kInterim || kind == WriteKind::kFileChunk) && conn->stream) {
+    if (!peer || conn->closed) return drop_stream(*conn);
+    if (continue_stream(conn, peer) && !conn->closed) pump(conn, peer);  // a pipelined request may be waiting
+    return;
+  }
   if (kind == WriteKind::kInterim && ok) return;
+  conn->stream.reset();
   settle(*conn);
   if (kind != WriteKind::kReplyKeepAlive || !ok)
     graceful_close(*conn);

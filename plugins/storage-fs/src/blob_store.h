@@ -30,6 +30,10 @@ class BlobStore {
   virtual StoreStatus read(std::string_view study, std::string_view name,
                            const std::function<void(std::string_view)>& consume) = 0;
   virtual StoreStatus stat(std::string_view study, std::string_view name, ObjectInfo& info) = 0;
+  // A read-only descriptor of the object, which the caller closes, and its
+  // info, both of the same stored version (a later replacement or removal
+  // leaves what the descriptor reads unchanged).
+  virtual StoreStatus open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) = 0;
   virtual StoreStatus list_studies(std::vector<std::string>& out) = 0;                        // sorted
   virtual StoreStatus list_files(std::string_view study, std::vector<std::string>& out) = 0;  // sorted
   virtual StoreStatus remove(std::string_view study, std::string_view name) = 0;

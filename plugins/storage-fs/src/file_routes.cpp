@@ -1,5 +1,7 @@
 #include "file_routes.h"
 
+#include <unistd.h>
+
 #include <dicomd/cpp/json.hpp>
 #include <dicomd/cpp/names.hpp>
 
@@ -131,13 +133,17 @@ void FileRoutes::get_file(const Request& req, Response& res) {
   std::string_view study = req.name_param("study");
   std::string_view file = req.name_param("file");
   ObjectInfo info;
-  StoreStatus found = store_.stat(study, file, info);
+  int fd = -1;
+  StoreStatus found = store_.open(study, file, fd, info);
   if (found == StoreStatus::kNotFound) throw HttpError(404, "file not found");
-  if (found != StoreStatus::kOk) throw std::runtime_error("cannot stat stored file");
-  if (res.not_modified(req, etag_of(info))) return;
-  StoreStatus s = store_.read(study, file, [&](std::string_view bytes) { res.send(200, "application/dicom", bytes); });
-  if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
-  if (s != StoreStatus::kOk) throw std::runtime_error("cannot read stored file");
+  if (found != StoreStatus::kOk) throw std::runtime_error("cannot open stored file");
+  if (res.not_modified(req, etag_of(info))) {
+    ::close(fd);
+    return;
+  }
+  // Sent from the descriptor as the client reads: the ETag and the bytes
+  // are of one stored version, and a slow reader costs a chunk, not the file.
+  res.send_file(200, "application/dicom", fd, 0, info.size);
 }
 
 void FileRoutes::delete_file(const Request& req, Response& res) {

@@ -253,10 +253,17 @@ StoreStatus FsBlobStore::read(std::string_view study, std::string_view name,
 }
 
 StoreStatus FsBlobStore::stat(std::string_view study, std::string_view name, ObjectInfo& info) {
+  int fd = -1;
+  StoreStatus s = open(study, name, fd, info);  // opened, not fstatat: the hash comes from the same inode
+  if (s == StoreStatus::kOk) ::close(fd);
+  return s;
+}
+
+StoreStatus FsBlobStore::open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) {
   if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;
   Fd dir(open_study(study, false));
   if (!dir.ok()) return StoreStatus::kNotFound;
-  // Opened (not fstatat) to read its content hash from the same inode.
+  // O_NONBLOCK: a FIFO planted in the folder must not hang the open.
   Fd file(::openat(dir.get(), z(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   struct stat st {};
   if (!file.ok() || ::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) return StoreStatus::kNotFound;
@@ -265,6 +272,7 @@ StoreStatus FsBlobStore::stat(std::string_view study, std::string_view name, Obj
   char hash[64];
   ssize_t n = ::fgetxattr(file.get(), kHashAttribute, hash, sizeof hash);
   info.content_hash = n > 0 ? std::string(hash, static_cast<size_t>(n)) : std::string();
+  fd = file.release();
   return StoreStatus::kOk;
 }
 

@@ -26,6 +26,7 @@ class FsBlobStore : public BlobStore {
   FsBlobStore& operator=(const FsBlobStore&) = delete;
 
   StoreStatus put(std::string_view study, std::string_view name, std::string_view bytes) override;
+  StoreStatus open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) override;
   StoreStatus read(std::string_view study, std::string_view name,
                    const std::function<void(std::string_view)>& consume) override;
   StoreStatus stat(std::string_view study, std::string_view name, ObjectInfo& info) override;

@@ -30,6 +30,9 @@ class PublishingStore : public BlobStore {
   PublishingStore(BlobStore& inner, Publish publish) : inner_(inner), publish_(std::move(publish)) {}
 
   StoreStatus put(std::string_view study, std::string_view name, std::string_view bytes) override;
+  StoreStatus open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) override {
+    return inner_.open(study, name, fd, info);
+  }
   StoreStatus read(std::string_view study, std::string_view name,
                    const std::function<void(std::string_view)>& consume) override {
     return inner_.read(study, name, consume);

@@ -122,6 +122,18 @@ typedef struct dicomd_host_api {
    * who sent the request. Handlers read it as request->subject / ->role; the
    * after-answer hook sees the subject. Strings are copied. */
   void (*set_identity)(dicomd_response* response, dicomd_str subject, dicomd_str role);
+
+  /* --- file bodies. Since: 1.3. -------------------------------------------
+   * Only from the handler's thread: the body is `length` bytes of the open
+   * regular file `fd` from `offset`, read in chunks as the client takes them
+   * (a slow reader costs one chunk of memory, not the file). The host owns
+   * fd from this call on, in every case, and closes it when done. The bytes
+   * must not change while being sent: give a file that is replaced by
+   * rename and removed by unlink, never rewritten in place. DICOMD_E_INVALID
+   * (the response unchanged) when fd is not a regular file or the range
+   * passes its end. */
+  dicomd_status (*response_file)(dicomd_response* response, dicomd_str content_type, int32_t fd, uint64_t offset,
+                                 uint64_t length);
 } dicomd_host_api;
 
 /* Kept for plugins written against 1.1; DICOMD_HAS_FIELD (abi.h) is general. */

@@ -6,6 +6,10 @@
 #include <dicomd/abi.h>
 #include <dicomd/host.h>
 #include <dicomd/http.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
 
 #include <cstdio>
 #include <optional>
@@ -176,6 +180,29 @@ class Response {
     body(content_type, data);
   }
   void json(int code, std::string_view json_text) { send(code, "application/json", json_text); }
+  // The body is `length` bytes of open file `fd` from `offset`, sent as the
+  // client reads (host.h response_file); this takes `fd` in every case. A
+  // host older than 1.3 gets the bytes read here. Throws when fd is not a
+  // regular file holding that range.
+  void send_file(int code, std::string_view content_type, int fd, uint64_t offset, uint64_t length) {
+    status(code);
+    if (DICOMD_HAS_FIELD(api_, dicomd_host_api, response_file)) {
+      if (api_->response_file(r_, str(content_type), fd, offset, length) != DICOMD_OK)
+        throw std::runtime_error("response_file: not a regular file holding the range");
+      return;
+    }
+    std::string bytes(length, '\0');
+    size_t done = 0;
+    while (done < length) {
+      ssize_t n = ::pread(fd, bytes.data() + done, length - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    if (done != length) throw std::runtime_error("send_file: cannot read the file");
+    body(content_type, bytes);
+  }
   // {"error": message, "success": false}: API.md's error shape.
   void error(int code, std::string_view message) {
     json(code, "{\"error\":\"" + json_escape(message) + "\",\"success\":false}");
