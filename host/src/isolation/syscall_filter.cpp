@@ -90,6 +90,11 @@ struct FilterDeleter {
   void operator()(void* ctx) const { seccomp_release(ctx); }
 };
 
+// SCMP_A0..5 leave datum_b out, which clang warns about.
+scmp_arg_cmp compare(unsigned arg, scmp_compare op, scmp_datum_t a, scmp_datum_t b = 0) {
+  return scmp_arg_cmp{arg, op, a, b};
+}
+
 std::string failed(const char* what, int rc) {
   return std::string(what) + ": " + std::strerror(-rc);
 }
@@ -114,12 +119,12 @@ std::string install_syscall_filter() {
   scmp_datum_t any_write = 0;
   for (scmp_datum_t flag : kWriteFlags) {
     any_write |= flag;
-    if (int rc =
-            seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, flag, flag));
+    if (int rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 1,
+                                  compare(2, SCMP_CMP_MASKED_EQ, flag, flag));
         rc != 0)
       return failed("seccomp_rule_add(openat)", rc);
   }
-  if (int rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, any_write, 0));
+  if (int rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1, compare(2, SCMP_CMP_MASKED_EQ, any_write, 0));
       rc != 0)
     return failed("seccomp_rule_add(openat)", rc);
 
@@ -133,12 +138,12 @@ std::string install_syscall_filter() {
                  Rule{SCMP_SYS(ioctl), SCMP_ACT_ERRNO(ENOTTY)}})
     if (int rc = seccomp_rule_add(f, r.action, r.call, 0); rc != 0) return failed("seccomp_rule_add", rc);
   if (int rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                                SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+                                compare(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
       rc != 0)
     return failed("seccomp_rule_add(clone)", rc);
   // Signals to its own threads only (abort, the C library's thread cancel).
   if (int rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                                SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid())));
+                                compare(0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid())));
       rc != 0)
     return failed("seccomp_rule_add(tgkill)", rc);
 
