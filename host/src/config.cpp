@@ -79,7 +79,7 @@ void parse_isolation(const Value& v, IsolationConfig& out) {
 
 Config default_config() {
   Config c;
-  for (const char* name : {"storage-fs", "validator-gdcm", "metadata-gdcm", "render-png"}) {
+  for (const char* name : {"storage-fs", "validator-gdcm", "metadata-gdcm", "render-png", "index-sqlite", "search"}) {
     PluginEntry e;
     e.name = name;
     c.plugins.push_back(e);

@@ -1,4 +1,4 @@
-// The real dicomd with its four core plugins, spoken to over HTTP.
+// The real dicomd with its default plugins, spoken to over HTTP.
 #include <gtest/gtest.h>
 
 #include <rapidjson/document.h>
@@ -25,7 +25,7 @@ const rapidjson::Value* find_plugin(const rapidjson::Document& d, const std::str
 
 }  // namespace
 
-TEST(CorePlugins, HealthAndPluginsListTheFourPlugins) {
+TEST(CorePlugins, HealthAndPluginsListTheDefaultPlugins) {
   TempDir dir;
   ServerProcess server({"--data", (dir / "data").string()});  // default plugin dir: found with no flag
   auto health = request(server.port(), "GET", "/health");
@@ -33,7 +33,7 @@ TEST(CorePlugins, HealthAndPluginsListTheFourPlugins) {
   EXPECT_EQ(health.header("content-type"), "application/json");
   auto h = parse(health.body);
   EXPECT_TRUE(h["success"].GetBool());
-  EXPECT_EQ(h["plugins"].Size(), 4u);
+  EXPECT_EQ(h["plugins"].Size(), 6u);
 
   auto plugins = request(server.port(), "GET", "/plugins");
   ASSERT_EQ(plugins.status, 200);
@@ -48,6 +48,13 @@ TEST(CorePlugins, HealthAndPluginsListTheFourPlugins) {
     EXPECT_EQ((*p)["provides"].Size(), 1u);
     EXPECT_GE((*p)["routes"].Size(), 1u);
   }
+  const auto* index = find_plugin(d, "index-sqlite");
+  ASSERT_TRUE(index);
+  EXPECT_STREQ((*index)["provides"][0]["name"].GetString(), "dicomd.index");
+  const auto* search = find_plugin(d, "search");
+  ASSERT_TRUE(search);
+  EXPECT_STREQ((*search)["routes"][0]["path"].GetString(), "/search");
+  EXPECT_STREQ((*search)["requires"][0]["boundTo"].GetString(), "index-sqlite");
   const auto* render = find_plugin(d, "render-png");
   EXPECT_STREQ((*render)["routes"][0]["path"].GetString(), "/files/:study/:file/png");
   EXPECT_STREQ((*render)["requires"][0]["boundTo"].GetString(), "storage-fs");
@@ -68,7 +75,7 @@ TEST(CorePlugins, DisablingRenderPngRemovesOnlyItsRoute) {
   const auto* render = find_plugin(d, "render-png");
   ASSERT_TRUE(render);
   EXPECT_FALSE((*render)["enabled"].GetBool());
-  EXPECT_EQ(parse(request(server.port(), "GET", "/health").body)["plugins"].Size(), 3u);
+  EXPECT_EQ(parse(request(server.port(), "GET", "/health").body)["plugins"].Size(), 5u);
 }
 
 TEST(CorePlugins, UnknownRouteAndWrongMethod) {

@@ -6,10 +6,12 @@
 using dicomd::ConfigError;
 using dicomd::parse_config;
 
-TEST(Config, DefaultHasTheFourCorePlugins) {
+TEST(Config, DefaultHasTheCorePluginsAndSearch) {
   auto c = dicomd::default_config();
-  ASSERT_EQ(c.plugins.size(), 4u);
+  ASSERT_EQ(c.plugins.size(), 6u);
   EXPECT_EQ(c.plugins[0].name, "storage-fs");
+  EXPECT_EQ(c.plugins[4].name, "index-sqlite");
+  EXPECT_EQ(c.plugins[5].name, "search");
   EXPECT_EQ(c.host, "127.0.0.1");
   EXPECT_EQ(c.port, 8080);
   EXPECT_EQ(c.data_dir, "./data");

@@ -99,6 +99,7 @@ void FileRoutes::upload(const Request& req, Response& res) {
       stored.emplace_back(base_name(client_name));
   }
 
+  if (!stored.empty()) settle_events();
   // Keys in sorted order, as the original service (Flask's jsonify) wrote them.
   reply(res, failed.empty() ? 201 : 422, failed.empty(), [&](JsonWriter& w) {
     w.key("failedFiles").uint(failed.size()).key("files").start_array();
@@ -146,12 +147,23 @@ void FileRoutes::get_file(const Request& req, Response& res) {
   res.send_file(200, "application/dicom", fd, 0, info.size);
 }
 
+// Read-your-writes: an answer goes out once every subscriber (the index)
+// has handled the events of its changes, so a search made after an upload
+// or a delete was answered sees it, on this host and on any other sharing
+// the index.
+void FileRoutes::settle_events() const {
+  if (host_.has_events() && !host_.flush_events(kSettleTimeoutMs))
+    host_.warn("event subscribers are more than " + std::to_string(kSettleTimeoutMs / 1000) +
+               " s behind; answering before they catch up");
+}
+
 void FileRoutes::delete_file(const Request& req, Response& res) {
   std::string_view study = req.name_param("study");
   std::string_view file = req.name_param("file");
   StoreStatus s = store_.remove(study, file);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
   if (s != StoreStatus::kOk) throw std::runtime_error("cannot delete file");
+  settle_events();
   reply(res, 200, true, [&](JsonWriter& w) { w.key("deleted").string(file).key("study").string(study); });
 }
 
@@ -161,6 +173,7 @@ void FileRoutes::delete_study(const Request& req, Response& res) {
   StoreStatus s = store_.remove_study(study, removed);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "study not found");
   if (s != StoreStatus::kOk) throw std::runtime_error("cannot delete study");
+  settle_events();
   reply(res, 200, true, [&](JsonWriter& w) { w.key("deletedFiles").uint(removed).key("study").string(study); });
 }
 

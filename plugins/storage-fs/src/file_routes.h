@@ -28,6 +28,9 @@ class FileRoutes {
   };
   // Judges and stores one uploaded file; returns the failure, if any.
   std::optional<Failure> store_one(std::string_view study, std::string_view client_name, std::string_view data);
+  void settle_events() const;
+
+  static constexpr uint32_t kSettleTimeoutMs = 10000;
 
   Host host_;
   BlobStore& store_;

@@ -12,6 +12,7 @@
 #include "services/metadata_v1.h"
 #include "services/render_v1.h"
 #include "services/storage_v1.h"
+#include "services/index_v1.h"
 #include "services/validator_v1.h"
 
 #if defined(__LP64__) && defined(__linux__)
@@ -68,6 +69,8 @@ DICOMD_LAYOUT_OFFSET(dicomd_storage_v1, removal_count, 72);
 DICOMD_LAYOUT_OFFSET(dicomd_storage_v1, content_hash, 80);
 DICOMD_LAYOUT_SIZE(dicomd_validator_v1, 24);
 DICOMD_LAYOUT_SIZE(dicomd_metadata_v1, 24);
+DICOMD_LAYOUT_SIZE(dicomd_index_v1, 56);
+DICOMD_LAYOUT_OFFSET(dicomd_index_v1, reconcile, 48);
 DICOMD_LAYOUT_SIZE(dicomd_render_options, 40);
 DICOMD_LAYOUT_OFFSET(dicomd_render_options, window_center, 24);
 DICOMD_LAYOUT_SIZE(dicomd_render_v1, 24);

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "names.hpp"
@@ -123,6 +124,12 @@ class Request {
     std::vector<std::string_view> out;
     for (size_t i = 0; i < r_->query_count; ++i)
       if (view(r_->query[i].name) == name) out.push_back(view(r_->query[i].value));
+    return out;
+  }
+  // Every query parameter (decoded), in request order.
+  std::vector<std::pair<std::string_view, std::string_view>> query_params() const {
+    std::vector<std::pair<std::string_view, std::string_view>> out;
+    for (size_t i = 0; i < r_->query_count; ++i) out.emplace_back(view(r_->query[i].name), view(r_->query[i].value));
     return out;
   }
   // Header by lower-case name.

@@ -12,6 +12,7 @@
 // http_status_of(code): a route that lets it propagate answers correctly.
 #pragma once
 
+#include <dicomd/services/index_v1.h>
 #include <dicomd/services/metadata_v1.h>
 #include <dicomd/services/render_v1.h>
 #include <dicomd/services/storage_v1.h>
@@ -227,6 +228,23 @@ class Storage : public Consumer<dicomd_storage_v1> {
     if (!DICOMD_HAS_FIELD(v_, dicomd_storage_v1, removal_count) || !v_->removal_count) return std::nullopt;
     return v_->removal_count(v_->self);
   }
+};
+
+// dicomd.index v1.
+class Index : public Consumer<dicomd_index_v1> {
+ public:
+  using Consumer::Consumer;
+
+  // The answer JSON ({"level","total","offset","limit","results"}), or
+  // ServiceError(DICOMD_E_INVALID) whose message is the refusal's JSON
+  // ({"error","supported"}).
+  std::string search(std::string_view query_json) const {
+    std::string out;
+    dicomd_status s = v_->search(v_->self, str(query_json), string_sink(out));
+    check(s, s == DICOMD_E_INVALID ? out : "the index failed");
+    return out;
+  }
+  uint64_t count() const { return v_->count(v_->self); }
 };
 
 // dicomd.validator v1.

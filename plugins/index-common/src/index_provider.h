@@ -1,0 +1,61 @@
+// dicomd.index v1 on an IndexStore: the service vtable, the event handlers
+// that keep the index in line with the storage as files come and go, and
+// the reconcile that repairs whatever events were lost (a kill -9, a full
+// disk). index-sqlite and index-postgres differ only in the SqlDatabase
+// they give it.
+#pragma once
+
+#include <dicomd/services/index_v1.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <dicomd/cpp/host.hpp>
+#include <dicomd/cpp/services.hpp>
+
+#include "index_store.h"
+
+namespace dicomd::index {
+
+class IndexProvider {
+ public:
+  IndexProvider(Host host, SqlDatabase& db);
+
+  Host& host() { return host_; }
+  const dicomd_index_v1* vtable() const { return &vtable_; }
+  IndexStore& store() { return store_; }
+
+  // Needs the storage and metadata services (acquired in the constructor).
+  void on_stored(const Event& e);
+  void on_removed(const Event& e);
+
+  // dicomd.index v1 (see index_v1.h).
+  dicomd_status upsert(dicomd_str study, dicomd_str file, dicomd_str content_hash, dicomd_str attributes_json);
+  dicomd_status remove(dicomd_str study, dicomd_str file);
+  dicomd_status search(dicomd_str query_json, dicomd_sink out);
+  uint64_t count();
+  dicomd_status reconcile(int32_t rebuild, dicomd_progress_fn progress, void* ctx);
+
+  struct ReconcileResult {
+    uint64_t checked = 0, indexed = 0, removed = 0;
+  };
+  ReconcileResult run_reconcile(bool rebuild, dicomd_progress_fn progress, void* ctx);
+
+ private:
+  // The version the storage keeps of a file: its content hash, else size and
+  // time. Empty when the file is gone.
+  std::string version_of(std::string_view study, std::string_view file) const;
+  // study/file's search keys through dicomd.metadata, as upsert takes them;
+  // nullopt when the file is gone.
+  std::optional<InstanceRecord> read_record(std::string_view study, std::string_view file) const;
+
+  Host host_;
+  Storage storage_;
+  Metadata metadata_;
+  IndexStore store_;
+  dicomd_index_v1 vtable_;
+};
+
+}  // namespace dicomd::index

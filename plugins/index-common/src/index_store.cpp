@@ -1,0 +1,388 @@
+#include "index_store.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include <dicomd/cpp/json.hpp>
+
+#include "fold.h"
+#include "sql_builder.h"
+
+namespace dicomd::index {
+namespace {
+
+bool is_name_key(const SearchKey& k) {
+  return k.keyword == "study" || k.keyword == "file";
+}
+
+// The search keys stored as columns of their own (not study/file, which
+// every instance row has anyway, nor ModalitiesInStudy, which is derived).
+std::vector<const SearchKey*> column_keys(Level up_to) {
+  std::vector<const SearchKey*> out;
+  for (const auto& k : search_keys())
+    if (!k.column.empty() && !is_name_key(k) && k.level <= up_to) out.push_back(&k);
+  return out;
+}
+
+std::string column_list(const std::vector<const SearchKey*>& keys, std::string_view prefix = "") {
+  std::string out;
+  for (const auto* k : keys) out += (out.empty() ? "" : ", ") + std::string(prefix) + std::string(k->column);
+  return out;
+}
+
+std::string placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
+  return out;
+}
+
+std::string json_of(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  v.Accept(writer);
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+// One value as matched text: a string as is, a number in decimal, a list
+// joined with '\' as DICOM writes multiple values.
+std::string text_of(const rapidjson::Value& v) {
+  if (v.IsString()) return {v.GetString(), v.GetStringLength()};
+  if (v.IsInt64()) return std::to_string(v.GetInt64());
+  if (v.IsNumber()) return json_of(v);
+  if (v.IsArray()) {
+    std::string out;
+    for (size_t i = 0; i < v.Size(); ++i) out += (i ? "\\" : "") + text_of(v[static_cast<rapidjson::SizeType>(i)]);
+    return out;
+  }
+  return "";
+}
+
+SqlValue column_value(const SearchKey& key, const rapidjson::Value* v) {
+  if (!v || v->IsNull()) return {};
+  if (key.match == Match::kInteger) {
+    const rapidjson::Value& one = v->IsArray() && !v->Empty() ? (*v)[0] : *v;
+    if (one.IsInt64()) return one.GetInt64();
+    std::string text = text_of(one);
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return {};
+    return n;
+  }
+  std::string text = text_of(*v);
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  if (text.empty()) return {};
+  return text;
+}
+
+// Each PN value of `v` (a string or a list of them).
+std::vector<std::string> person_names(const rapidjson::Value* v) {
+  std::vector<std::string> out;
+  if (!v) return out;
+  if (v->IsString()) out.emplace_back(v->GetString(), v->GetStringLength());
+  if (v->IsArray())
+    for (const auto& item : v->GetArray())
+      if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
+  return out;
+}
+
+// {"study":..., "file":..., then each key the file has, as given}.
+std::string instance_attrs(const InstanceRecord& r, const rapidjson::Document& attrs) {
+  JsonWriter w;
+  w.start_object().key("study").string(r.study).key("file").string(r.file);
+  for (const auto& k : search_keys()) {
+    if (k.column.empty() || is_name_key(k)) continue;
+    auto it = attrs.FindMember(rapidjson::StringRef(k.keyword.data(), k.keyword.size()));
+    if (it == attrs.MemberEnd() || it->value.IsNull()) continue;
+    w.key(k.keyword).raw(json_of(it->value));
+  }
+  w.end_object();
+  return std::string(w.text());
+}
+
+// The members of an instance's attrs that belong to `keys`, in order.
+void copy_members(JsonWriter& w, std::string_view instance_attrs_json, const std::vector<std::string_view>& keys) {
+  rapidjson::Document d;
+  d.Parse(instance_attrs_json.data(), instance_attrs_json.size());
+  if (!d.IsObject()) return;
+  for (auto key : keys) {
+    auto it = d.FindMember(rapidjson::StringRef(key.data(), key.size()));
+    if (it != d.MemberEnd()) w.key(key).raw(json_of(it->value));
+  }
+}
+
+std::vector<std::string_view> keywords_of(Level level, bool with_study_uid) {
+  std::vector<std::string_view> out;
+  for (const auto& k : search_keys())
+    if (k.level == level && !k.column.empty()) out.push_back(k.keyword);
+  if (with_study_uid) out.insert(out.begin(), "StudyInstanceUID");
+  return out;
+}
+
+std::string text_column(const SqlRow& row, int i) {
+  return row.is_null(i) ? std::string() : std::string(row.text(i));
+}
+
+}  // namespace
+
+IndexStore::IndexStore(SqlDatabase& db) : db_(db) {}
+
+void IndexStore::create_schema() {
+  auto columns = [](Level up_to) {
+    std::string out;
+    for (const auto* k : column_keys(up_to))
+      out += std::string(k->column) + (k->match == Match::kInteger ? " BIGINT, " : " TEXT, ");
+    return out;
+  };
+  std::string id(db_.dialect().id_column);
+  db_.write([&](SqlSession& s) {
+    lock(s, "schema");  // two hosts starting at once on one database
+    s.run("CREATE TABLE IF NOT EXISTS instances (id " + id +
+              ", study TEXT NOT NULL, file TEXT NOT NULL, content_hash TEXT NOT NULL, " + columns(Level::kInstance) +
+              "attrs TEXT NOT NULL, UNIQUE (study, file))",
+          {});
+    s.run("CREATE TABLE IF NOT EXISTS series (rep_id BIGINT NOT NULL, " + columns(Level::kSeries) +
+              "attrs TEXT NOT NULL, PRIMARY KEY (series_uid))",
+          {});
+    s.run("CREATE TABLE IF NOT EXISTS studies (rep_id BIGINT NOT NULL, " + columns(Level::kStudy) +
+              "attrs TEXT NOT NULL, PRIMARY KEY (study_uid))",
+          {});
+    s.run(
+        "CREATE TABLE IF NOT EXISTS person_names (owner_id BIGINT NOT NULL, name_key TEXT NOT NULL, "
+        "grp INTEGER NOT NULL, family TEXT NOT NULL, given TEXT NOT NULL, middle TEXT NOT NULL, "
+        "prefix TEXT NOT NULL, suffix TEXT NOT NULL, words TEXT NOT NULL)",
+        {});
+    // What the queries filter and join on most; the rest scan the derived
+    // tables, which are 20-100 times smaller than instances.
+    const char* indexes[] = {
+        "instances_study_uid ON instances (study_uid)",
+        "instances_series_uid ON instances (series_uid)",
+        "instances_sop ON instances (sop_instance_uid)",
+        "instances_patient_id ON instances (patient_id)",
+        "instances_study_date ON instances (study_date)",
+        "instances_accession ON instances (accession_number)",
+        "series_study_uid ON series (study_uid)",
+        "series_study_date ON series (study_date)",
+        "studies_patient_id ON studies (patient_id)",
+        "studies_study_date ON studies (study_date)",
+        "studies_accession ON studies (accession_number)",
+        "person_names_owner ON person_names (owner_id)",
+        "person_names_family ON person_names (name_key, family)",
+    };
+    for (const char* index : indexes) s.run(std::string("CREATE INDEX IF NOT EXISTS ") + index, {});
+    for (const auto& statement : db_.extra_schema()) s.run(statement, {});
+  });
+}
+
+void IndexStore::lock(SqlSession& s, std::string_view what) {
+  if (db_.dialect().lock_groups) s.run("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", {std::string(what)});
+}
+
+void IndexStore::upsert(const InstanceRecord& record) {
+  db_.write([&](SqlSession& s) { upsert_in(s, record); });
+}
+
+void IndexStore::upsert_batch(const std::vector<InstanceRecord>& records) {
+  db_.write([&](SqlSession& s) {
+    for (const auto& r : records) upsert_in(s, r);
+  });
+}
+
+void IndexStore::upsert_in(SqlSession& s, const InstanceRecord& r) {
+  rapidjson::Document attrs;
+  attrs.Parse(r.attributes_json.data(), r.attributes_json.size());
+  if (attrs.HasParseError() || !attrs.IsObject()) throw QueryError("attributes must be a JSON object");
+  auto member = [&](std::string_view keyword) -> const rapidjson::Value* {
+    auto it = attrs.FindMember(rapidjson::StringRef(keyword.data(), keyword.size()));
+    return it == attrs.MemberEnd() ? nullptr : &it->value;
+  };
+
+  auto keys = column_keys(Level::kInstance);
+  std::vector<SqlValue> values{r.content_hash};
+  for (const auto* k : keys) values.push_back(column_value(*k, member(k->keyword)));
+  values.emplace_back(instance_attrs(r, attrs));
+  // values: content_hash, then one per key, then attrs.
+  auto text_value = [&](std::string_view keyword) {
+    for (size_t i = 0; i < keys.size(); ++i)
+      if (keys[i]->keyword == keyword && std::holds_alternative<std::string>(values[i + 1]))
+        return std::get<std::string>(values[i + 1]);
+    return std::string();
+  };
+  std::string study = text_value("StudyInstanceUID"), series = text_value("SeriesInstanceUID");
+
+  lock(s, r.study + "/" + r.file);
+  int64_t id = -1;
+  std::string old_study, old_series;
+  s.run("SELECT id, study_uid, series_uid FROM instances WHERE study = ? AND file = ?", {r.study, r.file},
+        [&](const SqlRow& row) {
+          id = row.integer(0);
+          old_study = text_column(row, 1);
+          old_series = text_column(row, 2);
+        });
+  std::set<std::string> studies{old_study, study};
+  studies.erase("");
+  for (const auto& uid : studies) lock(s, "study/" + uid);  // sorted: no two writers wait on each other in a cycle
+
+  if (id >= 0) {
+    std::string set = "content_hash = ?";
+    for (const auto* k : keys) set += ", " + std::string(k->column) + " = ?";
+    values.emplace_back(id);
+    s.run("UPDATE instances SET " + set + ", attrs = ? WHERE id = ?", values);
+    s.run("DELETE FROM person_names WHERE owner_id = ?", {id});
+  } else {
+    values.insert(values.begin(), {r.study, r.file});
+    s.run("INSERT INTO instances (study, file, content_hash, " + column_list(keys) + ", attrs) VALUES (" +
+              placeholders(values.size()) + ") RETURNING id",
+          values, [&](const SqlRow& row) { id = row.integer(0); });
+  }
+
+  for (const auto* k : keys) {
+    if (k->match != Match::kPersonName) continue;
+    int64_t group = 0;
+    for (const auto& name : person_names(member(k->keyword))) {
+      for (const auto& c : person_name_groups(name)) {
+        std::string words;
+        for (const auto& component : c)
+          if (!component.empty()) words += " " + component;
+        s.run(
+            "INSERT INTO person_names (owner_id, name_key, grp, family, given, middle, prefix, suffix, words) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            {id, std::string(k->keyword), group++, c[0], c[1], c[2], c[3], c[4], words});
+      }
+    }
+  }
+
+  std::set<std::string> series_set{old_series, series};
+  series_set.erase("");
+  for (const auto& uid : series_set) recompute_series(s, uid);
+  for (const auto& uid : studies) recompute_study(s, uid);
+}
+
+void IndexStore::remove(std::string_view study, std::string_view file) {
+  db_.write([&](SqlSession& s) { remove_in(s, study, file); });
+}
+
+void IndexStore::remove_in(SqlSession& s, std::string_view study, std::string_view file) {
+  lock(s, std::string(study) + "/" + std::string(file));
+  int64_t id = -1;
+  std::string study_uid, series_uid;
+  s.run("SELECT id, study_uid, series_uid FROM instances WHERE study = ? AND file = ?",
+        {std::string(study), std::string(file)}, [&](const SqlRow& row) {
+          id = row.integer(0);
+          study_uid = text_column(row, 1);
+          series_uid = text_column(row, 2);
+        });
+  if (id < 0) return;
+  if (!study_uid.empty()) lock(s, "study/" + study_uid);
+  s.run("DELETE FROM person_names WHERE owner_id = ?", {id});
+  s.run("DELETE FROM instances WHERE id = ?", {id});
+  if (!series_uid.empty()) recompute_series(s, series_uid);
+  if (!study_uid.empty()) recompute_study(s, study_uid);
+}
+
+// The series row from its newest instance, with its counts and study names.
+void IndexStore::recompute_series(SqlSession& s, const std::string& uid) {
+  auto keys = column_keys(Level::kSeries);
+  s.run("DELETE FROM series WHERE series_uid = ?", {uid});
+  int64_t rep = -1, instances = 0;
+  std::string rep_attrs;
+  s.run("SELECT id, attrs FROM instances WHERE series_uid = ? ORDER BY id DESC LIMIT 1", {uid}, [&](const SqlRow& row) {
+    rep = row.integer(0);
+    rep_attrs = row.text(1);
+  });
+  if (rep < 0) return;
+  s.run("SELECT count(*) FROM instances WHERE series_uid = ?", {uid},
+        [&](const SqlRow& row) { instances = row.integer(0); });
+  std::vector<std::string> names;
+  s.run("SELECT DISTINCT study FROM instances WHERE series_uid = ? ORDER BY study", {uid},
+        [&](const SqlRow& row) { names.emplace_back(row.text(0)); });
+  JsonWriter w;
+  w.start_object();
+  copy_members(w, rep_attrs, keywords_of(Level::kSeries, true));
+  w.key("NumberOfSeriesRelatedInstances").integer(instances).key("studies").strings(names).end_object();
+  s.run("INSERT INTO series (rep_id, " + column_list(keys) + ", attrs) SELECT id, " + column_list(keys) +
+            ", ? FROM instances WHERE id = ?",
+        {std::string(w.text()), rep});
+}
+
+// The study row from its newest instance, with its modalities, counts and
+// study names.
+void IndexStore::recompute_study(SqlSession& s, const std::string& uid) {
+  auto keys = column_keys(Level::kStudy);
+  s.run("DELETE FROM studies WHERE study_uid = ?", {uid});
+  int64_t rep = -1, instances = 0, series = 0;
+  std::string rep_attrs;
+  s.run("SELECT id, attrs FROM instances WHERE study_uid = ? ORDER BY id DESC LIMIT 1", {uid}, [&](const SqlRow& row) {
+    rep = row.integer(0);
+    rep_attrs = row.text(1);
+  });
+  if (rep < 0) return;
+  s.run("SELECT count(*), count(DISTINCT series_uid) FROM instances WHERE study_uid = ?", {uid},
+        [&](const SqlRow& row) {
+          instances = row.integer(0);
+          series = row.integer(1);
+        });
+  std::vector<std::string> modalities, names;
+  s.run("SELECT DISTINCT modality FROM instances WHERE study_uid = ? AND modality IS NOT NULL ORDER BY modality", {uid},
+        [&](const SqlRow& row) { modalities.emplace_back(row.text(0)); });
+  s.run("SELECT DISTINCT study FROM instances WHERE study_uid = ? ORDER BY study", {uid},
+        [&](const SqlRow& row) { names.emplace_back(row.text(0)); });
+  JsonWriter w;
+  w.start_object();
+  auto study_keys = keywords_of(Level::kStudy, false);
+  copy_members(w, rep_attrs, study_keys);
+  w.key("ModalitiesInStudy").strings(modalities);
+  w.key("NumberOfStudyRelatedSeries").integer(series).key("NumberOfStudyRelatedInstances").integer(instances);
+  w.key("studies").strings(names).end_object();
+  s.run("INSERT INTO studies (rep_id, " + column_list(keys) + ", attrs) SELECT id, " + column_list(keys) +
+            ", ? FROM instances WHERE id = ?",
+        {std::string(w.text()), rep});
+}
+
+void IndexStore::clear() {
+  db_.write([&](SqlSession& s) {
+    for (const char* table : {"person_names", "studies", "series", "instances"})
+      s.run(std::string("DELETE FROM ") + table, {});
+  });
+}
+
+std::string IndexStore::search(const SearchQuery& query) {
+  SearchSql sql = build_search_sql(query);
+  int64_t total = 0;
+  std::string results;
+  db_.read([&](SqlSession& s) {
+    s.run(sql.count, sql.count_params, [&](const SqlRow& row) { total = row.integer(0); });
+    s.run(sql.page, sql.page_params, [&](const SqlRow& row) {
+      results += results.empty() ? "" : ",";
+      results += row.text(0);
+    });
+  });
+  JsonWriter w;
+  w.start_object().key("level").string(level_name(query.level)).key("total").integer(total);
+  w.key("offset").uint(query.offset).key("limit").uint(query.limit).key("results").raw("[" + results + "]");
+  w.end_object();
+  return std::string(w.text());
+}
+
+uint64_t IndexStore::count() {
+  int64_t n = 0;
+  db_.read(
+      [&](SqlSession& s) { s.run("SELECT count(*) FROM instances", {}, [&](const SqlRow& r) { n = r.integer(0); }); });
+  return static_cast<uint64_t>(n);
+}
+
+std::map<std::pair<std::string, std::string>, std::string> IndexStore::indexed() {
+  std::map<std::pair<std::string, std::string>, std::string> out;
+  db_.read([&](SqlSession& s) {
+    s.run("SELECT study, file, content_hash FROM instances", {}, [&](const SqlRow& row) {
+      out.emplace(std::pair{std::string(row.text(0)), std::string(row.text(1))}, std::string(row.text(2)));
+    });
+  });
+  return out;
+}
+
+}  // namespace dicomd::index

@@ -1,0 +1,184 @@
+#include "pg_database.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <chrono>
+#include <thread>
+
+namespace dicomd::index {
+namespace {
+
+constexpr SqlDialect kDialect{"BIGSERIAL PRIMARY KEY", true};
+constexpr int kAttempts = 5;
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+// A failure only a retry of the whole transaction resolves.
+struct RetryableError : SqlError {
+  using SqlError::SqlError;
+};
+
+class Row : public SqlRow {
+ public:
+  Row(PGresult* r, int row) : r_(r), row_(row) {}
+  bool is_null(int c) const override { return PQgetisnull(r_, row_, c) != 0; }
+  int64_t integer(int c) const override {
+    std::string_view t = text(c);
+    int64_t n = 0;
+    std::from_chars(t.data(), t.data() + t.size(), n);
+    return n;
+  }
+  std::string_view text(int c) const override {
+    return {PQgetvalue(r_, row_, c), static_cast<size_t>(PQgetlength(r_, row_, c))};
+  }
+
+ private:
+  PGresult* r_;
+  int row_;
+};
+
+// '?' placeholders as $1, $2, ... (outside quoted literals).
+std::string numbered(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  bool quoted = false;
+  int n = 0;
+  for (char c : sql) {
+    if (c == '\'') quoted = !quoted;
+    if (c == '?' && !quoted) {
+      out += '$' + std::to_string(++n);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+class PgConnection : public SqlSession {
+ public:
+  explicit PgConnection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+    if (!conn_ || PQstatus(conn_) != CONNECTION_OK)
+      throw SqlError("cannot connect to PostgreSQL: " + std::string(conn_ ? PQerrorMessage(conn_) : "out of memory"));
+    execute("SET client_encoding = 'UTF8'");
+  }
+  ~PgConnection() override { PQfinish(conn_); }
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+  void execute(const char* sql) { run(sql, {}, {}); }
+
+  void run(std::string_view sql, const std::vector<SqlValue>& params,
+           const std::function<void(const SqlRow&)>& each_row) override {
+    std::vector<std::string> texts(params.size());
+    std::vector<const char*> values(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (std::holds_alternative<int64_t>(params[i])) {
+        texts[i] = std::to_string(std::get<int64_t>(params[i]));
+        values[i] = texts[i].c_str();
+      } else if (std::holds_alternative<std::string>(params[i])) {
+        values[i] = std::get<std::string>(params[i]).c_str();
+      }  // else NULL
+    }
+    std::string text = numbered(sql);
+    Result r(PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                          nullptr, 0));
+    ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+      std::string why = std::string(sql) + ": " + (r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_));
+      if (state && (std::string_view(state) == "40001" || std::string_view(state) == "40P01"))
+        throw RetryableError(why);
+      throw SqlError(why);
+    }
+    if (!each_row) return;
+    for (int i = 0, n = PQntuples(r.get()); i < n; ++i) each_row(Row(r.get(), i));
+  }
+
+ private:
+  PGconn* conn_;
+};
+
+PgDatabase::PgDatabase(std::string conninfo, size_t max_connections)
+    : conninfo_(std::move(conninfo)), max_connections_(max_connections) {
+  give_back(take());  // fails now if the server is unreachable
+}
+
+PgDatabase::~PgDatabase() = default;
+
+const SqlDialect& PgDatabase::dialect() const {
+  return kDialect;
+}
+
+std::unique_ptr<PgConnection> PgDatabase::take() {
+  {
+    std::lock_guard lock(mutex_);
+    while (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      if (c->healthy()) return c;
+    }
+  }
+  return std::make_unique<PgConnection>(conninfo_);
+}
+
+void PgDatabase::give_back(std::unique_ptr<PgConnection> connection) {
+  std::lock_guard lock(mutex_);
+  if (connection->healthy() && idle_.size() < max_connections_) idle_.push_back(std::move(connection));
+}
+
+void PgDatabase::transaction(const char* begin, const std::function<void(SqlSession&)>& fn) {
+  for (int attempt = 1;; ++attempt) {
+    auto c = take();
+    try {
+      c->execute(begin);
+      fn(*c);
+      c->execute("COMMIT");
+      give_back(std::move(c));
+      return;
+    } catch (const RetryableError&) {
+      c->execute("ROLLBACK");
+      give_back(std::move(c));
+      if (attempt == kAttempts) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt));
+    } catch (...) {
+      try {
+        c->execute("ROLLBACK");
+        give_back(std::move(c));
+      } catch (const SqlError&) {  // the connection is broken: dropped
+      }
+      throw;
+    }
+  }
+}
+
+// Prefix matches on name components with an index whatever the database's
+// collation (text_pattern_ops), and fuzzy "some word begins with" matches
+// with a trigram index (pg_trgm), not a scan: a LIKE on lower(name) took
+// seconds for users of other servers.
+std::vector<std::string> PgDatabase::extra_schema() const {
+  return {
+      "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+      "CREATE INDEX IF NOT EXISTS person_names_family_prefix ON person_names (name_key, family text_pattern_ops)",
+      "CREATE INDEX IF NOT EXISTS person_names_words_trgm ON person_names USING gin (words gin_trgm_ops)",
+      "CREATE INDEX IF NOT EXISTS instances_patient_id_prefix ON instances (patient_id text_pattern_ops)",
+      "CREATE INDEX IF NOT EXISTS studies_patient_id_prefix ON studies (patient_id text_pattern_ops)",
+  };
+}
+
+void PgDatabase::write(const std::function<void(SqlSession&)>& fn) {
+  transaction("BEGIN", fn);
+}
+
+void PgDatabase::read(const std::function<void(SqlSession&)>& fn) {
+  transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn);  // the count and the page agree
+}
+
+}  // namespace dicomd::index

@@ -1,0 +1,73 @@
+// index-postgres: dicomd.index on PostgreSQL, for several dicomd hosts that
+// share one index (and one storage). The index itself is index-common's,
+// the same as index-sqlite's.
+#include <dicomd/cpp/config.hpp>
+#include <dicomd/cpp/plugin.hpp>
+
+#include <array>
+#include <fstream>
+
+#include "index_provider.h"
+#include "pg_database.h"
+
+namespace {
+
+struct Settings {
+  std::string conninfo;
+  uint32_t connections = 8;
+};
+
+// {"conninfo":"host=/run/postgresql dbname=dicomd"} or, to keep a password
+// out of the config, {"conninfo_file":"/etc/dicomd/pg"}.
+Settings parse_settings(std::string_view config) {
+  dicomd::PluginConfig c(config);
+  Settings s;
+  std::string file;
+  bool inline_info = c.get("conninfo", s.conninfo);
+  bool from_file = c.get("conninfo_file", file);
+  uint64_t connections = s.connections;
+  if (c.get_uint("connections", connections, 1, 64)) s.connections = static_cast<uint32_t>(connections);
+  c.finish();
+  if (inline_info == from_file) throw dicomd::ConfigError("index-postgres needs one of conninfo or conninfo_file");
+  if (from_file) {
+    std::ifstream in(file);
+    if (!in) throw dicomd::ConfigError("index-postgres: cannot read conninfo_file " + file);
+    std::getline(in, s.conninfo);
+  }
+  return s;
+}
+
+class IndexPostgresPlugin : public dicomd::Plugin {
+ public:
+  static constexpr const char* kName = "index-postgres";
+  static constexpr const char* kVersion = "0.1.0";
+  static constexpr const char* kDescription = "the search index in PostgreSQL, shared by several dicomd hosts";
+  static constexpr std::array kProvides{dicomd_service_ref{DICOMD_INDEX_SERVICE, 1, 0}};
+  static constexpr std::array kRequires{dicomd_service_ref{DICOMD_STORAGE_SERVICE, 1, 0},
+                                        dicomd_service_ref{DICOMD_METADATA_SERVICE, 1, 0}};
+  static constexpr std::array<dicomd_route, 0> routes() { return {}; }
+
+  IndexPostgresPlugin(dicomd::Host host, std::string_view config) : IndexPostgresPlugin(host, parse_settings(config)) {}
+
+  void on_start() override {
+    auto r = index_.run_reconcile(false, nullptr, nullptr);
+    if (r.indexed || r.removed)
+      host().info("reconciled with the storage: " + std::to_string(r.checked) + " files, " + std::to_string(r.indexed) +
+                  " indexed, " + std::to_string(r.removed) + " rows removed");
+  }
+
+ private:
+  IndexPostgresPlugin(dicomd::Host host, const Settings& s)
+      : Plugin(host), db_(s.conninfo, s.connections), index_(host, db_) {
+    host.provide(DICOMD_INDEX_SERVICE, 1, index_.vtable());
+    subscribe("stored", [this](const dicomd::Event& e) { index_.on_stored(e); });
+    subscribe("removed", [this](const dicomd::Event& e) { index_.on_removed(e); });
+  }
+
+  dicomd::index::PgDatabase db_;
+  dicomd::index::IndexProvider index_;
+};
+
+}  // namespace
+
+DICOMD_PLUGIN(IndexPostgresPlugin)

@@ -1,0 +1,221 @@
+// GET /search on the real server (default plugins: index-sqlite and search):
+// read-your-writes after uploads and deletes, names in every character set
+// of pydicom's charset_files, refusals, and the faults the index must
+// survive — a kill -9 during uploads, files stored while it was down, a
+// corrupt database.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core_server.h"
+
+using namespace dicomd::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kCtSop = "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322";
+
+std::string five_digits(int i) {
+  std::string s = std::to_string(i % 100000);
+  return std::string(5 - s.size(), '0') + s;
+}
+
+// CT_small with its SOP Instance UID's last five digits made `i` (the same
+// length, so the file stays valid): a distinct instance per i.
+std::string ct_instance(int i) {
+  static const std::string base = read_file(pydicom_data_dir() / "test_files" / "CT_small.dcm");
+  std::string digits = five_digits(i);
+  std::string out = base;
+  for (size_t at = out.find(kCtSop); at != std::string::npos; at = out.find(kCtSop, at + 1))
+    out.replace(at + kCtSop.size() - 5, 5, digits);
+  return out;
+}
+
+std::string sop_of(int i) {
+  return kCtSop.substr(0, kCtSop.size() - 5) + five_digits(i);
+}
+
+int64_t total_of(const HttpReply& r) {
+  auto d = parse_json(r.body);
+  return d.IsObject() && d.HasMember("total") ? d["total"].GetInt64() : -1;
+}
+
+}  // namespace
+
+TEST(SearchRoutes, AnUploadIsFoundAtOnceAndADeleteIsGoneAtOnce) {
+  CoreServer server;
+  for (int i = 0; i < 20; ++i) {
+    std::string name = "IM" + std::to_string(i);
+    ASSERT_EQ(server.upload("s", {{"files", name, ct_instance(i)}}).status, 201);
+    auto found = server.get("/search?SOPInstanceUID=" + sop_of(i));
+    ASSERT_EQ(found.status, 200) << found.body;
+    EXPECT_EQ(total_of(found), 1) << found.body;
+    EXPECT_NE(found.body.find("\"file\":\"" + name + "\""), std::string::npos) << found.body;
+    if (i % 2) {
+      ASSERT_EQ(server.del("/files/s/" + name).status, 200);
+      EXPECT_EQ(total_of(server.get("/search?SOPInstanceUID=" + sop_of(i))), 0);
+    }
+  }
+  EXPECT_EQ(total_of(server.get("/search?study=s")), 10);
+  ASSERT_EQ(server.del("/files/s").status, 200);
+  EXPECT_EQ(total_of(server.get("/search")), 0);
+}
+
+TEST(SearchRoutes, NamesOfEveryCharacterSetAreFoundFoldedAndPerComponent) {
+  CoreServer server;
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(pydicom_data_dir() / "charset_files"))
+    if (e.path().extension() == ".dcm") files.push_back(e.path());
+  ASSERT_EQ(server.upload_paths("cs", files).status, 201);
+  struct Query {
+    std::string name;                // a PatientName value, UTF-8
+    std::set<std::string> expected;  // files
+    bool fuzzy = false;
+  };
+  const std::vector<Query> queries = {
+      {"buc^jerome", {"chrFren.dcm", "chrFrenMulti.dcm"}},
+      {"BUC^JÉRÔME", {"chrFren.dcm", "chrFrenMulti.dcm"}},
+      {"äneas^rüdiger", {"chrGerm.dcm"}},
+      {"aneas", {"chrGerm.dcm"}},
+      {"ΔΙΟΝΥΣΙΟΣ", {"chrGreek.dcm"}},
+      {"yamada^tarou", {"chrH31.dcm"}},
+      {"山田^太郎", {"chrH31.dcm", "chrH32.dcm"}},
+      {"やまだ", {"chrH31.dcm", "chrH32.dcm", "chrJapMulti.dcm", "chrJapMultiExplicitIR6.dcm"}},
+      {"hong^gildong", {"chrI2.dcm"}},
+      {"홍^길동", {"chrI2.dcm"}},
+      {"wang^xiaodong", {"chrX1.dcm", "chrX2.dcm"}},
+      {"王", {"chrX1.dcm", "chrX2.dcm"}},
+      {"люкceмбypг", {"chrRuss.dcm"}},
+      {"שרון^דבורה", {"chrHbrw.dcm"}},
+      {"*^xiao*", {"chrX1.dcm", "chrX2.dcm"}},
+      {"tar", {"chrH31.dcm"}, true},
+      {"gil hon", {"chrI2.dcm"}, true},
+  };
+  for (const auto& q : queries) {
+    auto r = server.get("/search?limit=100&PatientName=" + url_encode(q.name) + (q.fuzzy ? "&fuzzymatching=true" : ""));
+    ASSERT_EQ(r.status, 200) << q.name << ": " << r.body;
+    auto d = parse_json(r.body);
+    std::set<std::string> found;
+    for (const auto& result : d["results"].GetArray()) found.insert(result["file"].GetString());
+    EXPECT_EQ(found, q.expected) << q.name;
+  }
+}
+
+TEST(SearchRoutes, WhatTheSearchDoesNotUnderstandIs400WithTheSupportedKeys) {
+  CoreServer server;
+  ASSERT_EQ(server.upload("s", {{"files", "IM1", ct_instance(1)}}).status, 201);
+  const std::vector<std::string> refused = {
+      "Bogus=1",
+      "PatientID%27%3B%20DROP%20TABLE%20instances%3B--=1",  // SQL as a key
+      "orderby=StudyDate%3B%20DROP%20TABLE%20instances",    // SQL as an order
+      "orderby=*",
+      "*=1",
+      "PatientID=" + std::string(10000, 'x'),
+      "PatientID=%FF%FE",  // not UTF-8
+      "PatientID=a%00b",   // a control character
+      "StudyDate=2020-13-45",
+      "StudyDate=20200231",
+      "StudyInstanceUID=1.2.*",
+      "limit=1000000000",
+      "limit=-1",
+      "limit=1001",
+      "offset=x",
+      "level=patient",
+      "PatientID=1&PatientID=2",
+      "fuzzymatching=maybe",
+  };
+  for (const auto& q : refused) {
+    auto r = server.get("/search?" + q);
+    EXPECT_EQ(r.status, 400) << q.substr(0, 80) << ": " << r.body.substr(0, 200);
+    auto d = parse_json(r.body);
+    ASSERT_TRUE(d.IsObject()) << r.body.substr(0, 200);
+    EXPECT_FALSE(d["success"].GetBool());
+    EXPECT_TRUE(d["error"].IsString());
+    ASSERT_TRUE(d["supported"].IsArray());
+    EXPECT_GE(d["supported"].Size(), 20u);
+  }
+  // Nothing was dropped or changed, and SQL in a value is only a value.
+  EXPECT_EQ(total_of(server.get("/search")), 1);
+  EXPECT_EQ(total_of(server.get("/search?PatientID=%27%20OR%20%271%27%3D%271")), 0);
+  EXPECT_EQ(total_of(server.get("/search?PatientID=*")), 1);
+  EXPECT_EQ(total_of(server.get("/search?PatientID=")), 1);
+}
+
+TEST(SearchRoutes, TheIndexCatchesUpWithTheStorageAtStart) {
+  CoreServer server;
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(server.upload("s", {{"files", "IM" + std::to_string(i), ct_instance(i)}}).status, 201);
+  ASSERT_EQ(server.process().stop(SIGTERM), 0);
+  // While no server runs: a file copied in, a file removed by hand.
+  std::filesystem::create_directories(server.studies_dir() / "copied");
+  write_file(server.studies_dir() / "copied" / "IM7", ct_instance(7));
+  std::filesystem::remove(server.studies_dir() / "s" / "IM0");
+  server.restart();
+  EXPECT_EQ(total_of(server.get("/search?SOPInstanceUID=" + sop_of(7))), 1);
+  EXPECT_EQ(total_of(server.get("/search?SOPInstanceUID=" + sop_of(0))), 0);
+  EXPECT_EQ(total_of(server.get("/search")), 3);
+}
+
+TEST(SearchRoutes, ACorruptIndexDatabaseIsRebuiltWithOneLogLine) {
+  CoreServer server;
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(server.upload("s", {{"files", "IM" + std::to_string(i), ct_instance(i)}}).status, 201);
+  ASSERT_EQ(server.process().stop(SIGTERM), 0);
+  write_file(server.data_dir() / "index.sqlite3", std::string(8192, 'x'));
+  std::filesystem::remove(server.data_dir() / "index.sqlite3-wal");
+  server.restart();
+  EXPECT_EQ(total_of(server.get("/search")), 2);
+  std::string log = server.process().log();
+  size_t first = log.find("the index database could not be used");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find("the index database could not be used", first + 1), std::string::npos) << log;
+  EXPECT_TRUE(std::filesystem::exists(server.data_dir() / "index.sqlite3.corrupt-1"));
+}
+
+// Eight clients upload distinct instances; the server is killed (-9) among
+// them. After the restart every acknowledged file is found once, and the
+// index holds exactly the files the storage holds: nothing missing, nothing
+// twice.
+TEST(SearchRoutes, KillNineDuringEightUploadersLeavesEveryAcknowledgedFileFoundOnce) {
+  CoreServer server;
+  std::mutex mutex;
+  std::set<int> acknowledged;
+  std::atomic<bool> stop{false};
+  std::atomic<int> next{0};
+  auto client = [&] {
+    while (!stop) {
+      int i = next++;
+      try {
+        auto r = server.upload("k", {{"files", "IM" + std::to_string(i), ct_instance(i)}});
+        if (r.status == 201) {
+          std::lock_guard lock(mutex);
+          acknowledged.insert(i);
+        }
+      } catch (const std::exception&) {
+        return;  // the server is gone
+      }
+    }
+  };
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t) clients.emplace_back(client);
+  std::this_thread::sleep_for(2s);
+  ::kill(server.process().pid(), SIGKILL);
+  stop = true;
+  for (auto& t : clients) t.join();
+  ASSERT_GT(acknowledged.size(), 8u);
+  std::printf("%zu uploads acknowledged before the kill\n", acknowledged.size());
+
+  server.restart();
+  for (int i : acknowledged) {
+    auto r = server.get("/search?file=IM" + std::to_string(i));
+    EXPECT_EQ(total_of(r), 1) << "IM" << i << ": " << r.body;
+  }
+  auto stored = parse_json(server.get("/files/k").body);
+  ASSERT_TRUE(stored.IsObject());
+  EXPECT_EQ(total_of(server.get("/search?study=k")), stored["filesCount"].GetInt64());
+}
