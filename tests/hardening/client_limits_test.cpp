@@ -107,7 +107,9 @@ TEST_F(ClientLimits, AStoredFileNobodyReadsCostsAChunkNotTheFile) {
   std::this_thread::sleep_for(400ms);  // before their write deadline (about 1 s here)
   long grown_kib = server_->rss_kib() - baseline;
   std::printf("6 clients not reading a %zu-byte file: server RSS grew %ld KiB\n", big.size(), grown_kib);
+#ifndef DICOMD_TEST_SANITIZED  // ASan keeps freed chunks in quarantine: its RSS grows with every chunk sent
   EXPECT_LT(grown_kib, static_cast<long>(big.size() >> 10));
+#endif
 
   auto whole = request(port(), "GET", "/files/stream/big");
   EXPECT_EQ(whole.status, 200);
