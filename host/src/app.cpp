@@ -19,7 +19,7 @@ App::~App() {
   shutdown();
 }
 
-void App::start() {
+void App::start_plugins() {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(config_.data_dir, ec);
@@ -38,6 +38,18 @@ void App::start() {
   plugins_.start_workers(self_exe_, config_.isolation);
   plugins_.start_all();
   events_.start();  // subscribers get events once every plugin has started
+}
+
+const void* App::find_service(const std::string& service, uint32_t major) const {
+  for (const LoadedPlugin* p : plugins_.ordered()) {
+    auto it = p->provided.find(service_key(service, major));
+    if (it != p->provided.end()) return it->second;
+  }
+  return nullptr;
+}
+
+void App::start() {
+  start_plugins();
 
   HttpServerOptions options;
   options.host = config_.host;

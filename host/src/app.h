@@ -26,6 +26,11 @@ class App {
   // Loads and starts everything; throws ConfigError, PluginError or
   // std::runtime_error with a one-line reason.
   void start();
+  // Loads and starts the plugins, without the HTTP server (commands such
+  // as reindex).
+  void start_plugins();
+  // The vtable some started plugin provides for service@major, or null.
+  const void* find_service(const std::string& service, uint32_t major) const;
   uint16_t port() const { return server_->port(); }
   const Dispatcher& dispatcher() const { return dispatcher_; }
   // Graceful stop: refuse new requests, finish in-flight ones, stop plugins.

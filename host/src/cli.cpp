@@ -3,8 +3,10 @@
 namespace dicomd {
 
 std::string usage() {
-  return "usage: dicomd [options]\n"
-         "  --config FILE        JSON configuration (default: built-in, the four core plugins)\n"
+  return "usage: dicomd [options]           serve\n"
+         "       dicomd reindex [options]   rebuild the search index from the storage, then exit\n"
+         "                                  (the server must not be running on the data folder)\n"
+         "  --config FILE        JSON configuration (default: built-in, the core plugins and search)\n"
          "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)\n"
          "  --data DIR           folder for all server state (default ./data)\n"
          "  --plugin-dir DIR     where plugins NAME.so are (default: ../lib/dicomd/plugins\n"
@@ -42,6 +44,8 @@ CliOptions parse_cli(int argc, char** argv) {
       o.allow_remote_root = true;
     else if (arg == "--disable")
       o.disable.push_back(value());
+    else if (i == 1 && arg == "reindex")
+      o.command = arg;
     else
       throw ConfigError("unknown option " + arg + " (see --help)");
   }

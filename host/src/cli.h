@@ -10,6 +10,7 @@
 namespace dicomd {
 
 struct CliOptions {
+  std::string command = "serve";  // or "reindex"
   std::optional<std::string> config_file, listen, data_dir, plugin_dir, log_level;
   std::vector<std::string> disable;
   bool help = false, version = false, allow_remote_root = false;

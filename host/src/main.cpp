@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "isolation/worker_main.h"
 #include "log.h"
+#include "reindex.h"
 #include "version.h"
 
 namespace {
@@ -112,6 +113,10 @@ int main(int argc, char** argv) {
     }
     dicomd::Config config = dicomd::effective_config(cli);
     if (!set_log_level(config.log_level)) throw dicomd::ConfigError("log_level must be error, warn, info or debug");
+    if (cli.command == "reindex") {
+      block_stop_signals();
+      return dicomd::reindex(config, self_executable());
+    }
     return serve(config);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dicomd: error: %s\n", e.what());

@@ -219,3 +219,27 @@ TEST(SearchRoutes, KillNineDuringEightUploadersLeavesEveryAcknowledgedFileFoundO
   ASSERT_TRUE(stored.IsObject());
   EXPECT_EQ(total_of(server.get("/search?study=k")), stored["filesCount"].GetInt64());
 }
+
+// dicomd reindex: refused while a server holds the folder; afterwards it
+// rebuilds the index from the storage with a progress bar, and the next
+// server finds everything.
+TEST(SearchRoutes, ReindexRebuildsTheIndexFromTheStorage) {
+  CoreServer server;
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(server.upload("s", {{"files", "IM" + std::to_string(i), ct_instance(i)}}).status, 201);
+  auto busy = run_dicomd({"reindex", "--data", server.data_dir().string(), "--plugin-dir", core_plugin_dir()});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_NE(busy.output.find("is using the data folder"), std::string::npos) << busy.output;
+
+  ASSERT_EQ(server.process().stop(SIGTERM), 0);
+  std::filesystem::remove(server.data_dir() / "index.sqlite3");
+  std::filesystem::remove(server.data_dir() / "index.sqlite3-wal");
+  std::filesystem::remove(server.data_dir() / "index.sqlite3-shm");
+  auto done = run_dicomd({"reindex", "--data", server.data_dir().string(), "--plugin-dir", core_plugin_dir()});
+  EXPECT_EQ(done.exit_code, 0) << done.output;
+  EXPECT_NE(done.output.find("reindex [##############################] 5/5 files 100%"), std::string::npos)
+      << done.output;
+  EXPECT_NE(done.output.find("reindex: 5 files indexed"), std::string::npos) << done.output;
+  server.restart();
+  EXPECT_EQ(total_of(server.get("/search")), 5);
+}
