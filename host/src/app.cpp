@@ -25,7 +25,8 @@ void App::start_plugins() {
   fs::create_directories(config_.data_dir, ec);
   if (ec) throw std::runtime_error("cannot create data folder " + config_.data_dir + ": " + ec.message());
   context_.data_dir = fs::canonical(config_.data_dir).string();
-  lock_ = std::make_unique<DataFolderLock>(context_.data_dir);  // before any plugin touches the folder
+  lock_ = std::make_unique<DataFolderLock>(context_.data_dir,
+                                           config_.shared_data_folder);  // before any plugin touches the folder
   context_.max_body_bytes = config_.max_body_mb << 20;
   context_.plugins = &plugins_;
   context_.events = &events_;

@@ -126,6 +126,7 @@ Config parse_config(std::string_view json_text) {
               "min_send_rate_kbps",
               "min_body_rate_kbps",
               "data",
+              "shared_data_folder",
               "plugin_dir",
               "log_level",
               "plugins",
@@ -164,6 +165,10 @@ Config parse_config(std::string_view json_text) {
   if (doc.HasMember("min_body_rate_kbps"))
     c.min_body_rate_kbps = get_uint(doc["min_body_rate_kbps"], "min_body_rate_kbps", 1, 1 << 30);
   if (doc.HasMember("data")) c.data_dir = get_string(doc["data"], "data");
+  if (doc.HasMember("shared_data_folder")) {
+    if (!doc["shared_data_folder"].IsBool()) throw ConfigError("shared_data_folder must be true or false");
+    c.shared_data_folder = doc["shared_data_folder"].GetBool();
+  }
   if (doc.HasMember("plugin_dir")) c.plugin_dir = get_string(doc["plugin_dir"], "plugin_dir");
   if (doc.HasMember("log_level")) c.log_level = get_string(doc["log_level"], "log_level");
   if (doc.HasMember("bind")) c.bind = get_bind(doc["bind"], "bind");

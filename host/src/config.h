@@ -50,7 +50,8 @@ struct Config {
   uint64_t min_body_rate_kbps = 16;  // a body slower than this on average, after header_timeout_ms, is dropped
   bool allow_remote_root = false;    // run as root on a non-loopback address
   std::string data_dir = "./data";
-  std::string plugin_dir;  // empty: next to the executable (see plugin_dir_default)
+  bool shared_data_folder = false;  // several hosts on one data folder (storage-fs "shared" too)
+  std::string plugin_dir;           // empty: next to the executable (see plugin_dir_default)
   std::string log_level = "info";
   std::vector<PluginEntry> plugins;
   std::map<std::string, std::string> bind;  // service -> provider, for every consumer

@@ -12,8 +12,10 @@ namespace dicomd {
 class DataFolderLock {
  public:
   // Throws std::runtime_error naming the folder (and the holder's pid when
-  // the lock file says it) when another process holds the lock.
-  explicit DataFolderLock(const std::string& data_dir);
+  // the lock file says it) when another process holds the lock. `shared`
+  // (config shared_data_folder): several dicomd hosts may hold it at once,
+  // all shared, never beside one that holds it alone.
+  DataFolderLock(const std::string& data_dir, bool shared);
   ~DataFolderLock();
   DataFolderLock(const DataFolderLock&) = delete;
   DataFolderLock& operator=(const DataFolderLock&) = delete;

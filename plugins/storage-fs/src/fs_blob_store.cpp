@@ -85,14 +85,15 @@ bool list_dir(int dir_fd, std::vector<std::string>& out, Keep keep) {
 
 }  // namespace
 
-FsBlobStore::FsBlobStore(const std::string& root) {
+FsBlobStore::FsBlobStore(const std::string& root, bool shared) {
   ::mkdir(root.c_str(), 0755);
   root_fd_ = ::open(root.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (root_fd_ < 0) throw std::runtime_error("cannot open storage root: " + std::string(std::strerror(errno)));
   ::mkdirat(root_fd_, kTempDir, 0700);
   tmp_fd_ = ::openat(root_fd_, kTempDir, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (tmp_fd_ < 0) throw std::runtime_error("cannot open storage temp folder: " + std::string(std::strerror(errno)));
-  // Leftovers of uploads interrupted by a crash: never visible, now removed.
+  // Leftovers of uploads interrupted by a crash: never visible, now removed
+  // (on a shared folder only old ones: the others may be another host's).
   std::vector<std::string> leftovers;
   int dup = ::fcntl(tmp_fd_, F_DUPFD_CLOEXEC, 0);
   if (DIR* dir = dup >= 0 ? ::fdopendir(dup) : nullptr) {
@@ -100,7 +101,13 @@ FsBlobStore::FsBlobStore(const std::string& root) {
       if (e->d_name[0] != '.') leftovers.emplace_back(e->d_name);
     ::closedir(dir);
   }
-  for (const auto& name : leftovers) ::unlinkat(tmp_fd_, name.c_str(), 0);
+  const time_t an_hour_ago = ::time(nullptr) - 3600;
+  for (const auto& name : leftovers) {
+    struct stat st {};
+    if (shared && (::fstatat(tmp_fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_mtime > an_hour_ago))
+      continue;
+    ::unlinkat(tmp_fd_, name.c_str(), 0);
+  }
 }
 
 FsBlobStore::~FsBlobStore() {

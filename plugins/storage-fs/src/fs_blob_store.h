@@ -20,7 +20,9 @@ class FsBlobStore : public BlobStore {
  public:
   // Creates ROOT and ROOT/.tmp if needed and empties ROOT/.tmp (files left
   // by a crash). Throws std::runtime_error when ROOT is unusable.
-  explicit FsBlobStore(const std::string& root);
+  // `shared`: other processes store into `root` too, so the temp folder
+  // keeps leftovers younger than an hour (they may be uploads in flight).
+  FsBlobStore(const std::string& root, bool shared = false);
   ~FsBlobStore() override;
   FsBlobStore(const FsBlobStore&) = delete;
   FsBlobStore& operator=(const FsBlobStore&) = delete;

@@ -38,6 +38,7 @@ dicomd_status to_status(StoreStatus s) {
 struct Settings {
   std::string root;
   uint64_t max_file_bytes;
+  bool shared = false;  // other dicomd hosts use the folder too
 };
 
 // {"root": "studies" (under the data folder unless absolute), "max_file_mb": N}
@@ -47,6 +48,7 @@ Settings parse_settings(const dicomd::Host& host, std::string_view json) {
   if (config.get("root", s.root) && !s.root.empty() && s.root[0] != '/') s.root = host.data_dir() + "/" + s.root;
   uint64_t mb = 0;
   if (config.get_uint("max_file_mb", mb, 1, 1 << 20)) s.max_file_bytes = mb << 20;
+  config.get("shared", s.shared);
   config.finish();
   return s;
 }
@@ -78,11 +80,14 @@ class StorageFsPlugin : public dicomd::Plugin {
   StorageFsPlugin(dicomd::Host host, std::string_view config)
       : Plugin(host),
         settings_(parse_settings(host, config)),
-        files_(settings_.root),
+        files_(settings_.root, settings_.shared),
         store_(files_, [host](std::string_view topic, std::string_view key,
                               std::string_view payload) { host.publish(topic, key, payload); }),
         routes_(host, store_, dicomd::Validator(host.acquire<dicomd_validator_v1>(DICOMD_VALIDATOR_SERVICE, 1)),
                 settings_.max_file_bytes) {
+    // Another host's removals are not counted here: consumers must check
+    // each file's version instead of trusting a count (metadata's cache).
+    if (settings_.shared) vtable_.removal_count = nullptr;
     host.provide(DICOMD_STORAGE_SERVICE, 1, &vtable_);
   }
 

@@ -1,0 +1,83 @@
+// Two dicomd hosts on two loopback ports share one PostgreSQL index and one
+// data folder (shared_data_folder, storage-fs "shared"): what one stores is
+// found by a search on the other at once, what one deletes is gone on the
+// other at once, and neither serves a stale cached header of a file the
+// other replaced.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "core_server.h"
+#include "postgres.h"
+
+using namespace dicomd::test;
+
+namespace {
+
+const std::string kCtSop = "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322";
+
+std::string ct_instance(int i, const std::string& patient_id = "1CT1") {
+  static const std::string base = read_file(pydicom_data_dir() / "test_files" / "CT_small.dcm");
+  std::string digits = std::to_string(10000 + i);
+  std::string out = base;
+  for (size_t at = out.find(kCtSop); at != std::string::npos; at = out.find(kCtSop, at + 1))
+    out.replace(at + kCtSop.size() - 5, 5, digits);
+  size_t id = out.find("1CT1");  // PatientID (LO, 4 bytes): same length
+  if (patient_id.size() == 4 && id != std::string::npos) out.replace(id, 4, patient_id);
+  return out;
+}
+
+int64_t total_of(const HttpReply& r) {
+  auto d = parse_json(r.body);
+  return d.IsObject() && d.HasMember("total") ? d["total"].GetInt64() : -1;
+}
+
+HttpReply upload(uint16_t port, const std::string& study, const std::string& name, const std::string& bytes) {
+  auto [type, body] = multipart_body({{"study", study}}, {{"files", name, bytes}});
+  return request(port, "POST", "/upload", body, {{"Content-Type", type}});
+}
+
+}  // namespace
+
+TEST(TwoHosts, OneIndexAndOneFolderServeBothAtOnce) {
+  TempDir dir;
+  std::string conninfo = fresh_pg_database();
+  write_file(dir / "config.json",
+             R"({"listen":"127.0.0.1:0","shared_data_folder":true,"plugin_dir":")" + core_plugin_dir() +
+                 R"(","plugins":[{"name":"storage-fs","config":{"shared":true}},{"name":"validator-gdcm"},)"
+                 R"({"name":"metadata-gdcm"},{"name":"index-postgres","config":{"conninfo":")" +
+                 conninfo + R"("}},{"name":"search"}]})");
+  std::vector<std::string> args = {"--config", (dir / "config.json").string(), "--data", (dir / "data").string()};
+  ServerProcess a(args), b(args);
+
+  for (int i = 0; i < 10; ++i) {
+    ServerProcess& writer = i % 2 ? a : b;
+    ServerProcess& reader = i % 2 ? b : a;
+    std::string name = "IM" + std::to_string(i);
+    ASSERT_EQ(upload(writer.port(), "s", name, ct_instance(i)).status, 201);
+    auto found = request(reader.port(), "GET", "/search?file=" + name);
+    EXPECT_EQ(total_of(found), 1) << name << ": " << found.body;
+  }
+  EXPECT_EQ(total_of(request(a.port(), "GET", "/search?study=s")), 10);
+
+  // Deleted on one: gone on the other, in search and in the listing.
+  ASSERT_EQ(request(b.port(), "DELETE", "/files/s/IM3").status, 200);
+  EXPECT_EQ(total_of(request(a.port(), "GET", "/search?file=IM3")), 0);
+  EXPECT_EQ(request(a.port(), "GET", "/files/s/IM3").status, 404);
+
+  // A file a has read tags of, deleted and stored again with another
+  // PatientID through b: a's tags and search show the new content.
+  auto before = request(a.port(), "GET", "/files/s/IM4/tag?tag=PatientID");
+  EXPECT_NE(before.body.find("1CT1"), std::string::npos) << before.body;
+  ASSERT_EQ(request(b.port(), "DELETE", "/files/s/IM4").status, 200);
+  ASSERT_EQ(upload(b.port(), "s", "IM4", ct_instance(4, "ZZ99")).status, 201);
+  auto after = request(a.port(), "GET", "/files/s/IM4/tag?tag=PatientID");
+  EXPECT_NE(after.body.find("ZZ99"), std::string::npos) << after.body;
+  EXPECT_EQ(total_of(request(a.port(), "GET", "/search?PatientID=ZZ99")), 1);
+
+  // A host that wants the folder alone is refused while they run.
+  auto alone = run_dicomd({"--data", (dir / "data").string(), "--plugin-dir", core_plugin_dir()});
+  EXPECT_EQ(alone.exit_code, 1);
+  EXPECT_NE(alone.output.find("shared_data_folder"), std::string::npos) << alone.output;
+  EXPECT_EQ(a.stop(SIGTERM), 0) << a.log();
+  EXPECT_EQ(b.stop(SIGTERM), 0) << b.log();
+}
