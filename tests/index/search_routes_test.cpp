@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -242,4 +243,47 @@ TEST(SearchRoutes, ReindexRebuildsTheIndexFromTheStorage) {
   EXPECT_NE(done.output.find("reindex: 5 files indexed"), std::string::npos) << done.output;
   server.restart();
   EXPECT_EQ(total_of(server.get("/search")), 5);
+}
+
+// Disk full under the index only (its database on a 1 MiB tmpfs in the
+// server's own mount namespace, the files elsewhere): no upload fails for
+// it — the files are stored — and once space is back the index catches up
+// by itself (catch_up_interval_s), without a restart.
+TEST(SearchRoutes, AFullIndexDiskFailsNoUploadAndTheIndexCatchesUp) {
+  TempDir mount, data, config;
+  int probe = 0;
+  run_command("unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs " + mount.str() + "' 2>&1", &probe);
+  ASSERT_EQ(probe, 0) << "this test needs a private mount namespace (root); scripts/test runs as root in CI";
+  write_file(config / "c.json", R"({"listen":"127.0.0.1:0","data":")" + data.str() +
+                                    R"(","plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},)"
+                                    R"({"name":"metadata-gdcm"},{"name":"index-sqlite","config":{"file":")" +
+                                    mount.str() + R"(/index.sqlite3","catch_up_interval_s":1}},{"name":"search"}]})");
+  std::vector<std::string> wrapper = {
+      "unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs \"$0\" && exec \"$@\"", mount.str()};
+  ServerProcess server({"--config", (config / "c.json").string(), "--plugin-dir", core_plugin_dir()}, wrapper);
+  // The rest of the tmpfs filled, through the server's view of its mounts.
+  std::filesystem::path filler =
+      std::filesystem::path("/proc") / std::to_string(server.pid()) / "root" / mount.path().relative_path() / "filler";
+  {
+    std::ofstream out(filler, std::ios::binary);
+    std::string block(4096, 'f');
+    while (out.write(block.data(), static_cast<std::streamsize>(block.size())) && out.flush()) {
+    }
+  }
+  const int kFiles = 40;
+  for (int i = 0; i < kFiles; ++i) {
+    auto [type, body] = multipart_body({{"study", "full"}}, {{"files", "IM" + std::to_string(i), ct_instance(i)}});
+    auto r = request(server.port(), "POST", "/upload", body, {{"Content-Type", type}});
+    EXPECT_EQ(r.status, 201) << r.body;
+  }
+  EXPECT_LT(total_of(request(server.port(), "GET", "/search?study=full")), kFiles) << "the index disk never filled";
+  std::filesystem::remove(filler);
+  int64_t total = -1;
+  for (int attempt = 0; attempt < 100 && total != kFiles; ++attempt) {
+    std::this_thread::sleep_for(100ms);
+    total = total_of(request(server.port(), "GET", "/search?study=full"));
+  }
+  EXPECT_EQ(total, kFiles) << server.log();
+  EXPECT_NE(server.log().find("the index caught up"), std::string::npos) << server.log();
+  EXPECT_EQ(server.stop(SIGTERM), 0);
 }

@@ -93,17 +93,75 @@ std::optional<InstanceRecord> IndexProvider::read_record(std::string_view study,
   return r;
 }
 
+IndexProvider::~IndexProvider() {
+  stop_catch_up();
+}
+
+// Runs an event's change. A failure marks the index behind; the first one
+// goes on to the bus, which tries the event once more soon (a busy parser,
+// a deadlock), after which the catch-up takes over: an upload waits for its
+// events, and must not wait for every retry of a broken index.
+template <class Fn>
+void IndexProvider::applying(const Event& e, Fn&& fn) {
+  try {
+    fn();
+  } catch (...) {
+    if (!behind_.exchange(true)) host_.warn("an event could not be applied to the index; it will catch up");
+    if (e.attempt <= 1) throw;
+  }
+}
+
 void IndexProvider::on_stored(const Event& e) {
   auto names = names_of(e.payload);
   if (!names) return;  // not a file event
-  if (auto record = read_record(names->first, names->second))
-    store_.upsert(*record);
-  else
-    store_.remove(names->first, names->second);  // gone again already
+  applying(e, [&] {
+    if (auto record = read_record(names->first, names->second))
+      store_.upsert(*record);
+    else
+      store_.remove(names->first, names->second);  // gone again already
+  });
 }
 
 void IndexProvider::on_removed(const Event& e) {
-  if (auto names = names_of(e.payload)) store_.remove(names->first, names->second);
+  if (auto names = names_of(e.payload)) applying(e, [&] { store_.remove(names->first, names->second); });
+}
+
+void IndexProvider::start(std::chrono::seconds catch_up_interval) {
+  auto r = run_reconcile(false, nullptr, nullptr);
+  if (r.indexed || r.removed)
+    host_.info("reconciled with the storage: " + std::to_string(r.checked) + " files, " + std::to_string(r.indexed) +
+               " indexed, " + std::to_string(r.removed) + " rows removed");
+  start_catch_up(catch_up_interval);
+}
+
+void IndexProvider::start_catch_up(std::chrono::seconds interval) {
+  catch_up_ = std::thread([this, interval] { catch_up_loop(interval); });
+}
+
+void IndexProvider::stop_catch_up() {
+  {
+    std::lock_guard lock(catch_up_mutex_);
+    stopping_ = true;
+  }
+  catch_up_wake_.notify_all();
+  if (catch_up_.joinable()) catch_up_.join();
+}
+
+void IndexProvider::catch_up_loop(std::chrono::seconds interval) {
+  std::unique_lock lock(catch_up_mutex_);
+  while (!catch_up_wake_.wait_for(lock, interval, [this] { return stopping_; })) {
+    if (!behind_.exchange(false)) continue;
+    lock.unlock();
+    try {
+      auto r = run_reconcile(false, nullptr, nullptr);
+      host_.info("the index caught up: " + std::to_string(r.indexed) + " files indexed, " + std::to_string(r.removed) +
+                 " rows removed");
+    } catch (const std::exception& e) {
+      behind_ = true;
+      host_.warn(std::string("the index is still behind: ") + e.what());
+    }
+    lock.lock();
+  }
 }
 
 dicomd_status IndexProvider::upsert(dicomd_str study, dicomd_str file, dicomd_str content_hash,

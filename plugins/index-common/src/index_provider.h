@@ -8,9 +8,13 @@
 #include <dicomd/services/index_v1.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include <dicomd/cpp/host.hpp>
 #include <dicomd/cpp/services.hpp>
@@ -22,6 +26,7 @@ namespace dicomd::index {
 class IndexProvider {
  public:
   IndexProvider(Host host, SqlDatabase& db);
+  ~IndexProvider();
 
   Host& host() { return host_; }
   const dicomd_index_v1* vtable() const { return &vtable_; }
@@ -43,6 +48,17 @@ class IndexProvider {
   };
   ReconcileResult run_reconcile(bool rebuild, dicomd_progress_fn progress, void* ctx);
 
+  // The plugin's start: reconciles (files stored while no index ran, or
+  // lost by a kill -9 between store and index, become searchable; rows of
+  // gone files go), then starts the catch-up below.
+  void start(std::chrono::seconds catch_up_interval);
+
+  // While an event could not be applied (a full disk, the database
+  // unreachable: the bus gave up on it, or is still retrying), reconciles
+  // every `interval`, so the index catches up without a restart.
+  void start_catch_up(std::chrono::seconds interval);
+  void stop_catch_up();
+
  private:
   // The version the storage keeps of a file: its content hash, else size and
   // time. Empty when the file is gone.
@@ -51,7 +67,16 @@ class IndexProvider {
   // nullopt when the file is gone.
   std::optional<InstanceRecord> read_record(std::string_view study, std::string_view file) const;
 
+  template <class Fn>
+  void applying(const Event& e, Fn&& fn);
+  void catch_up_loop(std::chrono::seconds interval);
+
   Host host_;
+  std::atomic<bool> behind_{false};
+  std::mutex catch_up_mutex_;
+  std::condition_variable catch_up_wake_;
+  bool stopping_ = false;  // guarded by catch_up_mutex_
+  std::thread catch_up_;
   Storage storage_;
   Metadata metadata_;
   IndexStore store_;

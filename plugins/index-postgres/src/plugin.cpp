@@ -5,6 +5,7 @@
 #include <dicomd/cpp/plugin.hpp>
 
 #include <array>
+#include <chrono>
 #include <fstream>
 
 #include "index_provider.h"
@@ -15,10 +16,12 @@ namespace {
 struct Settings {
   std::string conninfo;
   uint32_t connections = 8;
+  std::chrono::seconds catch_up_interval{30};
 };
 
 // {"conninfo":"host=/run/postgresql dbname=dicomd"} or, to keep a password
-// out of the config, {"conninfo_file":"/etc/dicomd/pg"}.
+// out of the config, {"conninfo_file":"/etc/dicomd/pg"}; "connections":8,
+// "catch_up_interval_s":30.
 Settings parse_settings(std::string_view config) {
   dicomd::PluginConfig c(config);
   Settings s;
@@ -27,6 +30,8 @@ Settings parse_settings(std::string_view config) {
   bool from_file = c.get("conninfo_file", file);
   uint64_t connections = s.connections;
   if (c.get_uint("connections", connections, 1, 64)) s.connections = static_cast<uint32_t>(connections);
+  uint64_t interval = 30;
+  if (c.get_uint("catch_up_interval_s", interval, 1, 3600)) s.catch_up_interval = std::chrono::seconds(interval);
   c.finish();
   if (inline_info == from_file) throw dicomd::ConfigError("index-postgres needs one of conninfo or conninfo_file");
   if (from_file) {
@@ -49,21 +54,18 @@ class IndexPostgresPlugin : public dicomd::Plugin {
 
   IndexPostgresPlugin(dicomd::Host host, std::string_view config) : IndexPostgresPlugin(host, parse_settings(config)) {}
 
-  void on_start() override {
-    auto r = index_.run_reconcile(false, nullptr, nullptr);
-    if (r.indexed || r.removed)
-      host().info("reconciled with the storage: " + std::to_string(r.checked) + " files, " + std::to_string(r.indexed) +
-                  " indexed, " + std::to_string(r.removed) + " rows removed");
-  }
+  void on_start() override { index_.start(catch_up_interval_); }
+  void on_stop() override { index_.stop_catch_up(); }
 
  private:
   IndexPostgresPlugin(dicomd::Host host, const Settings& s)
-      : Plugin(host), db_(s.conninfo, s.connections), index_(host, db_) {
+      : Plugin(host), catch_up_interval_(s.catch_up_interval), db_(s.conninfo, s.connections), index_(host, db_) {
     host.provide(DICOMD_INDEX_SERVICE, 1, index_.vtable());
     subscribe("stored", [this](const dicomd::Event& e) { index_.on_stored(e); });
     subscribe("removed", [this](const dicomd::Event& e) { index_.on_removed(e); });
   }
 
+  std::chrono::seconds catch_up_interval_;
   dicomd::index::PgDatabase db_;
   dicomd::index::IndexProvider index_;
 };

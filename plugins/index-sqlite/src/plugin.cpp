@@ -5,6 +5,7 @@
 #include <dicomd/cpp/plugin.hpp>
 
 #include <array>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 
@@ -13,13 +14,22 @@
 
 namespace {
 
-std::filesystem::path database_path(const dicomd::Host& host, std::string_view config) {
+struct Settings {
+  std::filesystem::path file;
+  std::chrono::seconds catch_up_interval{30};
+};
+
+// {"file":"index.sqlite3" (under the data folder unless absolute),
+//  "catch_up_interval_s":30}
+Settings parse_settings(const dicomd::Host& host, std::string_view config) {
   dicomd::PluginConfig c(config);
   std::string file = "index.sqlite3";
   c.get("file", file);
+  uint64_t interval = 30;
+  c.get_uint("catch_up_interval_s", interval, 1, 3600);
   c.finish();
   std::filesystem::path path(file);
-  return path.is_absolute() ? path : std::filesystem::path(host.data_dir()) / path;
+  return {path.is_absolute() ? path : std::filesystem::path(host.data_dir()) / path, std::chrono::seconds(interval)};
 }
 
 class IndexSqlitePlugin : public dicomd::Plugin {
@@ -34,23 +44,19 @@ class IndexSqlitePlugin : public dicomd::Plugin {
 
   IndexSqlitePlugin(dicomd::Host host, std::string_view config)
       : Plugin(host),
-        db_(database_path(host, config), [host](const std::string& why) { host.warn(why); }),
+        settings_(parse_settings(host, config)),
+        db_(settings_.file, [host](const std::string& why) { host.warn(why); }),
         index_(host, db_) {
     host.provide(DICOMD_INDEX_SERVICE, 1, index_.vtable());
     subscribe("stored", [this](const dicomd::Event& e) { index_.on_stored(e); });
     subscribe("removed", [this](const dicomd::Event& e) { index_.on_removed(e); });
   }
 
-  // Files stored while no index ran (a kill -9 between store and index, a
-  // copy into the data folder) become searchable; rows of gone files go.
-  void on_start() override {
-    auto r = index_.run_reconcile(false, nullptr, nullptr);
-    if (r.indexed || r.removed)
-      host().info("reconciled with the storage: " + std::to_string(r.checked) + " files, " + std::to_string(r.indexed) +
-                  " indexed, " + std::to_string(r.removed) + " rows removed");
-  }
+  void on_start() override { index_.start(settings_.catch_up_interval); }
+  void on_stop() override { index_.stop_catch_up(); }
 
  private:
+  Settings settings_;
   dicomd::index::SqliteDatabase db_;
   dicomd::index::IndexProvider index_;
 };
