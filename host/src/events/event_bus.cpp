@@ -6,9 +6,9 @@
 
 namespace dicomd {
 
-struct EventBus::Subscriber {
-  std::string name;
-  std::vector<std::unique_ptr<Handler>> handlers;  // one per topic subscribed
+// One queue and thread of a subscriber: the events of the keys that hash
+// to it, in publish order.
+struct EventBus::Lane {
   std::mutex mutex;
   std::condition_variable changed;  // queue grew, an event finished, or stopping
   std::deque<Stored> queue;
@@ -17,6 +17,12 @@ struct EventBus::Subscriber {
   bool stopping = false;
   std::chrono::steady_clock::time_point drain_deadline{};
   std::thread thread;
+};
+
+struct EventBus::Subscriber {
+  std::string name;
+  std::vector<std::unique_ptr<Handler>> handlers;  // one per topic subscribed
+  std::vector<std::unique_ptr<Lane>> lanes;
 };
 
 EventBus::EventBus(EventBusOptions options) : options_(options) {}
@@ -32,6 +38,7 @@ void EventBus::subscribe(std::string topic, std::string subscriber, Deliver deli
   if (!s) {
     s = subscribers_.emplace_back(std::make_unique<Subscriber>()).get();
     s->name = std::move(subscriber);
+    for (size_t i = 0; i < std::max<size_t>(1, options_.lanes); ++i) s->lanes.push_back(std::make_unique<Lane>());
   }
   s->handlers.push_back(std::make_unique<Handler>(Handler{std::move(topic), std::move(deliver)}));
 }
@@ -39,20 +46,22 @@ void EventBus::subscribe(std::string topic, std::string subscriber, Deliver deli
 dicomd_status EventBus::publish(std::string_view topic, std::string_view key, std::string_view payload) {
   uint64_t sequence = ++sequence_;
   dicomd_status status = DICOMD_OK;
+  size_t hash = std::hash<std::string_view>{}(key);
   for (auto& s : subscribers_)
     for (const auto& handler : s->handlers) {
       if (handler->topic != topic) continue;
-      std::lock_guard lock(s->mutex);
-      if (s->queue.size() >= options_.max_queue) {
+      Lane& lane = *s->lanes[hash % s->lanes.size()];
+      std::lock_guard lock(lane.mutex);
+      if (lane.queue.size() >= options_.max_queue) {
         log::error("dicomd", "event " + std::string(topic) + " " + std::string(key) + " dropped for " + s->name +
                                  ": its queue is full (" + std::to_string(options_.max_queue) + " events)");
         ++given_up_;
         status = DICOMD_E_TOO_LARGE;
         continue;
       }
-      s->queue.push_back({handler.get(), std::string(key), std::string(payload), sequence});
-      s->last_queued = sequence;
-      s->changed.notify_all();
+      lane.queue.push_back({handler.get(), std::string(key), std::string(payload), sequence});
+      lane.last_queued = sequence;
+      lane.changed.notify_all();
     }
   return status;
 }
@@ -60,34 +69,42 @@ dicomd_status EventBus::publish(std::string_view topic, std::string_view key, st
 void EventBus::start() {
   if (started_) return;
   started_ = true;
-  for (auto& s : subscribers_) s->thread = std::thread([this, sub = s.get()] { run(*sub); });
+  for (auto& s : subscribers_)
+    for (auto& lane : s->lanes) lane->thread = std::thread([this, sub = s.get(), l = lane.get()] { run(*sub, *l); });
 }
 
 bool EventBus::flush(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (auto& s : subscribers_) {
-    std::unique_lock lock(s->mutex);
-    uint64_t target = s->last_queued;
-    if (!s->changed.wait_until(lock, deadline, [&] { return s->last_finished >= target; })) return false;
-  }
+  for (auto& s : subscribers_)
+    for (auto& lane : s->lanes) {
+      std::unique_lock lock(lane->mutex);
+      uint64_t target = lane->last_queued;
+      if (!lane->changed.wait_until(lock, deadline, [&] { return lane->last_finished >= target; })) return false;
+    }
   return true;
 }
 
 void EventBus::stop(std::chrono::milliseconds drain) {
   auto deadline = std::chrono::steady_clock::now() + drain;
-  for (auto& s : subscribers_) {
-    std::lock_guard lock(s->mutex);
-    s->stopping = true;
-    s->drain_deadline = deadline;
-    s->changed.notify_all();
-  }
   for (auto& s : subscribers_)
-    if (s->thread.joinable()) s->thread.join();
+    for (auto& lane : s->lanes) {
+      std::lock_guard lock(lane->mutex);
+      lane->stopping = true;
+      lane->drain_deadline = deadline;
+      lane->changed.notify_all();
+    }
+  for (auto& s : subscribers_)
+    for (auto& lane : s->lanes)
+      if (lane->thread.joinable()) lane->thread.join();
   for (auto& s : subscribers_) {
-    if (!s->queue.empty())
-      log::warn("dicomd", std::to_string(s->queue.size()) + " events for " + s->name +
+    size_t left = 0;
+    for (auto& lane : s->lanes) {
+      left += lane->queue.size();
+      lane->queue.clear();
+    }
+    if (left)
+      log::warn("dicomd", std::to_string(left) + " events for " + s->name +
                               " were not delivered before stopping (its reconcile repairs them)");
-    s->queue.clear();
   }
 }
 
@@ -98,26 +115,26 @@ uint64_t EventBus::given_up() const {
   return given_up_;
 }
 
-void EventBus::run(Subscriber& s) {
-  std::unique_lock lock(s.mutex);
+void EventBus::run(Subscriber& s, Lane& lane) {
+  std::unique_lock lock(lane.mutex);
   while (true) {
-    s.changed.wait(lock, [&] { return s.stopping || !s.queue.empty(); });
-    if (s.queue.empty()) return;  // stopping and drained
-    if (s.stopping && std::chrono::steady_clock::now() >= s.drain_deadline) return;
-    Stored event = std::move(s.queue.front());
-    s.queue.pop_front();
-    if (!deliver_with_retries(s, event, lock)) {
+    lane.changed.wait(lock, [&] { return lane.stopping || !lane.queue.empty(); });
+    if (lane.queue.empty()) return;  // stopping and drained
+    if (lane.stopping && std::chrono::steady_clock::now() >= lane.drain_deadline) return;
+    Stored event = std::move(lane.queue.front());
+    lane.queue.pop_front();
+    if (!deliver_with_retries(lane, event, lock)) {
       ++given_up_;
       log::error("dicomd", s.name + " gave up on event " + event.handler->topic + " " + event.key + " after " +
                                std::to_string(options_.max_attempts) + " attempts");
     }
-    s.last_finished = event.sequence;
-    s.changed.notify_all();
+    lane.last_finished = event.sequence;
+    lane.changed.notify_all();
   }
 }
 
 // Called and returns with the subscription's lock held; delivers without it.
-bool EventBus::deliver_with_retries(Subscriber& s, const Stored& event, std::unique_lock<std::mutex>& lock) {
+bool EventBus::deliver_with_retries(Lane& lane, const Stored& event, std::unique_lock<std::mutex>& lock) {
   auto backoff = options_.first_backoff;
   for (uint32_t attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     const std::string& topic = event.handler->topic;
@@ -134,8 +151,8 @@ bool EventBus::deliver_with_retries(Subscriber& s, const Stored& event, std::uni
     if (attempt == options_.max_attempts) break;
     // Wait before the next attempt; stopping cuts the wait short, and past
     // the drain deadline the event is given up on.
-    s.changed.wait_for(lock, backoff, [&] { return s.stopping; });
-    if (s.stopping && std::chrono::steady_clock::now() >= s.drain_deadline) return false;
+    lane.changed.wait_for(lock, backoff, [&] { return lane.stopping; });
+    if (lane.stopping && std::chrono::steady_clock::now() >= lane.drain_deadline) return false;
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
   return false;

@@ -1,7 +1,9 @@
 // Events between plugins (sdk host.h "events"): a publisher hands an event to
-// the bus and returns at once; each subscribing plugin has one queue and one
-// thread for all its topics, so a slow or failing subscriber delays only
-// itself, and receives events in publish order across its topics (so a
+// the bus and returns at once; each subscribing plugin has a few lanes (a
+// queue and a thread each) for all its topics, an event's key choosing its
+// lane, so a slow or failing subscriber delays only itself, events of
+// different keys are handled in parallel (an index parses several files at
+// once), and the events of one key arrive in publish order across topics (a
 // file's "removed" never overtakes its "stored"). A failed delivery is
 // retried with backoff, then given up on with a log line: the subscriber's
 // start-up reconcile repairs what it missed, as it does after a kill -9,
@@ -26,7 +28,8 @@
 namespace dicomd {
 
 struct EventBusOptions {
-  size_t max_queue = 100000;                    // events waiting per subscription
+  size_t lanes = 4;                             // queues and threads per subscriber
+  size_t max_queue = 100000;                    // events waiting per lane
   uint32_t max_attempts = 5;                    // deliveries of one event before giving up
   std::chrono::milliseconds first_backoff{50};  // doubled after each failed attempt
   std::chrono::milliseconds max_backoff{2000};
@@ -67,10 +70,11 @@ class EventBus {
     std::string key, payload;
     uint64_t sequence;
   };
+  struct Lane;
   struct Subscriber;
 
-  void run(Subscriber& s);
-  bool deliver_with_retries(Subscriber& s, const Stored& event, std::unique_lock<std::mutex>& lock);
+  void run(Subscriber& s, Lane& lane);
+  bool deliver_with_retries(Lane& lane, const Stored& event, std::unique_lock<std::mutex>& lock);
 
   EventBusOptions options_;
   std::vector<std::unique_ptr<Subscriber>> subscribers_;

@@ -100,7 +100,8 @@ typedef struct dicomd_host_api {
                            dicomd_sink output);
 
   /* --- events. Since: 1.2 (check with DICOMD_HAS_FIELD). ------------------
-   * Delivery is asynchronous, in publish order per subscriber (so per key),
+   * Delivery is asynchronous, in publish order per key (since 1.3, events of
+   * different keys may reach a subscriber in parallel, on several threads),
    * at least once while the process lives. Events still queued when the
    * process dies are lost: a subscriber that keeps state derived from events
    * repairs it with a reconcile in its start hook (docs/plugin-sdk.md). */
