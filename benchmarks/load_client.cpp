@@ -8,6 +8,9 @@
 //     (first fetches each URL once for its ETag, then asks with
 //     If-None-Match: what a browser with a cached copy does; a 304 counts as
 //     success, and a server without ETags simply answers 200 again)
+//   load_client PORT CONNECTIONS SECONDS post PATH_BODY_LIST
+//     (each line "PATH<TAB>JSON": POSTed as application/json, e.g. Orthanc's
+//     /tools/find)
 //   load_client PORT CONNECTIONS 0 upload-dicomd STUDY FILE_LIST
 //   load_client PORT CONNECTIONS 0 upload-orthanc FILE_LIST ID_OUT
 // Prints one JSON line: requests, errors, seconds, rps, mbps (request bytes),
@@ -244,7 +247,15 @@ int main(int argc, char** argv) {
   std::vector<Job> jobs;
   std::vector<std::string> bodies, names;
   std::string id_out;
-  if (mode == "get" || mode == "get-revalidate") {
+  if (mode == "post") {
+    for (const auto& line : lines(argv[5])) {
+      size_t tab = line.find('\t');
+      std::string path = line.substr(0, tab), body = tab == std::string::npos ? "" : line.substr(tab + 1);
+      jobs.push_back({"POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body,
+                      nullptr});
+    }
+  } else if (mode == "get" || mode == "get-revalidate") {
     for (const auto& url : lines(argv[5])) {
       std::string head = "GET " + url + " HTTP/1.1\r\nHost: x\r\n";
       if (mode == "get-revalidate") {
@@ -286,7 +297,7 @@ int main(int argc, char** argv) {
   std::mutex mutex;
   std::vector<double> latencies;
   std::vector<std::string> ids;
-  bool cycle = mode == "get" || mode == "get-revalidate";
+  bool cycle = mode == "get" || mode == "get-revalidate" || mode == "post";
   auto start = Clock::now();
   auto deadline = start + std::chrono::duration<double>(seconds);
   double cpu_start = cpu_seconds();

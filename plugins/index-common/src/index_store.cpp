@@ -167,6 +167,8 @@ void IndexStore::create_schema() {
         "instances_accession ON instances (accession_number)",
         "series_study_uid ON series (study_uid)",
         "series_study_date ON series (study_date)",
+        "series_rep ON series (rep_id)",
+        "studies_rep ON studies (rep_id)",
         "studies_patient_id ON studies (patient_id)",
         "studies_study_date ON studies (study_date)",
         "studies_accession ON studies (accession_number)",

@@ -141,13 +141,15 @@ std::string integer_match(Where& w, const SearchKey& key, const std::string& col
 
 constexpr std::string_view kComponentColumns[] = {"n.family", "n.given", "n.middle", "n.prefix", "n.suffix"};
 
-// EXISTS a person-name row of `owner` (one per group of each PN value) on
-// which every (column, folded value) matches. Parameters are added in the
-// order they appear in the text.
+// `owner` has a person-name row (one per group of each PN value) on which
+// every (column, folded value) matches. Not a correlated EXISTS: the
+// matching rows are found once, through the (name_key, family) index for a
+// family prefix, and the rows they belong to by their id. Parameters are
+// added in the order they appear in the text.
 std::string names_exists(Where& w, const SearchKey& key, std::string_view owner,
                          const std::vector<std::pair<std::string, std::string>>& matches) {
-  std::string out = "EXISTS (SELECT 1 FROM person_names n WHERE n.owner_id = " + std::string(owner) +
-                    " AND n.name_key = " + w.param(std::string(key.keyword));
+  std::string out = std::string(owner) + " IN (SELECT n.owner_id FROM person_names n WHERE n.name_key = " +
+                    w.param(std::string(key.keyword));
   for (const auto& [column, value] : matches) out += " AND " + text_match(w, column, value);
   return out + ")";
 }
