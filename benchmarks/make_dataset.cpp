@@ -10,31 +10,19 @@
 #include <string>
 #include <vector>
 
-#include <gdcmImage.h>
-#include <gdcmImageWriter.h>
 #include <gdcmTrace.h>
 #include <gdcmUIDGenerator.h>
 
+#include "dicom_writing.h"
+
 namespace {
 
-void put(gdcm::DataSet& ds, uint16_t g, uint16_t e, const gdcm::VR& vr, std::string value) {
-  if (value.size() % 2) value += vr == gdcm::VR::UI ? '\0' : ' ';
-  gdcm::DataElement de(gdcm::Tag(g, e));
-  de.SetVR(vr);
-  de.SetByteValue(value.c_str(), static_cast<uint32_t>(value.size()));
-  ds.Replace(de);
-}
+using dicomd::bench::put;
+using dicomd::bench::set_grey_image;
 
 bool write_image(const std::filesystem::path& path, unsigned w, unsigned h, unsigned seed, bool ct,
                  const std::string& study_uid, const std::string& series_uid, int instance) {
   gdcm::ImageWriter writer;
-  gdcm::Image& image = writer.GetImage();
-  image.SetNumberOfDimensions(2);
-  image.SetDimension(0, w);
-  image.SetDimension(1, h);
-  image.SetPixelFormat(gdcm::PixelFormat(ct ? gdcm::PixelFormat::INT16 : gdcm::PixelFormat::UINT16));
-  image.SetPhotometricInterpretation(gdcm::PhotometricInterpretation::MONOCHROME2);
-  image.SetTransferSyntax(gdcm::TransferSyntax::ExplicitVRLittleEndian);
   std::mt19937 rng(seed);
   std::normal_distribution<double> noise(0, ct ? 20 : 60);
   std::vector<int16_t> pixels(static_cast<size_t>(w) * h);
@@ -48,9 +36,7 @@ bool write_image(const std::filesystem::path& path, unsigned w, unsigned h, unsi
       pixels[static_cast<size_t>(y) * w + x] =
           static_cast<int16_t>(std::clamp(value, ct ? -1024.0 : 0.0, ct ? 3071.0 : 4095.0));
     }
-  gdcm::DataElement pixel_data(gdcm::Tag(0x7fe0, 0x0010));
-  pixel_data.SetByteValue(reinterpret_cast<const char*>(pixels.data()), static_cast<uint32_t>(pixels.size() * 2));
-  image.SetDataElement(pixel_data);
+  set_grey_image(writer, w, h, ct ? gdcm::PixelFormat::INT16 : gdcm::PixelFormat::UINT16, pixels.data());
   gdcm::DataSet& ds = writer.GetFile().GetDataSet();
   gdcm::UIDGenerator uid;
   put(ds, 0x0008, 0x0016, gdcm::VR::UI, ct ? "1.2.840.10008.5.1.4.1.1.2" : "1.2.840.10008.5.1.4.1.1.1.1");

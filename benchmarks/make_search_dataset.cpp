@@ -11,11 +11,14 @@
 #include <string>
 #include <vector>
 
-#include <gdcmImage.h>
-#include <gdcmImageWriter.h>
 #include <gdcmTrace.h>
 
+#include "dicom_writing.h"
+
 namespace {
+
+using dicomd::bench::put;
+using dicomd::bench::set_grey_image;
 
 constexpr int kStudiesPerPatient = 5;
 constexpr int kInstancesPerStudy = 20;
@@ -33,14 +36,6 @@ const char* kModalities[] = {"CT", "MR", "US", "CR", "DX", "MG"};
 const char* kSopClasses[] = {"1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4",   "1.2.840.10008.5.1.4.1.1.6.1",
                              "1.2.840.10008.5.1.4.1.1.1", "1.2.840.10008.5.1.4.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.2"};
 const char* kBodyParts[] = {"CHEST", "HEAD", "ABDOMEN", "KNEE", "HAND", "BREAST"};
-
-void put(gdcm::DataSet& ds, uint16_t g, uint16_t e, const gdcm::VR& vr, std::string value) {
-  if (value.size() % 2) value += vr == gdcm::VR::UI ? '\0' : ' ';
-  gdcm::DataElement de(gdcm::Tag(g, e));
-  de.SetVR(vr);
-  de.SetByteValue(value.c_str(), static_cast<uint32_t>(value.size()));
-  ds.Replace(de);
-}
 
 // YYYYMMDD of day `n` after 2016-01-01.
 std::string date_after(int n) {
@@ -63,17 +58,8 @@ bool write_instance(const std::filesystem::path& path, int index) {
   std::string series_uid = study_uid + "." + std::to_string(series + 1);
 
   gdcm::ImageWriter writer;
-  gdcm::Image& image = writer.GetImage();
-  image.SetNumberOfDimensions(2);
-  image.SetDimension(0, 8);
-  image.SetDimension(1, 8);
-  image.SetPixelFormat(gdcm::PixelFormat(gdcm::PixelFormat::UINT16));
-  image.SetPhotometricInterpretation(gdcm::PhotometricInterpretation::MONOCHROME2);
-  image.SetTransferSyntax(gdcm::TransferSyntax::ExplicitVRLittleEndian);
   std::vector<uint16_t> pixels(64, static_cast<uint16_t>(index));
-  gdcm::DataElement pixel_data(gdcm::Tag(0x7fe0, 0x0010));
-  pixel_data.SetByteValue(reinterpret_cast<const char*>(pixels.data()), 128);
-  image.SetDataElement(pixel_data);
+  set_grey_image(writer, 8, 8, gdcm::PixelFormat::UINT16, pixels.data());
   gdcm::DataSet& ds = writer.GetFile().GetDataSet();
   put(ds, 0x0008, 0x0005, gdcm::VR::CS, "ISO_IR 192");
   put(ds, 0x0008, 0x0016, gdcm::VR::UI, kSopClasses[modality]);

@@ -111,6 +111,12 @@ void IndexProvider::applying(const Event& e, Fn&& fn) {
   }
 }
 
+void IndexProvider::attach(Plugin& plugin) {
+  host_.provide(DICOMD_INDEX_SERVICE, 1, vtable());
+  plugin.subscribe("stored", [this](const Event& e) { on_stored(e); });
+  plugin.subscribe("removed", [this](const Event& e) { on_removed(e); });
+}
+
 void IndexProvider::on_stored(const Event& e) {
   auto names = names_of(e.payload);
   if (!names) return;  // not a file event

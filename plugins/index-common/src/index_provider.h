@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <dicomd/cpp/host.hpp>
+#include <dicomd/cpp/plugin.hpp>
 #include <dicomd/cpp/services.hpp>
 
 #include "index_store.h"
@@ -31,6 +32,10 @@ class IndexProvider {
   Host& host() { return host_; }
   const dicomd_index_v1* vtable() const { return &vtable_; }
   IndexStore& store() { return store_; }
+
+  // From the plugin's constructor: provides dicomd.index v1 and subscribes
+  // to the storage's "stored" and "removed" events.
+  void attach(Plugin& plugin);
 
   // Needs the storage and metadata services (acquired in the constructor).
   void on_stored(const Event& e);

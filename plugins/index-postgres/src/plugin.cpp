@@ -60,9 +60,7 @@ class IndexPostgresPlugin : public dicomd::Plugin {
  private:
   IndexPostgresPlugin(dicomd::Host host, const Settings& s)
       : Plugin(host), catch_up_interval_(s.catch_up_interval), db_(s.conninfo, s.connections), index_(host, db_) {
-    host.provide(DICOMD_INDEX_SERVICE, 1, index_.vtable());
-    subscribe("stored", [this](const dicomd::Event& e) { index_.on_stored(e); });
-    subscribe("removed", [this](const dicomd::Event& e) { index_.on_removed(e); });
+    index_.attach(*this);
   }
 
   std::chrono::seconds catch_up_interval_;

@@ -47,9 +47,7 @@ class IndexSqlitePlugin : public dicomd::Plugin {
         settings_(parse_settings(host, config)),
         db_(settings_.file, [host](const std::string& why) { host.warn(why); }),
         index_(host, db_) {
-    host.provide(DICOMD_INDEX_SERVICE, 1, index_.vtable());
-    subscribe("stored", [this](const dicomd::Event& e) { index_.on_stored(e); });
-    subscribe("removed", [this](const dicomd::Event& e) { index_.on_removed(e); });
+    index_.attach(*this);
   }
 
   void on_start() override { index_.start(settings_.catch_up_interval); }
