@@ -63,9 +63,14 @@ std::string numbered(std::string_view sql) {
 class PgConnection : public SqlSession {
  public:
   explicit PgConnection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
-    if (!conn_ || PQstatus(conn_) != CONNECTION_OK)
-      throw SqlError("cannot connect to PostgreSQL: " + std::string(conn_ ? PQerrorMessage(conn_) : "out of memory"));
-    execute("SET client_encoding = 'UTF8'");
+    try {
+      if (!conn_ || PQstatus(conn_) != CONNECTION_OK)
+        throw SqlError("cannot connect to PostgreSQL: " + std::string(conn_ ? PQerrorMessage(conn_) : "out of memory"));
+      execute("SET client_encoding = 'UTF8'");
+    } catch (...) {
+      PQfinish(conn_);  // a failed constructor runs no destructor
+      throw;
+    }
   }
   ~PgConnection() override { PQfinish(conn_); }
   PgConnection(const PgConnection&) = delete;

@@ -32,17 +32,22 @@ class SqliteConnection : public SqlSession {
   SqliteConnection(const std::filesystem::path& path, bool writer) {
     int flags = (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
-    if (rc != SQLITE_OK) fail(rc, "cannot open the index database");
-    sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, 10000);
-    // LIKE is case-sensitive as DICOM matching is (names are matched on
-    // their folded columns), and only then can a prefix use an index.
-    execute("PRAGMA case_sensitive_like = ON");
-    if (writer) {
-      execute("PRAGMA journal_mode = WAL");
-      // A crash after a commit keeps it (WAL); a power cut may lose the last
-      // ones, which the start-up reconcile puts back from the storage.
-      execute("PRAGMA synchronous = NORMAL");
+    try {
+      if (rc != SQLITE_OK) fail(rc, "cannot open the index database");
+      sqlite3_extended_result_codes(db_, 1);
+      sqlite3_busy_timeout(db_, 10000);
+      // LIKE is case-sensitive as DICOM matching is (names are matched on
+      // their folded columns), and only then can a prefix use an index.
+      execute("PRAGMA case_sensitive_like = ON");
+      if (writer) {
+        execute("PRAGMA journal_mode = WAL");
+        // A crash after a commit keeps it (WAL); a power cut may lose the
+        // last ones, which the start-up reconcile puts back from the storage.
+        execute("PRAGMA synchronous = NORMAL");
+      }
+    } catch (...) {
+      sqlite3_close_v2(db_);  // a failed constructor runs no destructor
+      throw;
     }
   }
   ~SqliteConnection() override {
