@@ -39,7 +39,7 @@ trap cleanup EXIT
 
 echo "generating $total instances..." >&2
 "$bin/make_search_dataset" "$work/in" 0 "$total"
-ls "$work"/in/*.dcm > "$work/all"
+find "$work/in" -name "*.dcm" | sort > "$work/all"
 head -n "$first" "$work/all" > "$work/chunk.1"
 tail -n +$((first + 1)) "$work/all" > "$work/chunk.2"
 
@@ -180,6 +180,8 @@ echo "| at $total instances | dicomd + index-sqlite | dicomd + index-postgres | 
 echo "| --- | --- | --- | --- |"
 pg_rss=0
 for p in $(pgrep -u postgres postgres || true); do pg_rss=$((pg_rss + $(awk '/VmRSS/ {print $2}' /proc/$p/status))); done
+main_rss() { echo $(($(awk '/VmRSS/ {print $2}' /proc/$1/status) / 1024)); }
+echo "| resident memory, server process alone | $(main_rss "$pid_sqlite") MiB | $(main_rss "$pid_postgres") MiB | $(main_rss "$pid_orthanc") MiB |"
 echo "| resident memory (process and workers) | $(tree_rss_mib "$pid_sqlite") MiB | $(tree_rss_mib "$pid_postgres") MiB (+ PostgreSQL $((pg_rss / 1024)) MiB) | $(tree_rss_mib "$pid_orthanc") MiB |"
 echo "| index on disk | $(du -sm "$work/data-sqlite"/index.sqlite3* | awk '{s += $1} END {print s}') MiB | $(psql -tA -h "$pgdir" -U postgres -c "SELECT pg_database_size('bench') / 1048576" postgres) MiB | $(du -sm "$work/orthanc-index" | cut -f1) MiB |"
 

@@ -16,6 +16,9 @@
 namespace dicomd::index {
 namespace {
 
+// Tables of another version are dropped and rebuilt (the index is derived).
+constexpr int64_t kSchemaVersion = 2;
+
 bool is_name_key(const SearchKey& k) {
   return k.keyword == "study" || k.keyword == "file";
 }
@@ -141,6 +144,17 @@ void IndexStore::create_schema() {
   std::string id(db_.dialect().id_column);
   db_.write([&](SqlSession& s) {
     lock(s, "schema");  // two hosts starting at once on one database
+    // The index is derived from the storage: tables of another layout are
+    // dropped, and the start-up reconcile fills the new ones.
+    s.run("CREATE TABLE IF NOT EXISTS index_schema (version INTEGER NOT NULL)", {});
+    int64_t version = -1;
+    s.run("SELECT version FROM index_schema", {}, [&](const SqlRow& row) { version = row.integer(0); });
+    if (version != kSchemaVersion) {
+      for (const char* table : {"person_names", "studies", "series", "instances"})
+        s.run(std::string("DROP TABLE IF EXISTS ") + table, {});
+      s.run("DELETE FROM index_schema", {});
+      s.run("INSERT INTO index_schema (version) VALUES (?)", {kSchemaVersion});
+    }
     s.run("CREATE TABLE IF NOT EXISTS instances (id " + id +
               ", study TEXT NOT NULL, file TEXT NOT NULL, content_hash TEXT NOT NULL, " + columns(Level::kInstance) +
               "attrs TEXT NOT NULL, UNIQUE (study, file))",
@@ -152,7 +166,8 @@ void IndexStore::create_schema() {
               "attrs TEXT NOT NULL, PRIMARY KEY (study_uid))",
           {});
     s.run(
-        "CREATE TABLE IF NOT EXISTS person_names (owner_id BIGINT NOT NULL, name_key TEXT NOT NULL, "
+        "CREATE TABLE IF NOT EXISTS person_names (level INTEGER NOT NULL, owner_id BIGINT NOT NULL, "
+        "name_key TEXT NOT NULL, "
         "grp INTEGER NOT NULL, family TEXT NOT NULL, given TEXT NOT NULL, middle TEXT NOT NULL, "
         "prefix TEXT NOT NULL, suffix TEXT NOT NULL, words TEXT NOT NULL)",
         {});
@@ -173,7 +188,7 @@ void IndexStore::create_schema() {
         "studies_study_date ON studies (study_date)",
         "studies_accession ON studies (accession_number)",
         "person_names_owner ON person_names (owner_id)",
-        "person_names_family ON person_names (name_key, family)",
+        "person_names_family ON person_names (level, name_key, family)",
     };
     for (const char* index : indexes) s.run(std::string("CREATE INDEX IF NOT EXISTS ") + index, {});
     for (const auto& statement : db_.extra_schema()) s.run(statement, {});
@@ -234,7 +249,7 @@ void IndexStore::upsert_in(SqlSession& s, const InstanceRecord& r) {
     for (const auto* k : keys) set += ", " + std::string(k->column) + " = ?";
     values.emplace_back(id);
     s.run("UPDATE instances SET " + set + ", attrs = ? WHERE id = ?", values);
-    s.run("DELETE FROM person_names WHERE owner_id = ?", {id});
+    s.run("DELETE FROM person_names WHERE level = 2 AND owner_id = ?", {id});
   } else {
     values.insert(values.begin(), {r.study, r.file});
     s.run("INSERT INTO instances (study, file, content_hash, " + column_list(keys) + ", attrs) VALUES (" +
@@ -251,8 +266,8 @@ void IndexStore::upsert_in(SqlSession& s, const InstanceRecord& r) {
         for (const auto& component : c)
           if (!component.empty()) words += " " + component;
         s.run(
-            "INSERT INTO person_names (owner_id, name_key, grp, family, given, middle, prefix, suffix, words) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO person_names (level, owner_id, name_key, grp, family, given, middle, prefix, suffix, "
+            "words) VALUES (2, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             {id, std::string(k->keyword), group++, c[0], c[1], c[2], c[3], c[4], words});
       }
     }
@@ -280,7 +295,7 @@ void IndexStore::remove_in(SqlSession& s, std::string_view study, std::string_vi
         });
   if (id < 0) return;
   if (!study_uid.empty()) lock(s, "study/" + study_uid);
-  s.run("DELETE FROM person_names WHERE owner_id = ?", {id});
+  s.run("DELETE FROM person_names WHERE level = 2 AND owner_id = ?", {id});
   s.run("DELETE FROM instances WHERE id = ?", {id});
   if (!series_uid.empty()) recompute_series(s, series_uid);
   if (!study_uid.empty()) recompute_study(s, study_uid);
@@ -289,6 +304,8 @@ void IndexStore::remove_in(SqlSession& s, std::string_view study, std::string_vi
 // The series row from its newest instance, with its counts and study names.
 void IndexStore::recompute_series(SqlSession& s, const std::string& uid) {
   auto keys = column_keys(Level::kSeries);
+  s.run("DELETE FROM person_names WHERE level = 1 AND owner_id IN (SELECT rep_id FROM series WHERE series_uid = ?)",
+        {uid});
   s.run("DELETE FROM series WHERE series_uid = ?", {uid});
   int64_t rep = -1, instances = 0;
   std::string rep_attrs;
@@ -309,12 +326,26 @@ void IndexStore::recompute_series(SqlSession& s, const std::string& uid) {
   s.run("INSERT INTO series (rep_id, " + column_list(keys) + ", attrs) SELECT id, " + column_list(keys) +
             ", ? FROM instances WHERE id = ?",
         {std::string(w.text()), rep});
+  copy_names(s, rep, Level::kSeries);
+}
+
+// The person-name rows of instance `rep` again, for the study or series it
+// represents: a name search at that level then looks at one row per study
+// (series), not at every instance's.
+void IndexStore::copy_names(SqlSession& s, int64_t rep, Level level) {
+  s.run(
+      "INSERT INTO person_names (level, owner_id, name_key, grp, family, given, middle, prefix, suffix, words) "
+      "SELECT ?, owner_id, name_key, grp, family, given, middle, prefix, suffix, words FROM person_names "
+      "WHERE level = 2 AND owner_id = ?",
+      {static_cast<int64_t>(level), rep});
 }
 
 // The study row from its newest instance, with its modalities, counts and
 // study names.
 void IndexStore::recompute_study(SqlSession& s, const std::string& uid) {
   auto keys = column_keys(Level::kStudy);
+  s.run("DELETE FROM person_names WHERE level = 0 AND owner_id IN (SELECT rep_id FROM studies WHERE study_uid = ?)",
+        {uid});
   s.run("DELETE FROM studies WHERE study_uid = ?", {uid});
   int64_t rep = -1, instances = 0, series = 0;
   std::string rep_attrs;
@@ -343,6 +374,7 @@ void IndexStore::recompute_study(SqlSession& s, const std::string& uid) {
   s.run("INSERT INTO studies (rep_id, " + column_list(keys) + ", attrs) SELECT id, " + column_list(keys) +
             ", ? FROM instances WHERE id = ?",
         {std::string(w.text()), rep});
+  copy_names(s, rep, Level::kStudy);
 }
 
 void IndexStore::clear() {
@@ -357,11 +389,14 @@ std::string IndexStore::search(const SearchQuery& query) {
   int64_t total = 0;
   std::string results;
   db_.read([&](SqlSession& s) {
-    s.run(sql.count, sql.count_params, [&](const SqlRow& row) { total = row.integer(0); });
+    bool any = false;
     s.run(sql.page, sql.page_params, [&](const SqlRow& row) {
-      results += results.empty() ? "" : ",";
+      results += any ? "," : "";
       results += row.text(0);
+      total = row.integer(1);
+      any = true;
     });
+    if (!any) s.run(sql.count, sql.count_params, [&](const SqlRow& row) { total = row.integer(0); });
   });
   JsonWriter w;
   w.start_object().key("level").string(level_name(query.level)).key("total").integer(total);

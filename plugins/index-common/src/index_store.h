@@ -46,6 +46,7 @@ class IndexStore {
   void lock(SqlSession& s, std::string_view what);
   void recompute_series(SqlSession& s, const std::string& series_uid);
   void recompute_study(SqlSession& s, const std::string& study_uid);
+  void copy_names(SqlSession& s, int64_t rep, Level level);
 
   SqlDatabase& db_;
 };

@@ -52,7 +52,8 @@ class SqlDatabase {
   // Runs fn in a read-write transaction, committed when fn returns, rolled
   // back when it throws. Writers may be serialised.
   virtual void write(const std::function<void(SqlSession&)>& fn) = 0;
-  // Runs fn in a read-only transaction that sees one snapshot.
+  // Runs fn's statements for reading, each in its own snapshot (a search is
+  // one statement: sql_builder.h).
   virtual void read(const std::function<void(SqlSession&)>& fn) = 0;
 };
 

@@ -146,10 +146,14 @@ constexpr std::string_view kComponentColumns[] = {"n.family", "n.given", "n.midd
 // matching rows are found once, through the (name_key, family) index for a
 // family prefix, and the rows they belong to by their id. Parameters are
 // added in the order they appear in the text.
-std::string names_exists(Where& w, const SearchKey& key, std::string_view owner,
+std::string names_exists(Where& w, const SearchKey& key, Level level, std::string_view owner,
                          const std::vector<std::pair<std::string, std::string>>& matches) {
-  std::string out = std::string(owner) + " IN (SELECT n.owner_id FROM person_names n WHERE n.name_key = " +
-                    w.param(std::string(key.keyword));
+  // One param() per statement: the operands of + are evaluated in no set
+  // order, and the parameters must follow the text.
+  std::string out = std::string(owner) + " IN (SELECT n.owner_id FROM person_names n WHERE n.level = ";
+  out += w.param(static_cast<int64_t>(level));
+  out += " AND n.name_key = ";
+  out += w.param(std::string(key.keyword));
   for (const auto& [column, value] : matches) out += " AND " + text_match(w, column, value);
   return out + ")";
 }
@@ -158,11 +162,11 @@ std::string names_exists(Where& w, const SearchKey& key, std::string_view owner,
 // group. Otherwise, per group of the query (split on '='), its components
 // (split on '^') match those of one group of the name; a missing or "*"
 // component matches anything.
-std::string person_name_match(Where& w, const SearchKey& key, std::string_view owner, std::string_view value,
-                              bool fuzzy) {
+std::string person_name_match(Where& w, const SearchKey& key, Level level, std::string_view owner,
+                              std::string_view value, bool fuzzy) {
   std::string out;
   auto add = [&](const std::vector<std::pair<std::string, std::string>>& matches) {
-    if (!matches.empty()) out += (out.empty() ? "" : " AND ") + names_exists(w, key, owner, matches);
+    if (!matches.empty()) out += (out.empty() ? "" : " AND ") + names_exists(w, key, level, owner, matches);
   };
   if (fuzzy) {
     size_t start = 0;
@@ -202,7 +206,7 @@ std::string condition(Where& w, const Filter& f, Level level, bool fuzzy) {
   }
   if (key.match == Match::kPersonName) {
     // PN keys are study-level: every table holds them directly.
-    return person_name_match(w, key, level == Level::kInstance ? "t.id" : "t.rep_id", value, fuzzy);
+    return person_name_match(w, key, level, level == Level::kInstance ? "t.id" : "t.rep_id", value, fuzzy);
   }
   bool direct = key.level <= level;
   std::string column = std::string(direct ? "t." : "i.") + std::string(key.column);
@@ -298,8 +302,9 @@ SearchSql build_search_sql(const SearchQuery& q) {
   SearchSql sql;
   sql.count = "SELECT count(*)" + from;
   sql.count_params = where.params();
-  sql.page = "SELECT t.attrs" + from + order_by(q) + " LIMIT ? OFFSET ?";
+  sql.page = "SELECT t.attrs, (" + sql.count + ")" + from + order_by(q) + " LIMIT ? OFFSET ?";
   sql.page_params = where.params();
+  sql.page_params.insert(sql.page_params.end(), where.params().begin(), where.params().end());
   sql.page_params.emplace_back(static_cast<int64_t>(q.limit));
   sql.page_params.emplace_back(static_cast<int64_t>(q.offset));
   return sql;

@@ -10,10 +10,14 @@
 
 namespace dicomd::index {
 
+// The page and the total in one statement (one round trip to PostgreSQL,
+// one snapshot): each page row carries the total, from an uncorrelated
+// subquery the database runs once. A page past the end has no row, and
+// then `count` gives the total.
 struct SearchSql {
   std::string count;  // SELECT count(*) ...
   std::vector<SqlValue> count_params;
-  std::string page;  // SELECT attrs ... ORDER BY ... LIMIT ? OFFSET ?
+  std::string page;  // SELECT attrs, (SELECT count(*) ...) ... ORDER BY ... LIMIT ? OFFSET ?
   std::vector<SqlValue> page_params;
 };
 

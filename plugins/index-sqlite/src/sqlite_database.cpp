@@ -198,18 +198,8 @@ void SqliteDatabase::give_back(std::unique_ptr<SqliteConnection> reader) {
 }
 
 void SqliteDatabase::read(const std::function<void(SqlSession&)>& fn) {
-  auto reader = take_reader();
-  reader->execute("BEGIN");  // one snapshot for the count and the page
-  try {
-    fn(*reader);
-    reader->execute("COMMIT");
-  } catch (...) {
-    try {
-      reader->execute("ROLLBACK");
-    } catch (const SqlError&) {
-    }
-    throw;
-  }
+  auto reader = take_reader();  // a reader that throws is dropped, not reused
+  fn(*reader);
   give_back(std::move(reader));
 }
 
