@@ -15,7 +15,8 @@ if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
   fi
   cmake --preset release > /dev/null
   cmake --build --preset release --target dicomd make_dataset load_client dicomd-plugin-storage-fs \
-    dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-render-png > /dev/null
+    dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite \
+    dicomd-plugin-search > /dev/null
   exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
 fi
 ip link set lo up

@@ -17,7 +17,7 @@ namespace dicomd::index {
 namespace {
 
 // Tables of another version are dropped and rebuilt (the index is derived).
-constexpr int64_t kSchemaVersion = 2;
+constexpr int64_t kSchemaVersion = 3;
 
 bool is_name_key(const SearchKey& k) {
   return k.keyword == "study" || k.keyword == "file";
@@ -187,7 +187,10 @@ void IndexStore::create_schema() {
         "studies_patient_id ON studies (patient_id)",
         "studies_study_date ON studies (study_date)",
         "studies_accession ON studies (accession_number)",
-        "person_names_owner ON person_names (owner_id)",
+        // owner and level both: with level alone in front, SQLite (no
+        // statistics) took the name index for "level = 2 AND owner_id = ?",
+        // scanning every instance's name row on each upsert.
+        "person_names_owner ON person_names (owner_id, level)",
         "person_names_family ON person_names (level, name_key, family)",
     };
     for (const char* index : indexes) s.run(std::string("CREATE INDEX IF NOT EXISTS ") + index, {});
