@@ -7,6 +7,7 @@
 
 #include <dicomd/services/index_v1.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -23,6 +24,12 @@
 #include "index_store.h"
 
 namespace dicomd::index {
+
+// What an index plugin declares: it provides dicomd.index v1 and reads
+// files through the storage and their tags through the metadata service.
+inline constexpr std::array kIndexProvides{dicomd_service_ref{DICOMD_INDEX_SERVICE, 1, 0}};
+inline constexpr std::array kIndexRequires{dicomd_service_ref{DICOMD_STORAGE_SERVICE, 1, 0},
+                                           dicomd_service_ref{DICOMD_METADATA_SERVICE, 1, 0}};
 
 class IndexProvider {
  public:

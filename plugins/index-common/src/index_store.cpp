@@ -59,7 +59,10 @@ std::string text_of(const rapidjson::Value& v) {
   if (v.IsNumber()) return json_of(v);
   if (v.IsArray()) {
     std::string out;
-    for (size_t i = 0; i < v.Size(); ++i) out += (i ? "\\" : "") + text_of(v[static_cast<rapidjson::SizeType>(i)]);
+    for (size_t i = 0; i < v.Size(); ++i) {
+      if (i) out += '\\';
+      out += text_of(v[static_cast<rapidjson::SizeType>(i)]);
+    }
     return out;
   }
   return "";
@@ -304,38 +307,48 @@ void IndexStore::remove_in(SqlSession& s, std::string_view study, std::string_vi
   if (!study_uid.empty()) recompute_study(s, study_uid);
 }
 
-// The series row from its newest instance, with its counts and study names.
-void IndexStore::recompute_series(SqlSession& s, const std::string& uid) {
-  auto keys = column_keys(Level::kSeries);
-  s.run("DELETE FROM person_names WHERE level = 1 AND owner_id IN (SELECT rep_id FROM series WHERE series_uid = ?)",
-        {uid});
-  s.run("DELETE FROM series WHERE series_uid = ?", {uid});
-  int64_t rep = -1, instances = 0;
-  std::string rep_attrs;
-  s.run("SELECT id, attrs FROM instances WHERE series_uid = ? ORDER BY id DESC LIMIT 1", {uid}, [&](const SqlRow& row) {
-    rep = row.integer(0);
-    rep_attrs = row.text(1);
-  });
-  if (rep < 0) return;
-  s.run("SELECT count(*) FROM instances WHERE series_uid = ?", {uid},
-        [&](const SqlRow& row) { instances = row.integer(0); });
-  std::vector<std::string> names;
-  s.run("SELECT DISTINCT study FROM instances WHERE series_uid = ? ORDER BY study", {uid},
-        [&](const SqlRow& row) { names.emplace_back(row.text(0)); });
-  JsonWriter w;
-  w.start_object();
-  copy_members(w, rep_attrs, keywords_of(Level::kSeries, true));
-  w.key("NumberOfSeriesRelatedInstances").integer(instances).key("studies").strings(names).end_object();
-  s.run("INSERT INTO series (rep_id, " + column_list(keys) + ", attrs) SELECT id, " + column_list(keys) +
-            ", ? FROM instances WHERE id = ?",
-        {std::string(w.text()), rep});
-  copy_names(s, rep, Level::kSeries);
+namespace {
+
+// The derived table of a level (series or studies) and its key column.
+struct GroupTable {
+  const char* table;
+  const char* uid_column;
+};
+GroupTable group_table(Level level) {
+  return level == Level::kSeries ? GroupTable{"series", "series_uid"} : GroupTable{"studies", "study_uid"};
 }
 
-// The person-name rows of instance `rep` again, for the study or series it
-// represents: a name search at that level then looks at one row per study
-// (series), not at every instance's.
-void IndexStore::copy_names(SqlSession& s, int64_t rep, Level level) {
+}  // namespace
+
+// Drops the row of a series (study) and its name rows; returns its newest
+// instance (id and attrs), or nullopt when none is left.
+std::optional<std::pair<int64_t, std::string>> IndexStore::reset_group(SqlSession& s, Level level,
+                                                                       const std::string& uid) {
+  auto g = group_table(level);
+  // Built by appending: GCC 12 warns (wrongly) on chains of string + literal.
+  std::string names = "DELETE FROM person_names WHERE level = ? AND owner_id IN (SELECT rep_id FROM ";
+  names.append(g.table).append(" WHERE ").append(g.uid_column).append(" = ?)");
+  s.run(names, {static_cast<int64_t>(level), uid});
+  std::string row = "DELETE FROM ";
+  row.append(g.table).append(" WHERE ").append(g.uid_column).append(" = ?");
+  s.run(row, {uid});
+  std::string newest = "SELECT id, attrs FROM instances WHERE ";
+  newest.append(g.uid_column).append(" = ? ORDER BY id DESC LIMIT 1");
+  std::optional<std::pair<int64_t, std::string>> rep;
+  s.run(newest, {uid}, [&](const SqlRow& r) { rep.emplace(r.integer(0), std::string(r.text(1))); });
+  return rep;
+}
+
+// The row of a series (study) copied from its representative instance, with
+// `attrs` as its result, and the instance's name rows again for it: a name
+// search at that level then looks at one row per study (series), not at
+// every instance's.
+void IndexStore::insert_group(SqlSession& s, Level level, int64_t rep, const std::string& attrs) {
+  std::string columns = column_list(column_keys(level));
+  std::string insert = "INSERT INTO ";
+  insert.append(group_table(level).table).append(" (rep_id, ").append(columns).append(", attrs) SELECT id, ");
+  insert.append(columns).append(", ? FROM instances WHERE id = ?");
+  s.run(insert, {attrs, rep});
   s.run(
       "INSERT INTO person_names (level, owner_id, name_key, grp, family, given, middle, prefix, suffix, words) "
       "SELECT ?, owner_id, name_key, grp, family, given, middle, prefix, suffix, words FROM person_names "
@@ -343,20 +356,29 @@ void IndexStore::copy_names(SqlSession& s, int64_t rep, Level level) {
       {static_cast<int64_t>(level), rep});
 }
 
+// The series row from its newest instance, with its counts and study names.
+void IndexStore::recompute_series(SqlSession& s, const std::string& uid) {
+  auto rep = reset_group(s, Level::kSeries, uid);
+  if (!rep) return;
+  int64_t instances = 0;
+  s.run("SELECT count(*) FROM instances WHERE series_uid = ?", {uid},
+        [&](const SqlRow& row) { instances = row.integer(0); });
+  std::vector<std::string> names;
+  s.run("SELECT DISTINCT study FROM instances WHERE series_uid = ? ORDER BY study", {uid},
+        [&](const SqlRow& row) { names.emplace_back(row.text(0)); });
+  JsonWriter w;
+  w.start_object();
+  copy_members(w, rep->second, keywords_of(Level::kSeries, true));
+  w.key("NumberOfSeriesRelatedInstances").integer(instances).key("studies").strings(names).end_object();
+  insert_group(s, Level::kSeries, rep->first, std::string(w.text()));
+}
+
 // The study row from its newest instance, with its modalities, counts and
 // study names.
 void IndexStore::recompute_study(SqlSession& s, const std::string& uid) {
-  auto keys = column_keys(Level::kStudy);
-  s.run("DELETE FROM person_names WHERE level = 0 AND owner_id IN (SELECT rep_id FROM studies WHERE study_uid = ?)",
-        {uid});
-  s.run("DELETE FROM studies WHERE study_uid = ?", {uid});
-  int64_t rep = -1, instances = 0, series = 0;
-  std::string rep_attrs;
-  s.run("SELECT id, attrs FROM instances WHERE study_uid = ? ORDER BY id DESC LIMIT 1", {uid}, [&](const SqlRow& row) {
-    rep = row.integer(0);
-    rep_attrs = row.text(1);
-  });
-  if (rep < 0) return;
+  auto rep = reset_group(s, Level::kStudy, uid);
+  if (!rep) return;
+  int64_t instances = 0, series = 0;
   s.run("SELECT count(*), count(DISTINCT series_uid) FROM instances WHERE study_uid = ?", {uid},
         [&](const SqlRow& row) {
           instances = row.integer(0);
@@ -369,15 +391,11 @@ void IndexStore::recompute_study(SqlSession& s, const std::string& uid) {
         [&](const SqlRow& row) { names.emplace_back(row.text(0)); });
   JsonWriter w;
   w.start_object();
-  auto study_keys = keywords_of(Level::kStudy, false);
-  copy_members(w, rep_attrs, study_keys);
+  copy_members(w, rep->second, keywords_of(Level::kStudy, false));
   w.key("ModalitiesInStudy").strings(modalities);
   w.key("NumberOfStudyRelatedSeries").integer(series).key("NumberOfStudyRelatedInstances").integer(instances);
   w.key("studies").strings(names).end_object();
-  s.run("INSERT INTO studies (rep_id, " + column_list(keys) + ", attrs) SELECT id, " + column_list(keys) +
-            ", ? FROM instances WHERE id = ?",
-        {std::string(w.text()), rep});
-  copy_names(s, rep, Level::kStudy);
+  insert_group(s, Level::kStudy, rep->first, std::string(w.text()));
 }
 
 void IndexStore::clear() {

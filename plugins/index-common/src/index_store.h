@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,7 +47,8 @@ class IndexStore {
   void lock(SqlSession& s, std::string_view what);
   void recompute_series(SqlSession& s, const std::string& series_uid);
   void recompute_study(SqlSession& s, const std::string& study_uid);
-  void copy_names(SqlSession& s, int64_t rep, Level level);
+  std::optional<std::pair<int64_t, std::string>> reset_group(SqlSession& s, Level level, const std::string& uid);
+  void insert_group(SqlSession& s, Level level, int64_t rep, const std::string& attrs);
 
   SqlDatabase& db_;
 };

@@ -37,9 +37,8 @@ class IndexSqlitePlugin : public dicomd::Plugin {
   static constexpr const char* kName = "index-sqlite";
   static constexpr const char* kVersion = "0.1.0";
   static constexpr const char* kDescription = "the search index in a SQLite database in the data folder";
-  static constexpr std::array kProvides{dicomd_service_ref{DICOMD_INDEX_SERVICE, 1, 0}};
-  static constexpr std::array kRequires{dicomd_service_ref{DICOMD_STORAGE_SERVICE, 1, 0},
-                                        dicomd_service_ref{DICOMD_METADATA_SERVICE, 1, 0}};
+  static constexpr auto kProvides = dicomd::index::kIndexProvides;
+  static constexpr auto kRequires = dicomd::index::kIndexRequires;
   static constexpr std::array<dicomd_route, 0> routes() { return {}; }
 
   IndexSqlitePlugin(dicomd::Host host, std::string_view config)
