@@ -13,40 +13,10 @@
 #include <thread>
 
 #include "core_server.h"
+#include "ct_instances.h"
 
 using namespace dicomd::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-const std::string kCtSop = "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322";
-
-std::string five_digits(int i) {
-  std::string s = std::to_string(i % 100000);
-  return std::string(5 - s.size(), '0') + s;
-}
-
-// CT_small with its SOP Instance UID's last five digits made `i` (the same
-// length, so the file stays valid): a distinct instance per i.
-std::string ct_instance(int i) {
-  static const std::string base = read_file(pydicom_data_dir() / "test_files" / "CT_small.dcm");
-  std::string digits = five_digits(i);
-  std::string out = base;
-  for (size_t at = out.find(kCtSop); at != std::string::npos; at = out.find(kCtSop, at + 1))
-    out.replace(at + kCtSop.size() - 5, 5, digits);
-  return out;
-}
-
-std::string sop_of(int i) {
-  return kCtSop.substr(0, kCtSop.size() - 5) + five_digits(i);
-}
-
-int64_t total_of(const HttpReply& r) {
-  auto d = parse_json(r.body);
-  return d.IsObject() && d.HasMember("total") ? d["total"].GetInt64() : -1;
-}
-
-}  // namespace
 
 TEST(SearchRoutes, AnUploadIsFoundAtOnceAndADeleteIsGoneAtOnce) {
   CoreServer server;

@@ -7,29 +7,12 @@
 #include <signal.h>
 
 #include "core_server.h"
+#include "ct_instances.h"
 #include "postgres.h"
 
 using namespace dicomd::test;
 
 namespace {
-
-const std::string kCtSop = "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322";
-
-std::string ct_instance(int i, const std::string& patient_id = "1CT1") {
-  static const std::string base = read_file(pydicom_data_dir() / "test_files" / "CT_small.dcm");
-  std::string digits = std::to_string(10000 + i);
-  std::string out = base;
-  for (size_t at = out.find(kCtSop); at != std::string::npos; at = out.find(kCtSop, at + 1))
-    out.replace(at + kCtSop.size() - 5, 5, digits);
-  size_t id = out.find("1CT1");  // PatientID (LO, 4 bytes): same length
-  if (patient_id.size() == 4 && id != std::string::npos) out.replace(id, 4, patient_id);
-  return out;
-}
-
-int64_t total_of(const HttpReply& r) {
-  auto d = parse_json(r.body);
-  return d.IsObject() && d.HasMember("total") ? d["total"].GetInt64() : -1;
-}
 
 HttpReply upload(uint16_t port, const std::string& study, const std::string& name, const std::string& bytes) {
   auto [type, body] = multipart_body({{"study", study}}, {{"files", name, bytes}});

@@ -1,5 +1,8 @@
 #include "dicom_files.h"
 
+#include "server_process.h"
+#include "temp_dir.h"
+
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -39,6 +42,22 @@ std::string run_command(const std::string& command, int* status) {
   int rc = ::pclose(pipe);
   if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   return out;
+}
+
+}  // namespace dicomd::test
+
+namespace dicomd::test {
+
+std::string padded_ct(size_t extra) {
+  TempDir tmp;
+  write_file(tmp / "pad.bin", std::string(extra, 'p'));
+  write_file(tmp / "big.dcm", read_file(pydicom_data_dir() / "test_files" / "CT_small.dcm"));
+  int status = 0;
+  std::string out = run_command("dcmodify -nb -if " + shell_quote("(0042,0011)=" + (tmp / "pad.bin").string()) + " " +
+                                    shell_quote((tmp / "big.dcm").string()) + " 2>&1",
+                                &status);
+  if (status != 0) throw std::runtime_error("dcmodify failed: " + out);
+  return read_file(tmp / "big.dcm");
 }
 
 }  // namespace dicomd::test
