@@ -64,3 +64,31 @@ TEST(TwoHosts, OneIndexAndOneFolderServeBothAtOnce) {
   EXPECT_EQ(a.stop(SIGTERM), 0) << a.log();
   EXPECT_EQ(b.stop(SIGTERM), 0) << b.log();
 }
+
+// What the index and sharing settings refuse, each at start with its reason.
+TEST(IndexConfig, BadSettingsStopTheServerNamingThem) {
+  TempDir dir;
+  struct Case {
+    std::string config, message;
+  };
+  const std::vector<Case> cases = {
+      {R"("shared_data_folder":"yes")", "shared_data_folder must be true or false"},
+      {R"("plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
+       R"({"name":"index-postgres"},{"name":"search"}])",
+       "index-postgres needs one of conninfo or conninfo_file"},
+      {R"("plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
+       R"({"name":"index-postgres","config":{"conninfo":"host=/nonexistent dbname=x"}},{"name":"search"}])",
+       "cannot connect to PostgreSQL"},
+      {R"("plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
+       R"({"name":"index-sqlite","config":{"catch_up_interval_s":0}},{"name":"search"}])",
+       "catch_up_interval_s"},
+      {R"("plugins":[{"name":"storage-fs"},{"name":"search"}])", "dicomd.index"},
+  };
+  for (const auto& c : cases) {
+    write_file(dir / "c.json",
+               R"({"listen":"127.0.0.1:0","plugin_dir":")" + core_plugin_dir() + "\"," + c.config + "}");
+    auto r = run_dicomd({"--config", (dir / "c.json").string(), "--data", (dir / "data").string()});
+    EXPECT_EQ(r.exit_code, 1) << c.config;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << c.config << ": " << r.output;
+  }
+}
