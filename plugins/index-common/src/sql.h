@@ -53,7 +53,8 @@ class SqlDatabase {
   // back when it throws. Writers may be serialised.
   virtual void write(const std::function<void(SqlSession&)>& fn) = 0;
   // Runs fn's statements for reading, each in its own snapshot (a search is
-  // one statement: sql_builder.h).
+  // one statement: sql_builder.h). fn may run again when the connection
+  // broke under it, so it starts from scratch each time.
   virtual void read(const std::function<void(SqlSession&)>& fn) = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <thread>
@@ -140,55 +141,110 @@ class PgConnection : public SqlSession {
   uint64_t statement_counter_ = 0;
 };
 
+// A connection taken from the pool, given back when it goes out of scope.
+class PgDatabase::Lease {
+ public:
+  explicit Lease(PgDatabase& db) : db_(db), connection_(db.take()) {}
+  ~Lease() { db_.give_back(std::move(connection_)); }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  PgConnection& operator*() { return *connection_; }
+  PgConnection* operator->() { return connection_.get(); }
+
+ private:
+  PgDatabase& db_;
+  std::unique_ptr<PgConnection> connection_;
+};
+
 PgDatabase::PgDatabase(std::string conninfo, size_t max_connections)
-    : conninfo_(std::move(conninfo)), max_connections_(max_connections) {
-  give_back(take());  // fails now if the server is unreachable
+    : conninfo_(std::move(conninfo)), max_connections_(std::max<size_t>(1, max_connections)) {
+  Lease first(*this);  // fails now if the server is unreachable
 }
 
 PgDatabase::~PgDatabase() = default;
+
+size_t PgDatabase::default_connections() {
+  return std::max(1u, std::thread::hardware_concurrency()) + 1;
+}
 
 const SqlDialect& PgDatabase::dialect() const {
   return kDialect;
 }
 
 std::unique_ptr<PgConnection> PgDatabase::take() {
+  std::unique_ptr<PgConnection> idle;
   {
-    std::lock_guard lock(mutex_);
-    while (!idle_.empty()) {
-      auto c = std::move(idle_.back());
+    std::unique_lock lock(mutex_);
+    const uint64_t ticket = next_ticket_++;
+    returned_.wait(lock, [&] { return ticket == serving_ticket_ && (!idle_.empty() || open_ < max_connections_); });
+    ++serving_ticket_;
+    if (!idle_.empty()) {
+      idle = std::move(idle_.back());
       idle_.pop_back();
-      if (c->healthy()) return c;
+    } else {
+      ++open_;  // this place is ours: connect outside the lock
     }
   }
-  return std::make_unique<PgConnection>(conninfo_);
+  returned_.notify_all();  // the next ticket may take what is left
+  if (idle && idle->healthy()) return idle;
+  idle.reset();  // a backend that went away (restart, pg_terminate_backend): its place gets a new one
+  try {
+    return std::make_unique<PgConnection>(conninfo_);
+  } catch (...) {
+    free_place();
+    throw;
+  }
 }
 
 void PgDatabase::give_back(std::unique_ptr<PgConnection> connection) {
-  std::lock_guard lock(mutex_);
-  if (connection->healthy() && idle_.size() < max_connections_) idle_.push_back(std::move(connection));
+  if (!connection) return;
+  if (!connection->healthy()) {
+    connection.reset();
+    free_place();
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(connection));
+  }
+  returned_.notify_all();
 }
 
+void PgDatabase::free_place() {
+  {
+    std::lock_guard lock(mutex_);
+    --open_;
+  }
+  returned_.notify_all();
+}
+
+// A statement that failed on a connection that is no longer healthy (the
+// backend was terminated, the server restarted) is tried once more on a
+// new one; the index's writes are idempotent, so a commit whose answer was
+// lost does no harm when repeated.
 void PgDatabase::transaction(const char* begin, const std::function<void(SqlSession&)>& fn) {
+  bool reconnected = false;
   for (int attempt = 1;; ++attempt) {
-    auto c = take();
+    Lease c(*this);
     try {
       c->execute(begin);
       fn(*c);
       c->execute("COMMIT");
-      give_back(std::move(c));
       return;
     } catch (const RetryableError&) {
       c->execute("ROLLBACK");
-      give_back(std::move(c));
-      if (attempt == kAttempts) throw;
+      if (attempt >= kAttempts) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt));
-    } catch (...) {
-      try {
-        c->execute("ROLLBACK");
-        give_back(std::move(c));
-      } catch (const SqlError&) {  // the connection is broken: dropped
+    } catch (const SqlError&) {
+      if (c->healthy()) {
+        try {
+          c->execute("ROLLBACK");
+        } catch (const SqlError&) {  // broken after all: the lease closes it
+        }
+        throw;
       }
-      throw;
+      if (reconnected) throw;
+      reconnected = true;
     }
   }
 }
@@ -214,9 +270,15 @@ void PgDatabase::write(const std::function<void(SqlSession&)>& fn) {
 // No transaction: each statement is its own snapshot, and a BEGIN and a
 // COMMIT would cost two more round trips per search.
 void PgDatabase::read(const std::function<void(SqlSession&)>& fn) {
-  auto c = take();
-  fn(*c);
-  give_back(std::move(c));
+  for (bool reconnected = false;; reconnected = true) {
+    Lease c(*this);
+    try {
+      fn(*c);
+      return;
+    } catch (const SqlError&) {
+      if (c->healthy() || reconnected) throw;  // else: as in transaction()
+    }
+  }
 }
 
 }  // namespace dicomd::index

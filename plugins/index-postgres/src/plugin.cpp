@@ -15,12 +15,13 @@ namespace {
 
 struct Settings {
   std::string conninfo;
-  uint32_t connections = 8;
+  uint32_t connections = static_cast<uint32_t>(dicomd::index::PgDatabase::default_connections());
   std::chrono::seconds catch_up_interval{30};
 };
 
 // {"conninfo":"host=/run/postgresql dbname=dicomd"} or, to keep a password
-// out of the config, {"conninfo_file":"/etc/dicomd/pg"}; "connections":8,
+// out of the config, {"conninfo_file":"/etc/dicomd/pg"}; "connections":N
+// (default: the cores plus one),
 // "catch_up_interval_s":30.
 Settings parse_settings(std::string_view config) {
   dicomd::PluginConfig c(config);
