@@ -1,5 +1,6 @@
 // The index's own costs, without HTTP or parsing: one instance upserted
-// (with its series and study rows recomputed) and one study-level search,
+// (with its series and study rows brought up to date), the slices of one
+// large series, and one study-level search,
 // on SQLite in a temporary folder.
 #include <benchmark/benchmark.h>
 
@@ -51,6 +52,27 @@ void BM_UpsertOneInstance(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_UpsertOneInstance)->Unit(benchmark::kMicrosecond);
+
+// The slices of one CT series, uploaded one after the other: the cost of
+// the Nth slice's upsert, with N-1 already in its series and study.
+void BM_UpsertIntoOneSeries(benchmark::State& state) {
+  Fixture f;
+  const int64_t before = state.range(0);
+  auto slice = [](int64_t i) {
+    return R"({"PatientID":"P1","PatientName":"Müller^Anna","StudyInstanceUID":"1.2.3","StudyDate":"20200101",)"
+           R"("SeriesInstanceUID":"1.2.3.4","Modality":"CT","SeriesNumber":1,"SOPInstanceUID":"1.2.3.4.)" +
+           std::to_string(i) + R"(","InstanceNumber":)" + std::to_string(i) + "}";
+  };
+  std::vector<InstanceRecord> batch;
+  for (int64_t i = 0; i < before; ++i) batch.push_back({"ct", std::to_string(i), "h", slice(i)});
+  f.store.upsert_batch(batch);
+  int64_t i = before;
+  for (auto _ : state) {
+    f.store.upsert({"ct", std::to_string(i), "h", slice(i)});
+    ++i;
+  }
+}
+BENCHMARK(BM_UpsertIntoOneSeries)->Arg(10)->Arg(600)->Arg(5000)->Unit(benchmark::kMicrosecond);
 
 void BM_StudySearchByPatientId(benchmark::State& state) {
   Fixture f;

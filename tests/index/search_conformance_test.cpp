@@ -6,6 +6,9 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <map>
+#include <random>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -323,6 +326,102 @@ TEST_P(SearchConformance, RemovingAndReindexingAFileUpdatesEveryLevel) {
   EXPECT_EQ(old_study["results"][0]["NumberOfStudyRelatedInstances"].GetInt(), 2);
   EXPECT_EQ(store_->indexed().at({"s1", "a1"}), "hash-new");
   EXPECT_EQ(store_->count(), 9u);  // d1 and d2 removed
+}
+
+// A file of study 9.9.<study>, series 9.9.<study>.<series>.
+InstanceRecord grouped(const std::string& folder, const std::string& file, int study, int series,
+                       const std::string& modality, const std::string& description = "d") {
+  std::string uid = "9.9." + std::to_string(study);
+  return {folder, file, "hash-" + file + modality + description,
+          R"({"PatientID":"G","StudyInstanceUID":")" + uid + R"(","SeriesInstanceUID":")" + uid + "." +
+              std::to_string(series) + R"(","Modality":")" + modality + R"(","SeriesDescription":")" + description +
+              R"(","SOPInstanceUID":")" + uid + ".0." + file + "\"}"};
+}
+
+TEST_P(SearchConformance, AGroupShowsItsFirstFileUntilThatFileLeaves) {
+  store_->upsert(grouped("g", "f1", 1, 1, "CT", "first"));
+  store_->upsert(grouped("g", "f2", 1, 1, "MR", "second"));
+  store_->upsert(grouped("h", "f3", 1, 2, "CT"));
+  auto series = [&] { return search(R"("level":"series","filters":{"SeriesInstanceUID":"9.9.1.1"})"); };
+  auto study = [&] { return search(R"("level":"study","filters":{"StudyInstanceUID":"9.9.1"})"); };
+  EXPECT_STREQ(series()["results"][0]["SeriesDescription"].GetString(), "first");
+  EXPECT_EQ(series()["results"][0]["NumberOfSeriesRelatedInstances"].GetInt(), 2);
+  EXPECT_EQ(study()["results"][0]["NumberOfStudyRelatedSeries"].GetInt(), 2);
+  EXPECT_EQ(study()["results"][0]["studies"].Size(), 2u);
+
+  store_->upsert(grouped("g", "f1", 1, 1, "CT", "first, again"));  // the first file changes: the row follows
+  EXPECT_STREQ(series()["results"][0]["SeriesDescription"].GetString(), "first, again");
+  store_->remove("g", "f1");  // the first file leaves: the next one stands for the series
+  EXPECT_STREQ(series()["results"][0]["SeriesDescription"].GetString(), "second");
+  EXPECT_EQ(series()["results"][0]["NumberOfSeriesRelatedInstances"].GetInt(), 1);
+  EXPECT_EQ(search(R"("level":"series","filters":{"SeriesDescription":"first*"})")["total"].GetInt(), 0);
+
+  store_->upsert(grouped("g", "f2", 1, 2, "MR"));  // moved to the other series: the first one goes
+  EXPECT_EQ(series()["total"].GetInt(), 0);
+  auto s = study()["results"][0].GetObject();
+  EXPECT_EQ(s["NumberOfStudyRelatedSeries"].GetInt(), 1);
+  EXPECT_EQ(s["NumberOfStudyRelatedInstances"].GetInt(), 2);
+  EXPECT_EQ(s["ModalitiesInStudy"].Size(), 2u);
+}
+
+// Random upserts, moves and removals; then every series and study row holds
+// the counts and lists a count over the files gives.
+TEST_P(SearchConformance, GroupCountsMatchTheFilesAfterEveryKindOfChange) {
+  struct Placed {
+    std::string folder;
+    int study, series;
+    std::string modality;
+  };
+  std::map<std::string, Placed> files;
+  std::mt19937 random(7);
+  const char* modalities[] = {"CT", "MR", "US"};
+  for (int step = 0; step < 300; ++step) {
+    std::string file = std::to_string(random() % 24);
+    file.insert(0, 1, 'r');  // not "r" + string: GCC 12 warns (wrongly) on it
+    std::string folder = random() % 2 ? "x" : "y";
+    auto it = files.find(file);
+    if (it != files.end() && random() % 4 == 0) {
+      store_->remove(it->second.folder, file);
+      files.erase(it);
+      continue;
+    }
+    if (it != files.end()) folder = it->second.folder;  // the same file, stored again with other values
+    Placed p{folder, 1 + static_cast<int>(random() % 2), 1 + static_cast<int>(random() % 3), modalities[random() % 3]};
+    store_->upsert(grouped(p.folder, file, p.study, p.series, p.modality));
+    files[file] = p;
+  }
+  for (int study = 1; study <= 2; ++study) {
+    std::set<std::string> series, modality_set, folders;
+    int instances = 0;
+    for (const auto& [file, p] : files) {
+      if (p.study != study) continue;
+      ++instances;
+      series.insert(std::to_string(p.series));
+      modality_set.insert(p.modality);
+      folders.insert(p.folder);
+    }
+    auto d = search(R"("level":"study","filters":{"StudyInstanceUID":"9.9.)" + std::to_string(study) + "\"}");
+    SCOPED_TRACE("study " + std::to_string(study));
+    ASSERT_EQ(d["total"].GetInt(), instances ? 1 : 0);
+    if (!instances) continue;
+    const auto& row = d["results"][0];
+    EXPECT_EQ(row["NumberOfStudyRelatedInstances"].GetInt(), instances);
+    EXPECT_EQ(row["NumberOfStudyRelatedSeries"].GetInt(), static_cast<int>(series.size()));
+    std::vector<std::string> listed;
+    for (const auto& m : row["ModalitiesInStudy"].GetArray()) listed.emplace_back(m.GetString());
+    EXPECT_EQ(listed, std::vector<std::string>(modality_set.begin(), modality_set.end()));
+    listed.clear();
+    for (const auto& f : row["studies"].GetArray()) listed.emplace_back(f.GetString());
+    EXPECT_EQ(listed, std::vector<std::string>(folders.begin(), folders.end()));
+    for (const auto& uid : series) {
+      int in_series = 0;
+      for (const auto& [file, p] : files) in_series += p.study == study && std::to_string(p.series) == uid;
+      auto r = search(R"("level":"series","filters":{"SeriesInstanceUID":"9.9.)" + std::to_string(study) + "." + uid +
+                      "\"}");
+      ASSERT_EQ(r["total"].GetInt(), 1);
+      EXPECT_EQ(r["results"][0]["NumberOfSeriesRelatedInstances"].GetInt(), in_series);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SearchConformance, ::testing::Values("sqlite", "postgres"),

@@ -17,7 +17,14 @@ namespace dicomd::index {
 namespace {
 
 // Tables of another version are dropped and rebuilt (the index is derived).
-constexpr int64_t kSchemaVersion = 3;
+constexpr int64_t kSchemaVersion = 4;
+constexpr const char* kTables[] = {"group_counts", "person_names", "studies", "series", "instances"};
+
+// What a series or study row counts or lists, kept per value in
+// group_counts so that a file coming or going changes a few rows instead
+// of counting the group's instances again (a CT series of 600 slices made
+// every upsert scan the series four times).
+enum CountKind : int64_t { kInstanceCount = 0, kStudyNames = 1, kSeriesUids = 2, kModalities = 3 };
 
 bool is_name_key(const SearchKey& k) {
   return k.keyword == "study" || k.keyword == "file";
@@ -153,8 +160,7 @@ void IndexStore::create_schema() {
     int64_t version = -1;
     s.run("SELECT version FROM index_schema", {}, [&](const SqlRow& row) { version = row.integer(0); });
     if (version != kSchemaVersion) {
-      for (const char* table : {"person_names", "studies", "series", "instances"})
-        s.run(std::string("DROP TABLE IF EXISTS ") + table, {});
+      for (const char* table : kTables) s.run(std::string("DROP TABLE IF EXISTS ") + table, {});
       s.run("DELETE FROM index_schema", {});
       s.run("INSERT INTO index_schema (version) VALUES (?)", {kSchemaVersion});
     }
@@ -169,6 +175,10 @@ void IndexStore::create_schema() {
               "attrs TEXT NOT NULL, PRIMARY KEY (study_uid))",
           {});
     s.run(
+        "CREATE TABLE IF NOT EXISTS group_counts (level INTEGER NOT NULL, uid TEXT NOT NULL, kind INTEGER NOT NULL, "
+        "value TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (level, uid, kind, value))",
+        {});
+    s.run(
         "CREATE TABLE IF NOT EXISTS person_names (level INTEGER NOT NULL, owner_id BIGINT NOT NULL, "
         "name_key TEXT NOT NULL, "
         "grp INTEGER NOT NULL, family TEXT NOT NULL, given TEXT NOT NULL, middle TEXT NOT NULL, "
@@ -177,8 +187,10 @@ void IndexStore::create_schema() {
     // What the queries filter and join on most; the rest scan the derived
     // tables, which are 20-100 times smaller than instances.
     const char* indexes[] = {
-        "instances_study_uid ON instances (study_uid)",
-        "instances_series_uid ON instances (series_uid)",
+        // With the id: a group's first instance (its representative) is
+        // found without a sort.
+        "instances_study_uid ON instances (study_uid, id)",
+        "instances_series_uid ON instances (series_uid, id)",
         "instances_sop ON instances (sop_instance_uid)",
         "instances_patient_id ON instances (patient_id)",
         "instances_study_date ON instances (study_date)",
@@ -235,18 +247,14 @@ void IndexStore::upsert_in(SqlSession& s, const InstanceRecord& r) {
         return std::get<std::string>(values[i + 1]);
     return std::string();
   };
-  std::string study = text_value("StudyInstanceUID"), series = text_value("SeriesInstanceUID");
+  const Membership now{text_value("StudyInstanceUID"), text_value("SeriesInstanceUID"), text_value("Modality"),
+                       r.study};
 
   lock(s, r.study + "/" + r.file);
-  int64_t id = -1;
-  std::string old_study, old_series;
-  s.run("SELECT id, study_uid, series_uid FROM instances WHERE study = ? AND file = ?", {r.study, r.file},
-        [&](const SqlRow& row) {
-          id = row.integer(0);
-          old_study = text_column(row, 1);
-          old_series = text_column(row, 2);
-        });
-  std::set<std::string> studies{old_study, study};
+  auto found = find_instance(s, r.study, r.file);
+  int64_t id = found.first;  // not a structured binding: a lambda below sets it
+  const Membership& old = found.second;
+  std::set<std::string> studies{old.study_uid, now.study_uid};
   studies.erase("");
   for (const auto& uid : studies) lock(s, "study/" + uid);  // sorted: no two writers wait on each other in a cycle
 
@@ -256,6 +264,7 @@ void IndexStore::upsert_in(SqlSession& s, const InstanceRecord& r) {
     values.emplace_back(id);
     s.run("UPDATE instances SET " + set + ", attrs = ? WHERE id = ?", values);
     s.run("DELETE FROM person_names WHERE level = 2 AND owner_id = ?", {id});
+    count(s, old, -1);
   } else {
     values.insert(values.begin(), {r.study, r.file});
     s.run("INSERT INTO instances (study, file, content_hash, " + column_list(keys) + ", attrs) VALUES (" +
@@ -278,11 +287,8 @@ void IndexStore::upsert_in(SqlSession& s, const InstanceRecord& r) {
       }
     }
   }
-
-  std::set<std::string> series_set{old_series, series};
-  series_set.erase("");
-  for (const auto& uid : series_set) recompute_series(s, uid);
-  for (const auto& uid : studies) recompute_study(s, uid);
+  count(s, now, +1);
+  refresh_groups(s, id, old, now);
 }
 
 void IndexStore::remove(std::string_view study, std::string_view file) {
@@ -291,20 +297,28 @@ void IndexStore::remove(std::string_view study, std::string_view file) {
 
 void IndexStore::remove_in(SqlSession& s, std::string_view study, std::string_view file) {
   lock(s, std::string(study) + "/" + std::string(file));
-  int64_t id = -1;
-  std::string study_uid, series_uid;
-  s.run("SELECT id, study_uid, series_uid FROM instances WHERE study = ? AND file = ?",
-        {std::string(study), std::string(file)}, [&](const SqlRow& row) {
-          id = row.integer(0);
-          study_uid = text_column(row, 1);
-          series_uid = text_column(row, 2);
-        });
+  auto [id, old] = find_instance(s, study, file);
   if (id < 0) return;
-  if (!study_uid.empty()) lock(s, "study/" + study_uid);
+  if (!old.study_uid.empty()) lock(s, "study/" + old.study_uid);
   s.run("DELETE FROM person_names WHERE level = 2 AND owner_id = ?", {id});
   s.run("DELETE FROM instances WHERE id = ?", {id});
-  if (!series_uid.empty()) recompute_series(s, series_uid);
-  if (!study_uid.empty()) recompute_study(s, study_uid);
+  count(s, old, -1);
+  refresh_groups(s, id, old, {});
+}
+
+// The id of study/file's row (-1 when there is none) and the groups it is in.
+std::pair<int64_t, IndexStore::Membership> IndexStore::find_instance(SqlSession& s, std::string_view study,
+                                                                     std::string_view file) {
+  int64_t id = -1;
+  Membership m{"", "", "", std::string(study)};
+  s.run("SELECT id, study_uid, series_uid, modality FROM instances WHERE study = ? AND file = ?",
+        {std::string(study), std::string(file)}, [&](const SqlRow& row) {
+          id = row.integer(0);
+          m.study_uid = text_column(row, 1);
+          m.series_uid = text_column(row, 2);
+          m.modality = text_column(row, 3);
+        });
+  return {id, std::move(m)};
 }
 
 namespace {
@@ -318,24 +332,89 @@ GroupTable group_table(Level level) {
   return level == Level::kSeries ? GroupTable{"series", "series_uid"} : GroupTable{"studies", "study_uid"};
 }
 
+// head + the level's table + between + " WHERE " + its key column + " = ?".
+// Built by appending: GCC 12 warns (wrongly) on chains of string + literal.
+std::string on_group(const char* head, Level level, const char* between = "") {
+  auto g = group_table(level);
+  std::string sql = head;
+  sql.append(g.table).append(between).append(" WHERE ").append(g.uid_column).append(" = ?");
+  return sql;
+}
+
 }  // namespace
 
-// Drops the row of a series (study) and its name rows; returns its newest
+// Adds `delta` (1 or -1) to what an instance counts in its series and study.
+void IndexStore::count(SqlSession& s, const Membership& m, int64_t delta) {
+  auto add = [&](Level level, const std::string& uid, CountKind kind, const std::string& value) {
+    std::vector<SqlValue> key{static_cast<int64_t>(level), uid, static_cast<int64_t>(kind), value};
+    if (delta > 0) {
+      key.emplace_back(delta);
+      s.run(
+          "INSERT INTO group_counts (level, uid, kind, value, n) VALUES (?, ?, ?, ?, ?) "
+          "ON CONFLICT (level, uid, kind, value) DO UPDATE SET n = group_counts.n + excluded.n",
+          key);
+      return;
+    }
+    std::vector<SqlValue> update{delta};
+    update.insert(update.end(), key.begin(), key.end());
+    s.run("UPDATE group_counts SET n = n + ? WHERE level = ? AND uid = ? AND kind = ? AND value = ?", update);
+    s.run("DELETE FROM group_counts WHERE level = ? AND uid = ? AND kind = ? AND value = ? AND n <= 0", key);
+  };
+  if (!m.series_uid.empty()) {
+    add(Level::kSeries, m.series_uid, kInstanceCount, "");
+    add(Level::kSeries, m.series_uid, kStudyNames, m.study_name);
+  }
+  if (!m.study_uid.empty()) {
+    add(Level::kStudy, m.study_uid, kInstanceCount, "");
+    add(Level::kStudy, m.study_uid, kStudyNames, m.study_name);
+    if (!m.series_uid.empty()) add(Level::kStudy, m.study_uid, kSeriesUids, m.series_uid);
+    if (!m.modality.empty()) add(Level::kStudy, m.study_uid, kModalities, m.modality);
+  }
+}
+
+// The series and study rows of the groups instance `id` left or joined.
+void IndexStore::refresh_groups(SqlSession& s, int64_t id, const Membership& old, const Membership& now) {
+  std::set<std::string> series{old.series_uid, now.series_uid}, studies{old.study_uid, now.study_uid};
+  for (const auto& uid : series)
+    if (!uid.empty()) refresh_group(s, Level::kSeries, uid, id);
+  for (const auto& uid : studies)
+    if (!uid.empty()) refresh_group(s, Level::kStudy, uid, id);
+}
+
+// A group's row keeps the keys of its representative, its first instance
+// still indexed. While that is not the instance that changed, only the
+// row's counts and lists are written again; else the row is made anew from
+// the group's first instance, or dropped with the group's last one.
+void IndexStore::refresh_group(SqlSession& s, Level level, const std::string& uid, int64_t changed_id) {
+  std::optional<int64_t> rep;
+  s.run(on_group("SELECT rep_id FROM ", level), {uid}, [&](const SqlRow& r) { rep = r.integer(0); });
+  if (rep && *rep != changed_id) {
+    std::string rep_attrs;
+    s.run("SELECT attrs FROM instances WHERE id = ?", {*rep}, [&](const SqlRow& r) { rep_attrs = r.text(0); });
+    s.run(on_group("UPDATE ", level, " SET attrs = ?"), {group_attrs(s, level, uid, rep_attrs), uid});
+    return;
+  }
+  auto first = reset_group(s, level, uid);
+  if (!first) {
+    s.run("DELETE FROM group_counts WHERE level = ? AND uid = ?", {static_cast<int64_t>(level), uid});
+    return;
+  }
+  insert_group(s, level, first->first, group_attrs(s, level, uid, first->second));
+}
+
+// Drops the row of a series (study) and its name rows; returns its first
 // instance (id and attrs), or nullopt when none is left.
 std::optional<std::pair<int64_t, std::string>> IndexStore::reset_group(SqlSession& s, Level level,
                                                                        const std::string& uid) {
   auto g = group_table(level);
-  // Built by appending: GCC 12 warns (wrongly) on chains of string + literal.
-  std::string names = "DELETE FROM person_names WHERE level = ? AND owner_id IN (SELECT rep_id FROM ";
-  names.append(g.table).append(" WHERE ").append(g.uid_column).append(" = ?)");
+  std::string names = "DELETE FROM person_names WHERE level = ? AND owner_id IN (";
+  names.append(on_group("SELECT rep_id FROM ", level)).append(")");
   s.run(names, {static_cast<int64_t>(level), uid});
-  std::string row = "DELETE FROM ";
-  row.append(g.table).append(" WHERE ").append(g.uid_column).append(" = ?");
-  s.run(row, {uid});
-  std::string newest = "SELECT id, attrs FROM instances WHERE ";
-  newest.append(g.uid_column).append(" = ? ORDER BY id DESC LIMIT 1");
+  s.run(on_group("DELETE FROM ", level), {uid});
+  std::string first = "SELECT id, attrs FROM instances WHERE ";
+  first.append(g.uid_column).append(" = ? ORDER BY id LIMIT 1");
   std::optional<std::pair<int64_t, std::string>> rep;
-  s.run(newest, {uid}, [&](const SqlRow& r) { rep.emplace(r.integer(0), std::string(r.text(1))); });
+  s.run(first, {uid}, [&](const SqlRow& r) { rep.emplace(r.integer(0), std::string(r.text(1))); });
   return rep;
 }
 
@@ -356,52 +435,47 @@ void IndexStore::insert_group(SqlSession& s, Level level, int64_t rep, const std
       {static_cast<int64_t>(level), rep});
 }
 
-// The series row from its newest instance, with its counts and study names.
-void IndexStore::recompute_series(SqlSession& s, const std::string& uid) {
-  auto rep = reset_group(s, Level::kSeries, uid);
-  if (!rep) return;
+// A series (study) result: its representative's keys of that level, then
+// its counts and lists from group_counts, the lists in byte order.
+std::string IndexStore::group_attrs(SqlSession& s, Level level, const std::string& uid, std::string_view rep_attrs) {
   int64_t instances = 0;
-  s.run("SELECT count(*) FROM instances WHERE series_uid = ?", {uid},
-        [&](const SqlRow& row) { instances = row.integer(0); });
-  std::vector<std::string> names;
-  s.run("SELECT DISTINCT study FROM instances WHERE series_uid = ? ORDER BY study", {uid},
-        [&](const SqlRow& row) { names.emplace_back(row.text(0)); });
-  JsonWriter w;
-  w.start_object();
-  copy_members(w, rep->second, keywords_of(Level::kSeries, true));
-  w.key("NumberOfSeriesRelatedInstances").integer(instances).key("studies").strings(names).end_object();
-  insert_group(s, Level::kSeries, rep->first, std::string(w.text()));
-}
-
-// The study row from its newest instance, with its modalities, counts and
-// study names.
-void IndexStore::recompute_study(SqlSession& s, const std::string& uid) {
-  auto rep = reset_group(s, Level::kStudy, uid);
-  if (!rep) return;
-  int64_t instances = 0, series = 0;
-  s.run("SELECT count(*), count(DISTINCT series_uid) FROM instances WHERE study_uid = ?", {uid},
+  std::vector<std::string> names, series, modalities;
+  s.run("SELECT kind, value, n FROM group_counts WHERE level = ? AND uid = ?", {static_cast<int64_t>(level), uid},
         [&](const SqlRow& row) {
-          instances = row.integer(0);
-          series = row.integer(1);
+          switch (row.integer(0)) {
+            case kInstanceCount:
+              instances = row.integer(2);
+              break;
+            case kStudyNames:
+              names.emplace_back(row.text(1));
+              break;
+            case kSeriesUids:
+              series.emplace_back(row.text(1));
+              break;
+            case kModalities:
+              modalities.emplace_back(row.text(1));
+              break;
+          }
         });
-  std::vector<std::string> modalities, names;
-  s.run("SELECT DISTINCT modality FROM instances WHERE study_uid = ? AND modality IS NOT NULL ORDER BY modality", {uid},
-        [&](const SqlRow& row) { modalities.emplace_back(row.text(0)); });
-  s.run("SELECT DISTINCT study FROM instances WHERE study_uid = ? ORDER BY study", {uid},
-        [&](const SqlRow& row) { names.emplace_back(row.text(0)); });
+  std::sort(names.begin(), names.end());
+  std::sort(modalities.begin(), modalities.end());
   JsonWriter w;
   w.start_object();
-  copy_members(w, rep->second, keywords_of(Level::kStudy, false));
-  w.key("ModalitiesInStudy").strings(modalities);
-  w.key("NumberOfStudyRelatedSeries").integer(series).key("NumberOfStudyRelatedInstances").integer(instances);
+  copy_members(w, rep_attrs, keywords_of(level, level == Level::kSeries));
+  if (level == Level::kSeries) {
+    w.key("NumberOfSeriesRelatedInstances").integer(instances);
+  } else {
+    w.key("ModalitiesInStudy").strings(modalities);
+    w.key("NumberOfStudyRelatedSeries").integer(static_cast<int64_t>(series.size()));
+    w.key("NumberOfStudyRelatedInstances").integer(instances);
+  }
   w.key("studies").strings(names).end_object();
-  insert_group(s, Level::kStudy, rep->first, std::string(w.text()));
+  return std::string(w.text());
 }
 
 void IndexStore::clear() {
   db_.write([&](SqlSession& s) {
-    for (const char* table : {"person_names", "studies", "series", "instances"})
-      s.run(std::string("DELETE FROM ") + table, {});
+    for (const char* table : kTables) s.run(std::string("DELETE FROM ") + table, {});
   });
 }
 
@@ -410,6 +484,8 @@ std::string IndexStore::search(const SearchQuery& query) {
   int64_t total = 0;
   std::string results;
   db_.read([&](SqlSession& s) {
+    results.clear();
+    total = 0;
     bool any = false;
     s.run(sql.page, sql.page_params, [&](const SqlRow& row) {
       results += any ? "," : "";

@@ -1,7 +1,7 @@
 // The index itself, on any SqlDatabase: an instances table with every search
-// key as a column, series and studies tables derived from it (recomputed for
-// the groups an instance change touches, in the same transaction), and the
-// folded components of every person name. Shared by index-sqlite and
+// key as a column, series and studies tables derived from it (their counts
+// and lists kept per value in group_counts, changed by each instance change
+// in the same transaction), and the folded components of every person name. Shared by index-sqlite and
 // index-postgres, so both answer every query the same way.
 #pragma once
 
@@ -42,13 +42,22 @@ class IndexStore {
   std::map<std::pair<std::string, std::string>, std::string> indexed();
 
  private:
+  // The groups an instance is in, and the name of the dicomd study that
+  // holds it: what it adds to its series' and study's counts.
+  struct Membership {
+    std::string study_uid, series_uid, modality, study_name;
+  };
+
   void upsert_in(SqlSession& s, const InstanceRecord& record);
   void remove_in(SqlSession& s, std::string_view study, std::string_view file);
   void lock(SqlSession& s, std::string_view what);
-  void recompute_series(SqlSession& s, const std::string& series_uid);
-  void recompute_study(SqlSession& s, const std::string& study_uid);
+  std::pair<int64_t, Membership> find_instance(SqlSession& s, std::string_view study, std::string_view file);
+  void count(SqlSession& s, const Membership& m, int64_t delta);
+  void refresh_groups(SqlSession& s, int64_t id, const Membership& old, const Membership& now);
+  void refresh_group(SqlSession& s, Level level, const std::string& uid, int64_t changed_id);
   std::optional<std::pair<int64_t, std::string>> reset_group(SqlSession& s, Level level, const std::string& uid);
   void insert_group(SqlSession& s, Level level, int64_t rep, const std::string& attrs);
+  std::string group_attrs(SqlSession& s, Level level, const std::string& uid, std::string_view rep_attrs);
 
   SqlDatabase& db_;
 };
