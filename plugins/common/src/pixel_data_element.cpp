@@ -13,7 +13,8 @@ uint16_t read_u16_le(std::string_view b, size_t at) {
 }
 
 // The element at `pos` read with one layout; nullopt when it cannot be that.
-std::optional<PixelDataElement> element_at(std::string_view bytes, size_t pos, bool big_endian, bool explicit_vr) {
+std::optional<PixelDataElement> element_at(std::string_view bytes, size_t pos, bool big_endian, bool explicit_vr,
+                                           uint64_t file_size) {
   size_t header = explicit_vr ? 12 : 8;
   if (pos + header > bytes.size()) return std::nullopt;
   PixelDataElement e;
@@ -27,21 +28,22 @@ std::optional<PixelDataElement> element_at(std::string_view bytes, size_t pos, b
   uint32_t vl = read_u32(bytes, pos + header - 4, big_endian);
   e.value_offset = pos + header;
   e.encapsulated = vl == 0xffffffffu;
-  e.length = e.encapsulated ? bytes.size() - e.value_offset : vl;
-  e.fits = e.value_offset + e.length <= bytes.size();
+  e.length = e.encapsulated ? file_size - e.value_offset : vl;
+  e.fits = e.value_offset + e.length <= file_size;
   return e;
 }
 
 }  // namespace
 
 std::optional<PixelDataElement> locate_pixel_data(std::string_view bytes, size_t stop, bool big_endian,
-                                                  bool explicit_vr) {
+                                                  bool explicit_vr, uint64_t file_size) {
+  if (file_size == kWholeFile || file_size < bytes.size()) file_size = bytes.size();
   std::string_view tag = big_endian ? std::string_view("\x7f\xe0\x00\x10", 4) : std::string_view("\xe0\x7f\x10\x00", 4);
   size_t pos = bytes.find(tag, stop > 16 ? stop - 16 : 0);
   if (pos == std::string_view::npos || pos > stop + 16) return std::nullopt;
-  auto declared = element_at(bytes, pos, big_endian, explicit_vr);
+  auto declared = element_at(bytes, pos, big_endian, explicit_vr, file_size);
   if (declared && declared->fits) return declared;
-  auto other = element_at(bytes, pos, big_endian, !explicit_vr);
+  auto other = element_at(bytes, pos, big_endian, !explicit_vr, file_size);
   if (other && other->fits) return other;
   return declared ? declared : other;
 }

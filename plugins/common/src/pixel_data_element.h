@@ -24,8 +24,12 @@ struct PixelDataElement {
 // transfer syntax says whether it is big endian and explicit VR; the other
 // layout is tried when the declared one does not fit (files that say
 // explicit VR and are implicit, like pydicom's SC_rgb_jpeg.dcm).
+// `bytes` may be the start of a file of `file_size` bytes (kWholeFile: it is
+// the whole file); the element's header must lie in it, and its length and
+// `fits` are reckoned against the whole file.
+inline constexpr uint64_t kWholeFile = UINT64_MAX;
 std::optional<PixelDataElement> locate_pixel_data(std::string_view bytes, size_t stop, bool big_endian,
-                                                  bool explicit_vr);
+                                                  bool explicit_vr, uint64_t file_size = kWholeFile);
 
 // The fragments of encapsulated pixel data (after the basic offset table),
 // as views into `bytes`; nullopt when an item header is malformed or runs

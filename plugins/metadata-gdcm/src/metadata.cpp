@@ -8,8 +8,9 @@
 
 #include "charset.h"
 #include "dicom_reader.h"
-#include "pixel_data_element.h"
 #include "dictionary.h"
+#include "meta_header.h"
+#include "pixel_data_element.h"
 #include "tag_json.h"
 
 namespace dicomd::metadata {
@@ -36,7 +37,8 @@ std::vector<std::string> charset_terms(const gdcm::DataSet& ds) {
 // Formats each element of a header read into its own JSON object.
 class HeaderFormatter {
  public:
-  HeaderFormatter(const gdcm::Reader& reader, std::string_view bytes, size_t stop)
+  // `bytes`: the file, or its start when the file has `file_size` bytes.
+  HeaderFormatter(const gdcm::Reader& reader, std::string_view bytes, size_t stop, uint64_t file_size)
       : meta_(reader.GetFile().GetHeader()), ds_(reader.GetFile().GetDataSet()), charset_(charset_terms(ds_)) {
     gdcm::Attribute<0x0028, 0x0103> rep{};
     if (ds_.FindDataElement(rep.GetTag()) && !ds_.GetDataElement(rep.GetTag()).IsEmpty()) {
@@ -46,7 +48,7 @@ class HeaderFormatter {
     const gdcm::TransferSyntax ts = reader.GetFile().GetHeader().GetDataSetTransferSyntax();
     if (!ts.IsEncoded()) {
       auto e = gdcm_support::locate_pixel_data(bytes, stop, ts == gdcm::TransferSyntax::ExplicitVRBigEndian,
-                                               ts.IsExplicit());
+                                               ts.IsExplicit(), file_size);
       if (e) pixel_ = PixelDataHeader{e->vr, e->length};
     }
   }
@@ -156,7 +158,33 @@ std::shared_ptr<const ParsedHeader> parse_header(std::string_view bytes) {
   gdcm::Reader reader;
   size_t stop = 0;
   if (!gdcm_support::read_header(reader, bytes, &stop)) return nullptr;
-  return HeaderFormatter(reader, bytes, stop).format();
+  return HeaderFormatter(reader, bytes, stop, bytes.size()).format();
+}
+
+std::shared_ptr<const ParsedHeader> parse_header_start(std::string_view start, uint64_t file_size) {
+  if (start.size() >= file_size) return parse_header(start.substr(0, file_size));
+  // A deflated data set is read whole (GDCM cannot stop part-way in it).
+  auto meta = gdcm_support::read_meta_header(start);
+  if (!meta || gdcm_support::is_deflated_syntax(meta->transfer_syntax)) return nullptr;
+  // GDCM stops at the pixel data's element (ReadUpToTag): with all of its
+  // tag, VR and length (12 bytes) in the start it never reads to the cut,
+  // where Debian's GDCM asserts (a test cuts every pydicom file there).
+  constexpr size_t kElementHeader = 12;
+  if (start.size() < kElementHeader) return nullptr;
+  std::string_view before_last_header = start.substr(0, start.size() - kElementHeader + 4);
+  if (before_last_header.find(std::string_view("\xe0\x7f\x10\x00", 4)) == std::string_view::npos &&
+      before_last_header.find(std::string_view("\x7f\xe0\x00\x10", 4)) == std::string_view::npos)
+    return nullptr;
+  gdcm::Reader reader;
+  size_t stop = 0;
+  if (!gdcm_support::read_header(reader, start, &stop)) return nullptr;
+  // Those bytes may have been part of another value: then the read ran on
+  // to the cut and stopped there, not at the pixel data.
+  const gdcm::TransferSyntax ts = reader.GetFile().GetHeader().GetDataSetTransferSyntax();
+  auto e = gdcm_support::locate_pixel_data(start, stop, ts == gdcm::TransferSyntax::ExplicitVRBigEndian,
+                                           ts.IsExplicit(), file_size);
+  if (!e || e->value_offset > start.size() || stop + 16 > start.size()) return nullptr;
+  return HeaderFormatter(reader, start, stop, file_size).format();
 }
 
 TagsResult describe_tags(const ParsedHeader& header, const std::vector<std::string>& specs) {

@@ -43,6 +43,12 @@ class ParsedHeader {
 
 // Null when the bytes are not readable as DICOM.
 std::shared_ptr<const ParsedHeader> parse_header(std::string_view dicom_bytes);
+// The same header from the first bytes of a file of `file_size` bytes, when
+// they hold everything before the pixel data; null otherwise (a header too
+// long, a deflated data set, bytes that are not DICOM): then the whole file
+// decides. Debian's GDCM may still assert on a cut it reads past: in a
+// worker, like parse_header.
+std::shared_ptr<const ParsedHeader> parse_header_start(std::string_view start, uint64_t file_size);
 
 // `specs` in any spelling of the API, in order, each tag once (a repeat, in
 // any spelling, is left out); empty `specs` = every top-level element (file

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "header_cache.h"
 #include "metadata.h"
@@ -21,6 +22,14 @@ using dicomd::metadata::ParsedHeader;
 using dicomd::metadata::TagsResult;
 
 constexpr std::string_view kParseJob = "parse";
+// The first bytes of a larger file, after its size (8 bytes, host order):
+// a CT slice's header fits in a few KiB, so its 512 KiB of pixels need not
+// cross the worker's pipe. The whole file follows when they are not enough.
+constexpr std::string_view kParseStartJob = "parse-start";
+constexpr size_t kStartBytes = 64 << 10;
+// What the start holds past the pixel data's tag: its VR and length, and a
+// margin (GDCM stops on reading the tag; a test cuts every pydicom file).
+constexpr size_t kPastPixelDataTag = 12 + 16;
 constexpr uint64_t kDefaultCacheMb = 64;
 constexpr uint64_t kDefaultMaxReplyMb = 64;
 // Distinct ?tag= values one request may ask for (a tag repeated 200 times
@@ -82,10 +91,21 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
   // files were validated, but the folder may hold bytes that were not (a
   // restore, a copy, another tool's bucket), and Debian's GDCM aborts the
   // process on some: a cache miss pays one trip to a worker instead.
+  // A parse-start job that cannot tell from the start answers UNSUPPORTED.
   static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out) {
-    if (kind != kParseJob) return DICOMD_E_INVALID;
-    auto header = dicomd::metadata::parse_header(input);
-    if (!header) return DICOMD_E_INVALID;
+    std::shared_ptr<const ParsedHeader> header;
+    if (kind == kParseJob) {
+      header = dicomd::metadata::parse_header(input);
+      if (!header) return DICOMD_E_INVALID;
+    } else if (kind == kParseStartJob) {
+      uint64_t file_size = 0;
+      if (input.size() < sizeof file_size) return DICOMD_E_INVALID;
+      std::memcpy(&file_size, input.data(), sizeof file_size);
+      header = dicomd::metadata::parse_header_start(input.substr(sizeof file_size), file_size);
+      if (!header) return DICOMD_E_UNSUPPORTED;
+    } else {
+      return DICOMD_E_INVALID;
+    }
     std::string bytes = header->serialize();
     out.write(out.ctx, bytes.data(), bytes.size());
     return DICOMD_OK;
@@ -168,12 +188,44 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     std::shared_ptr<const ParsedHeader> header;
     std::string parsed;
     dicomd_status s = DICOMD_E_INTERNAL;
-    storage_.read(study, file, [&](std::string_view bytes) { s = host().isolate(kParseJob, bytes, parsed); });
+    storage_.read(study, file, [&](std::string_view bytes) { s = parse_in_worker(bytes, parsed); });
     header = parse_result(s, parsed);
     // Keyed by the version seen before the read: if the file changed in
     // between, the next lookup sees a newer version and reads it again.
     cache_.insert(key, version, removals, header);
     return header;
+  }
+
+  // How much of a file's start a header parse needs: up to just past the
+  // first pixel data tag in the first kStartBytes (little endian, else big
+  // endian), else all of them. Those bytes may stand inside an earlier
+  // value: then the worker reads past the cut, fails or dies, and the whole
+  // file is parsed. Byte search only: the host never parses stored bytes.
+  static size_t start_length(std::string_view bytes) {
+    std::string_view first = bytes.substr(0, kStartBytes);
+    for (std::string_view tag : {std::string_view("\xe0\x7f\x10\x00", 4), std::string_view("\x7f\xe0\x00\x10", 4)}) {
+      // memmem, not string_view::find: that compares at every offset.
+      const void* at = memmem(first.data(), first.size(), tag.data(), tag.size());
+      if (at)
+        return std::min(first.size(),
+                        static_cast<size_t>(static_cast<const char*>(at) - first.data()) + kPastPixelDataTag);
+    }
+    return first.size();
+  }
+
+  // A stored file's header, parsed in a worker: from the file's start when
+  // that is enough, else (or when the worker failed on the cut) from all of it.
+  dicomd_status parse_in_worker(std::string_view bytes, std::string& parsed) {
+    if (bytes.size() > kStartBytes) {
+      std::string input(sizeof(uint64_t), '\0');
+      const uint64_t size = bytes.size();
+      std::memcpy(input.data(), &size, sizeof size);
+      input.append(bytes.substr(0, start_length(bytes)));
+      dicomd_status s = host().isolate(kParseStartJob, input, parsed);
+      if (s == DICOMD_OK || s == DICOMD_E_UNAVAILABLE) return s;
+      parsed.clear();
+    }
+    return host().isolate(kParseJob, bytes, parsed);
   }
 
   // The header a parse job returned, or the HttpError its failure deserves.
