@@ -6,6 +6,8 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <map>
 #include <random>
 #include <set>
@@ -422,6 +424,37 @@ TEST_P(SearchConformance, GroupCountsMatchTheFilesAfterEveryKindOfChange) {
       EXPECT_EQ(r["results"][0]["NumberOfSeriesRelatedInstances"].GetInt(), in_series);
     }
   }
+}
+
+// Writers at once share transactions (group commit); a change the index
+// refuses fails its own caller only, and every other change is kept.
+TEST_P(SearchConformance, ChangesMadeAtOnceShareTransactionsAndFailAlone) {
+  constexpr int kWriters = 8, kEach = 15;
+  std::atomic<int> refused{0}, wrong{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w)
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kEach; ++i) {
+        const bool bad = (w * kEach + i) % 23 == 5;  // 5 of the 120
+        InstanceRecord r = grouped("w", std::to_string(w) + "-" + std::to_string(i), 1 + w % 2, 1 + i % 3, "CT");
+        if (bad) r.attributes_json = "not json";
+        try {
+          store_->upsert(r);
+          if (bad) ++wrong;
+        } catch (const QueryError&) {
+          ++refused;
+          if (!bad) ++wrong;
+        }
+      }
+    });
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(refused.load(), 5);
+  EXPECT_EQ(wrong.load(), 0) << "a change failed for another's fault, or a bad one was kept";
+  EXPECT_EQ(store_->count(), 11u + kWriters * kEach - 5);
+  auto studies = search(R"("level":"study","filters":{"StudyInstanceUID":"9.9.1\\9.9.2"})");
+  int64_t instances = 0;
+  for (const auto& row : studies["results"].GetArray()) instances += row["NumberOfStudyRelatedInstances"].GetInt64();
+  EXPECT_EQ(instances, kWriters * kEach - 5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SearchConformance, ::testing::Values("sqlite", "postgres"),

@@ -218,7 +218,59 @@ void IndexStore::lock(SqlSession& s, std::string_view what) {
 }
 
 void IndexStore::upsert(const InstanceRecord& record) {
-  db_.write([&](SqlSession& s) { upsert_in(s, record); });
+  Change c([&](SqlSession& s) { upsert_in(s, record); });
+  apply(c);
+}
+
+// Group commit: a change that arrives while another transaction runs waits,
+// and the changes that gathered meanwhile run together in the next one. The
+// writes of a transaction (the WAL pages of instances, their eight indexes,
+// group_counts, the series and study rows) are mostly the same pages for
+// slices of one series, so several changes cost little more than one; and
+// a caller waits for one transaction, not for a queue of them.
+void IndexStore::apply(Change& change) {
+  std::unique_lock lock(batch_mutex_);
+  pending_.push_back(&change);
+  while (!change.done) {
+    if (leading_) {
+      batch_done_.wait(lock);
+      continue;
+    }
+    leading_ = true;
+    std::vector<Change*> batch;
+    batch.swap(pending_);
+    lock.unlock();
+    run_batch(batch);
+    lock.lock();
+    leading_ = false;
+    for (Change* c : batch) c->done = true;
+    batch_done_.notify_all();
+  }
+  if (change.error) std::rethrow_exception(change.error);
+}
+
+// One transaction for all; when it fails, each change alone, so that one bad
+// change (attributes that are not JSON, a row the database refuses) fails
+// only its own caller.
+void IndexStore::run_batch(const std::vector<Change*>& batch) {
+  try {
+    db_.write([&](SqlSession& s) {
+      for (Change* c : batch) c->run(s);
+    });
+    return;
+  } catch (...) {
+    if (batch.size() == 1) {
+      batch[0]->error = std::current_exception();
+      return;
+    }
+  }
+  for (Change* c : batch) {
+    try {
+      db_.write([&](SqlSession& s) { c->run(s); });
+    } catch (...) {
+      c->error = std::current_exception();
+    }
+  }
 }
 
 void IndexStore::upsert_batch(const std::vector<InstanceRecord>& records) {
@@ -292,7 +344,8 @@ void IndexStore::upsert_in(SqlSession& s, const InstanceRecord& r) {
 }
 
 void IndexStore::remove(std::string_view study, std::string_view file) {
-  db_.write([&](SqlSession& s) { remove_in(s, study, file); });
+  Change c([&](SqlSession& s) { remove_in(s, study, file); });
+  apply(c);
 }
 
 void IndexStore::remove_in(SqlSession& s, std::string_view study, std::string_view file) {

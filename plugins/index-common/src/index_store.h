@@ -5,12 +5,17 @@
 // index-postgres, so both answer every query the same way.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "search_query.h"
 #include "sql.h"
@@ -29,7 +34,9 @@ class IndexStore {
   // Creates the tables when they are missing. Throws SqlError.
   void create_schema();
 
-  // Throws QueryError (attributes not a JSON object) or SqlError.
+  // Throws QueryError (attributes not a JSON object) or SqlError. Any
+  // thread: calls made at once share a transaction (group commit), and
+  // each throws only for its own change.
   void upsert(const InstanceRecord& record);
   void upsert_batch(const std::vector<InstanceRecord>& records);  // one transaction
   void remove(std::string_view study, std::string_view file);
@@ -42,6 +49,16 @@ class IndexStore {
   std::map<std::pair<std::string, std::string>, std::string> indexed();
 
  private:
+  // One caller's change, waiting for the transaction that runs it.
+  struct Change {
+    explicit Change(std::function<void(SqlSession&)> fn) : run(std::move(fn)) {}
+    std::function<void(SqlSession&)> run;
+    bool done = false;         // guarded by batch_mutex_
+    std::exception_ptr error;  // set before done
+  };
+  void apply(Change& change);
+  void run_batch(const std::vector<Change*>& batch);
+
   // The groups an instance is in, and the name of the dicomd study that
   // holds it: what it adds to its series' and study's counts.
   struct Membership {
@@ -60,6 +77,10 @@ class IndexStore {
   std::string group_attrs(SqlSession& s, Level level, const std::string& uid, std::string_view rep_attrs);
 
   SqlDatabase& db_;
+  std::mutex batch_mutex_;
+  std::condition_variable batch_done_;
+  std::vector<Change*> pending_;  // guarded by batch_mutex_
+  bool leading_ = false;          // a transaction of changes runs; guarded by batch_mutex_
 };
 
 }  // namespace dicomd::index
