@@ -222,13 +222,20 @@ void IndexStore::upsert(const InstanceRecord& record) {
   apply(c);
 }
 
-// Group commit: a change that arrives while another transaction runs waits,
-// and the changes that gathered meanwhile run together in the next one. The
-// writes of a transaction (the WAL pages of instances, their eight indexes,
-// group_counts, the series and study rows) are mostly the same pages for
-// slices of one series, so several changes cost little more than one; and
-// a caller waits for one transaction, not for a queue of them.
+// Group commit, on a database of one writer (SQLite): a change that arrives
+// while another transaction runs waits, and the changes that gathered
+// meanwhile run together in the next one. The writes of a transaction (the
+// WAL pages of instances, their eight indexes, group_counts, the series and
+// study rows) are mostly the same pages for slices of one series, so several
+// changes cost little more than one; and a caller waits for one transaction,
+// not for a queue of them. PostgreSQL runs transactions side by side on its
+// pool's connections, and one of many changes would hold every study lock of
+// its batch (two hosts' batches could then deadlock): a transaction each.
 void IndexStore::apply(Change& change) {
+  if (!db_.dialect().one_writer) {
+    db_.write(change.run);
+    return;
+  }
   std::unique_lock lock(batch_mutex_);
   pending_.push_back(&change);
   while (!change.done) {

@@ -41,6 +41,7 @@ class SqlSession {
 struct SqlDialect {
   std::string_view id_column;  // the instances' key: "INTEGER PRIMARY KEY" / "BIGSERIAL PRIMARY KEY"
   bool lock_groups;            // serialise changes to one study across hosts (PostgreSQL)
+  bool one_writer;             // writes wait for each other (SQLite): concurrent changes share transactions
 };
 
 class SqlDatabase {

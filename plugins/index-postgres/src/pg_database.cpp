@@ -11,7 +11,7 @@
 namespace dicomd::index {
 namespace {
 
-constexpr SqlDialect kDialect{"BIGSERIAL PRIMARY KEY", true};
+constexpr SqlDialect kDialect{"BIGSERIAL PRIMARY KEY", true, false};
 constexpr int kAttempts = 5;
 
 struct ResultDeleter {

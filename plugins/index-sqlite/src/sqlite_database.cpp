@@ -7,7 +7,7 @@
 namespace dicomd::index {
 namespace {
 
-constexpr SqlDialect kDialect{"INTEGER PRIMARY KEY", false};
+constexpr SqlDialect kDialect{"INTEGER PRIMARY KEY", false, true};
 constexpr size_t kMaxCachedStatements = 512;  // searches vary with their filters
 constexpr size_t kMaxIdleReaders = 16;
 
