@@ -1,6 +1,7 @@
 #include "fs_blob_store.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -52,6 +53,22 @@ TEST(FsBlobStore, PutReadListRemove) {
   EXPECT_EQ(removed, 2u);  // a and c
   EXPECT_EQ(store.removal_count(), 2u);
   EXPECT_EQ(store.list_files("s", files), StoreStatus::kNotFound);
+}
+
+// The uploader is kept with the file (an extended attribute written before
+// the rename), and open() gives it back; a file stored without one has none.
+TEST(FsBlobStore, KeepsWhoUploadedEachFile) {
+  TempDir dir;
+  FsBlobStore store(dir.str());
+  EXPECT_EQ(store.put_by("s", "mine", "M", "alice"), StoreStatus::kOk);
+  EXPECT_EQ(store.put("s", "anyone", "A"), StoreStatus::kOk);
+  for (auto [name, uploader] : {std::pair{"mine", "alice"}, std::pair{"anyone", ""}}) {
+    ObjectInfo info;
+    int fd = -1;
+    ASSERT_EQ(store.open("s", name, fd, info), StoreStatus::kOk);
+    ::close(fd);
+    EXPECT_EQ(info.uploader, uploader) << name;
+  }
 }
 
 TEST(FsBlobStore, NeverReplaces) {

@@ -19,13 +19,21 @@ struct ObjectInfo {
   // A hash of the content, computed when it was stored (hex); empty when the
   // backend could not keep one (a filesystem without extended attributes).
   std::string content_hash;
+  // Who stored it (the subject of the uploader's token), from open() only;
+  // empty when nobody was signed in or the backend keeps no such record.
+  std::string uploader;
 };
 
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
   // Atomic and durable; never replaces an existing object (kExists).
-  virtual StoreStatus put(std::string_view study, std::string_view name, std::string_view bytes) = 0;
+  StoreStatus put(std::string_view study, std::string_view name, std::string_view bytes) {
+    return put_by(study, name, bytes, {});
+  }
+  // The same, recording `uploader` (a signed-in subject) with the object.
+  virtual StoreStatus put_by(std::string_view study, std::string_view name, std::string_view bytes,
+                             std::string_view uploader) = 0;
   // Calls consume once with a view of the whole object, valid during the call.
   virtual StoreStatus read(std::string_view study, std::string_view name,
                            const std::function<void(std::string_view)>& consume) = 0;

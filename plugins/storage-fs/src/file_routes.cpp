@@ -47,7 +47,7 @@ void FileRoutes::upload_form(const Request&, Response& res) {
 }
 
 std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study, std::string_view client_name,
-                                                         std::string_view data) {
+                                                         std::string_view data, std::string_view uploader) {
   std::string name(base_name(client_name));
   if (!is_valid_name(name)) return Failure{name, "invalid_name", "file name is not allowed"};
   if (!is_nfc(name)) return Failure{name, "invalid_name", "file name is not in Unicode NFC form"};
@@ -58,7 +58,7 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
     return Failure{name, "duplicate", "a file of this name is already stored in the study"};
   Validator::Verdict verdict = validator_.validate(data);
   if (!verdict.valid) return Failure{name, "invalid_type", verdict.reason};
-  switch (store_.put(study, name, data)) {
+  switch (store_.put_by(study, name, data, uploader)) {
     case StoreStatus::kOk:
       return std::nullopt;
     case StoreStatus::kExists:
@@ -93,7 +93,7 @@ void FileRoutes::upload(const Request& req, Response& res) {
   std::vector<std::string> stored;
   std::vector<Failure> failed;
   for (const auto& [client_name, data] : files) {
-    if (auto failure = store_one(*study, client_name, data))
+    if (auto failure = store_one(*study, client_name, data, req.identity().subject))
       failed.push_back(std::move(*failure));
     else
       stored.emplace_back(base_name(client_name));
@@ -138,6 +138,7 @@ void FileRoutes::get_file(const Request& req, Response& res) {
   StoreStatus found = store_.open(study, file, fd, info);
   if (found == StoreStatus::kNotFound) throw HttpError(404, "file not found");
   if (found != StoreStatus::kOk) throw std::runtime_error("cannot open stored file");
+  if (!info.uploader.empty()) res.header("X-Dicomd-Uploader", info.uploader);
   if (res.not_modified(req, etag_of(info))) {
     ::close(fd);
     return;
@@ -157,9 +158,25 @@ void FileRoutes::settle_events() const {
                " s behind; answering before they catch up");
 }
 
+// With auth on, a caller that is not an admin (the policy lets only
+// standard and admin here) deletes only what it uploaded itself.
+void FileRoutes::check_owner(const Request& req, std::string_view study, std::string_view file) {
+  Identity who = req.identity();
+  if (who.empty() || who.role == "admin") return;
+  ObjectInfo info;
+  int fd = -1;
+  StoreStatus s = store_.open(study, file, fd, info);
+  if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
+  if (s != StoreStatus::kOk) throw std::runtime_error("cannot open stored file");
+  ::close(fd);
+  if (info.uploader.empty() || info.uploader != who.subject)
+    throw HttpError(403, "only the file's uploader or an admin may delete it");
+}
+
 void FileRoutes::delete_file(const Request& req, Response& res) {
   std::string_view study = req.name_param("study");
   std::string_view file = req.name_param("file");
+  check_owner(req, study, file);
   StoreStatus s = store_.remove(study, file);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
   if (s != StoreStatus::kOk) throw std::runtime_error("cannot delete file");

@@ -27,8 +27,11 @@ class FileRoutes {
     std::string name, reason, detail;
   };
   // Judges and stores one uploaded file; returns the failure, if any.
-  std::optional<Failure> store_one(std::string_view study, std::string_view client_name, std::string_view data);
+  std::optional<Failure> store_one(std::string_view study, std::string_view client_name, std::string_view data,
+                                   std::string_view uploader);
   void settle_events() const;
+  // 403 unless the caller may delete this file (its uploader, or an admin).
+  void check_owner(const Request& req, std::string_view study, std::string_view file);
 
   static constexpr uint32_t kSettleTimeoutMs = 10000;
 

@@ -169,7 +169,8 @@ std::string content_hash_of(std::string_view bytes) {
   return buf;
 }
 
-StoreStatus FsBlobStore::put(std::string_view study, std::string_view name, std::string_view bytes) {
+StoreStatus FsBlobStore::put_by(std::string_view study, std::string_view name, std::string_view bytes,
+                                std::string_view uploader) {
   // Only NFC spellings are stored, so a look-alike name can never be created.
   if (!is_valid_name(study) || !is_valid_name(name) || !is_nfc(study) || !is_nfc(name))
     return StoreStatus::kInvalidName;
@@ -182,8 +183,12 @@ StoreStatus FsBlobStore::put(std::string_view study, std::string_view name, std:
   std::string temp = temp_name();
   Fd file(::openat(tmp_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!file.ok()) return StoreStatus::kIoError;
-  bool written = write_all(file.get(), bytes) && keep_content_hash(file.get(), bytes) && stamp_now(file.get()) &&
-                 ::fsync(file.get()) == 0;
+  // The uploader is recorded before the rename, so a file never appears
+  // without it: an owner check (a standard role's delete) can trust it.
+  bool written =
+      write_all(file.get(), bytes) && keep_content_hash(file.get(), bytes) &&
+      (uploader.empty() || ::fsetxattr(file.get(), kUploaderAttribute, uploader.data(), uploader.size(), 0) == 0) &&
+      stamp_now(file.get()) && ::fsync(file.get()) == 0;
   if (::close(file.release()) != 0) written = false;
   if (!written) {
     ::unlinkat(tmp_fd_, temp.c_str(), 0);
@@ -279,6 +284,9 @@ StoreStatus FsBlobStore::open(std::string_view study, std::string_view name, int
   char hash[64];
   ssize_t n = ::fgetxattr(file.get(), kHashAttribute, hash, sizeof hash);
   info.content_hash = n > 0 ? std::string(hash, static_cast<size_t>(n)) : std::string();
+  char uploader[256];
+  n = ::fgetxattr(file.get(), kUploaderAttribute, uploader, sizeof uploader);
+  info.uploader = n > 0 ? std::string(uploader, static_cast<size_t>(n)) : std::string();
   fd = file.release();
   return StoreStatus::kOk;
 }

@@ -27,7 +27,8 @@ class FsBlobStore : public BlobStore {
   FsBlobStore(const FsBlobStore&) = delete;
   FsBlobStore& operator=(const FsBlobStore&) = delete;
 
-  StoreStatus put(std::string_view study, std::string_view name, std::string_view bytes) override;
+  StoreStatus put_by(std::string_view study, std::string_view name, std::string_view bytes,
+                     std::string_view uploader) override;
   StoreStatus open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) override;
   StoreStatus read(std::string_view study, std::string_view name,
                    const std::function<void(std::string_view)>& consume) override;
@@ -47,6 +48,7 @@ class FsBlobStore : public BlobStore {
   static bool stamp_now(int fd);
   static bool keep_content_hash(int fd, std::string_view bytes);
   static constexpr const char* kHashAttribute = "user.dicomd.xxh3";
+  static constexpr const char* kUploaderAttribute = "user.dicomd.uploader";
 
   int root_fd_ = -1;
   int tmp_fd_ = -1;

@@ -28,9 +28,10 @@ std::mutex& PublishingStore::stripe(std::string_view key) {
   return stripes_[std::hash<std::string_view>{}(key) % stripes_.size()];
 }
 
-StoreStatus PublishingStore::put(std::string_view study, std::string_view name, std::string_view bytes) {
+StoreStatus PublishingStore::put_by(std::string_view study, std::string_view name, std::string_view bytes,
+                                    std::string_view uploader) {
   // Not under the lock: uploads of files sharing a stripe must not wait on each other's fsyncs.
-  StoreStatus status = inner_.put(study, name, bytes);
+  StoreStatus status = inner_.put_by(study, name, bytes, uploader);
   if (status != StoreStatus::kOk) return status;
   std::string key = key_of(study, name);
   std::shared_lock study_lock(studies_);
