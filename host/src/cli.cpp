@@ -6,6 +6,9 @@ std::string usage() {
   return "usage: dicomd [options]           serve\n"
          "       dicomd reindex [options]   rebuild the search index from the storage, then exit\n"
          "                                  (the server must not be running on the data folder)\n"
+         "       dicomd token --key-file F --role R --sub NAME [--ttl SECONDS]\n"
+         "                                  print an HS256 token for auth-jwt (R: read-only, standard\n"
+         "                                  or admin; F readable by its owner only; ttl default 3600)\n"
          "  --config FILE        JSON configuration (default: built-in, the core plugins and search)\n"
          "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)\n"
          "  --data DIR           folder for all server state (default ./data)\n"
@@ -44,9 +47,24 @@ CliOptions parse_cli(int argc, char** argv) {
       o.allow_remote_root = true;
     else if (arg == "--disable")
       o.disable.push_back(value());
-    else if (i == 1 && arg == "reindex")
+    else if (i == 1 && (arg == "reindex" || arg == "token"))
       o.command = arg;
-    else
+    else if (o.command == "token" && arg == "--key-file")
+      o.key_file = value();
+    else if (o.command == "token" && arg == "--role")
+      o.role = value();
+    else if (o.command == "token" && arg == "--sub")
+      o.subject = value();
+    else if (o.command == "token" && arg == "--ttl") {
+      std::string ttl = value();
+      size_t used = 0;
+      try {
+        o.ttl_s = std::stoll(ttl, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != ttl.size()) throw ConfigError("--ttl needs a whole number of seconds");
+    } else
       throw ConfigError("unknown option " + arg + " (see --help)");
   }
   return o;

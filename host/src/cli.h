@@ -1,6 +1,7 @@
 // Command-line options of dicomd.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,8 +11,11 @@
 namespace dicomd {
 
 struct CliOptions {
-  std::string command = "serve";  // or "reindex"
+  std::string command = "serve";  // or "reindex", "token"
   std::optional<std::string> config_file, listen, data_dir, plugin_dir, log_level;
+  // dicomd token: an HS256 token for operators (auth-jwt).
+  std::optional<std::string> key_file, role, subject;
+  int64_t ttl_s = 3600;
   std::vector<std::string> disable;
   bool help = false, version = false, allow_remote_root = false;
 };

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -13,6 +14,8 @@
 #include "cli.h"
 #include "isolation/worker_main.h"
 #include "log.h"
+#include "jwt_keys.h"
+#include "jwt_mint.h"
 #include "reindex.h"
 #include "version.h"
 
@@ -98,6 +101,26 @@ void tune_allocator() {
 
 }  // namespace
 
+// dicomd token: the key file is checked as auth-jwt checks it (readable by
+// its owner only, 32 bytes or more); the token goes to stdout, alone.
+int print_token(const dicomd::CliOptions& cli) {
+  if (!cli.key_file || !cli.role || !cli.subject) throw dicomd::ConfigError("token needs --key-file, --role and --sub");
+  std::string secret;
+  try {
+    secret = dicomd::auth::read_secret_file(*cli.key_file);
+    dicomd::auth::KeySet::from_secret(secret);  // the length and PEM checks auth-jwt makes
+  } catch (const dicomd::auth::KeyError& e) {
+    throw dicomd::ConfigError("--key-file " + *cli.key_file + ": " + e.what());
+  }
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  try {
+    std::printf("%s\n", dicomd::auth::mint_hs256(secret, *cli.subject, *cli.role, now.count(), cli.ttl_s).c_str());
+  } catch (const std::invalid_argument& e) {
+    throw dicomd::ConfigError(e.what());
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   tune_allocator();
   if (argc >= 2 && std::strcmp(argv[1], "--worker") == 0) return dicomd::run_worker(argc, argv);
@@ -111,6 +134,7 @@ int main(int argc, char** argv) {
       std::printf("dicomd %s (plugin ABI %d.%d)\n", DICOMD_VERSION, DICOMD_ABI_MAJOR, DICOMD_ABI_MINOR);
       return 0;
     }
+    if (cli.command == "token") return print_token(cli);
     dicomd::Config config = dicomd::effective_config(cli);
     if (!set_log_level(config.log_level)) throw dicomd::ConfigError("log_level must be error, warn, info or debug");
     if (cli.command == "reindex") {
