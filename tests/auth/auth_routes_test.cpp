@@ -330,6 +330,31 @@ TEST(AuthToken, TheOperatorsTokenOpensTheServer) {
   EXPECT_NE(run_dicomd({"token", "--key-file", s.key_file(), "--role", "admin"}).exit_code, 0);
 }
 
+// The upload page with auth on, as a browser uses it: the page is open, its
+// sign-in posts the token to /login, and the form's upload then carries the
+// cookie (same origin). An HTTP-level walk through the page, not a browser.
+TEST(AuthPage, ThePageSignsInThenUploadsWithTheCookie) {
+  AuthServer s;
+  auto page = s.send("GET", "/", "");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find(R"(fetch(path, {method: "POST")"), std::string::npos);
+  EXPECT_NE(page.body.find(R"(send("/login")"), std::string::npos);
+  EXPECT_NE(page.body.find(R"(<form action="/upload" method="post" enctype="multipart/form-data">)"),
+            std::string::npos);
+
+  auto [type, body] = multipart_body({{"study", "page"}}, {{"files", "IM1.dcm", ct_bytes()}});
+  EXPECT_EQ(s.send("POST", "/upload", "", body, {{"Content-Type", type}}).status, 401);  // before signing in
+  auto login = s.send("POST", "/login", "", R"({"token":")" + token_for("standard") + "\"}",
+                      {{"Content-Type", "application/json"}});
+  ASSERT_EQ(login.status, 200);
+  std::string cookie = login.header("set-cookie").substr(0, login.header("set-cookie").find(';'));
+  auto stored = s.send("POST", "/upload", "", body, {{"Content-Type", type}, {"Cookie", cookie}});
+  EXPECT_EQ(stored.status, 201) << stored.body;
+  EXPECT_NE(stored.body.find(R"("stored":["IM1.dcm"])"), std::string::npos) << stored.body;
+  EXPECT_EQ(s.send("GET", "/files/page", "", "", {{"Cookie", cookie}}).body,
+            R"({"files":["IM1.dcm"],"filesCount":1,"study":"page","success":true})");
+}
+
 // A plugin's route the policy does not name is denied, even to an admin;
 // the operator opens it with a "policy" entry.
 TEST(AuthDefaultDeny, ARouteNoPolicyNamesIsDenied) {

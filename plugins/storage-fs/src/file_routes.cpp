@@ -23,21 +23,45 @@ void reply(Response& res, int status, bool success, Fields&& fields) {
   res.json(status, w.text());
 }
 
-constexpr std::string_view kUploadForm = R"(<!doctype html>
+// With auth-jwt on, the page signs in first: POST /login sets the
+// dicomd_token cookie, which the form's upload (same origin) then carries.
+constexpr std::string_view kUploadForm = R"html(<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>dicomd — upload DICOM files</title>
-<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}label{display:block;margin:1em 0}</style></head>
+<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}label{display:block;margin:1em 0}
+textarea{width:100%;font-family:monospace}#who{margin-left:1em}</style></head>
 <body>
 <h1>Upload DICOM files</h1>
+<details id="signin"><summary>Sign in (servers with auth-jwt)</summary>
+<form id="login">
+  <label>Token <textarea name="token" rows="3" required></textarea></label>
+  <button type="submit">Sign in</button> <button type="button" id="logout">Sign out</button><span id="who"></span>
+</form>
+</details>
 <form action="/upload" method="post" enctype="multipart/form-data">
   <label>Study <input type="text" name="study" required maxlength="255"></label>
   <label>Files <input type="file" name="files" multiple required></label>
   <button type="submit">Upload</button>
 </form>
 <p>Stored studies: <a href="/files">/files</a></p>
+<script>
+const who = document.getElementById("who");
+async function send(path, body) {
+  const r = await fetch(path, {method: "POST", headers: {"Content-Type": "application/json"}, body: body});
+  if (r.status === 404) return "this server has no sign-in (auth-jwt is off)";
+  const answer = await r.json().catch(() => ({}));
+  if (!r.ok) return "refused: " + (answer.error || r.status);
+  return answer.subject ? "signed in as " + answer.subject + " (" + answer.role + ")" : "signed out";
+}
+document.getElementById("login").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  who.textContent = await send("/login", JSON.stringify({token: e.target.token.value.trim()}));
+});
+document.getElementById("logout").addEventListener("click", async () => { who.textContent = await send("/logout", "{}"); });
+</script>
 </body>
 </html>
-)";
+)html";
 
 }  // namespace
 
