@@ -26,6 +26,7 @@ if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
   exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
 fi
 ip link set lo up
+source benchmarks/bench_lib.sh
 
 bin=build/release/bin
 work=$(mktemp -d /tmp/dicomd-ingest-bench.XXXXXX)
@@ -75,7 +76,6 @@ JSON
 stop() {
   kill "$server"; wait "$server" 2> /dev/null || true; server=""
 }
-field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<< "$2"; }
 
 hz=$(getconf CLK_TCK)
 declare -A rps cpu client
@@ -102,8 +102,6 @@ for r in $(seq "$rounds"); do
   echo "round $r ceiling: $(field files_per_s "$out") files/s" >&2
 done
 
-median() { tr ' ' '\n' <<< "$1" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-spread() { tr ' ' '\n' <<< "$1" | sed '/^$/d' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "–" hi }'; }
 o=$(median "${rps[orthanc]}")
 echo
 echo "CT ingest, $count slices of 525 KB, $clients clients, median of $rounds rounds (min–max)"

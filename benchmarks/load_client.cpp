@@ -13,6 +13,8 @@
 //     /tools/find)
 //   load_client PORT CONNECTIONS 0 upload-dicomd STUDY FILE_LIST
 //   load_client PORT CONNECTIONS 0 upload-orthanc FILE_LIST ID_OUT
+// LOAD_CLIENT_HEADER="Name: value" adds that header to every request (an
+// Authorization for a server with auth-jwt).
 // Prints one JSON line: requests, errors, seconds, rps, mbps (request bytes),
 // p50_ms, p99_ms, client_cpu_pct (this process's CPU over wall time).
 #include <arpa/inet.h>
@@ -27,6 +29,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -244,6 +247,9 @@ int main(int argc, char** argv) {
   int connections = std::atoi(argv[2]);
   double seconds = std::atof(argv[3]);
   std::string mode = argv[4];
+  const char* extra = std::getenv("LOAD_CLIENT_HEADER");
+  std::string host_line = "Host: x\r\n";
+  if (extra) host_line.append(extra).append("\r\n");
   std::vector<Job> jobs;
   std::vector<std::string> bodies, names;
   std::string id_out;
@@ -251,13 +257,14 @@ int main(int argc, char** argv) {
     for (const auto& line : lines(argv[5])) {
       size_t tab = line.find('\t');
       std::string path = line.substr(0, tab), body = tab == std::string::npos ? "" : line.substr(tab + 1);
-      jobs.push_back({"POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n" + body,
+      jobs.push_back({"POST " + path + " HTTP/1.1\r\n" + host_line +
+                          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                          "\r\n\r\n" + body,
                       nullptr});
     }
   } else if (mode == "get" || mode == "get-revalidate") {
     for (const auto& url : lines(argv[5])) {
-      std::string head = "GET " + url + " HTTP/1.1\r\nHost: x\r\n";
+      std::string head = "GET " + url + " HTTP/1.1\r\n" + host_line;
       if (mode == "get-revalidate") {
         std::string etag = fetch_etag(port, head);
         if (!etag.empty()) head += "If-None-Match: " + etag + "\r\n";
@@ -283,10 +290,9 @@ int main(int argc, char** argv) {
       }
     }
     for (const auto& b : bodies) {
-      std::string head =
-          orthanc
-              ? "POST /instances HTTP/1.1\r\nHost: x\r\nContent-Type: application/dicom\r\n"
-              : "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=" + boundary + "\r\n";
+      std::string head = orthanc ? "POST /instances HTTP/1.1\r\n" + host_line + "Content-Type: application/dicom\r\n"
+                                 : "POST /upload HTTP/1.1\r\n" + host_line +
+                                       "Content-Type: multipart/form-data; boundary=" + boundary + "\r\n";
       jobs.push_back({head + "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n", &b});
     }
   }

@@ -273,12 +273,14 @@ TEST(AuthOwnership, AStandardRoleDeletesOnlyItsOwnUploads) {
   EXPECT_EQ(s.send("DELETE", "/files/shared/a.dcm", alice).status, 200);
   EXPECT_EQ(s.send("DELETE", "/files/shared/b.dcm", token_for("admin")).status, 200);
   EXPECT_EQ(s.send("DELETE", "/files/shared", bob).status, 403);  // whole studies: admin only
+  EXPECT_EQ(s.upload("shared", "c.dcm", token_for("read-only")).status, 403);
 
   // The audit log names who did what and how it ended, never the token.
   std::string log = s.server().process().log();
   EXPECT_NE(log.find(R"(audit: POST /upload by "alice" (standard) -> 201)"), std::string::npos) << log;
   EXPECT_NE(log.find(R"(audit: DELETE /files/:study/:file by "bob" (standard) -> 403)"), std::string::npos);
   EXPECT_NE(log.find(R"(audit: DELETE /files/:study/:file by "user-admin" (admin) -> 200)"), std::string::npos);
+  EXPECT_NE(log.find(R"(audit: POST /upload by "user-read-only" (read-only) -> 403)"), std::string::npos);
   EXPECT_EQ(log.find(alice), std::string::npos);
   EXPECT_EQ(log.find(kSecret), std::string::npos);
 }

@@ -360,7 +360,8 @@ TEST_P(SearchConformance, AGroupShowsItsFirstFileUntilThatFileLeaves) {
 
   store_->upsert(grouped("g", "f2", 1, 2, "MR"));  // moved to the other series: the first one goes
   EXPECT_EQ(series()["total"].GetInt(), 0);
-  auto s = study()["results"][0].GetObject();
+  auto answer = study();  // kept: the row below points into it
+  const auto& s = answer["results"][0];
   EXPECT_EQ(s["NumberOfStudyRelatedSeries"].GetInt(), 1);
   EXPECT_EQ(s["NumberOfStudyRelatedInstances"].GetInt(), 2);
   EXPECT_EQ(s["ModalitiesInStudy"].Size(), 2u);

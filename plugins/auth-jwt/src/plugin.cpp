@@ -140,11 +140,11 @@ class AuthJwtPlugin : public dicomd::Plugin {
       return unauthorized(res, e.what());
     }
     res.set_identity(who.subject, who.role);
+    if (audited(req)) remember_role(req.request_id(), who.role);  // refused here or not
     if (!routed) return dicomd::FilterResult::kContinue;  // 404 or 405, as without auth
     if (!in_policy) return forbidden(res, "this route is not in the auth policy");
     if (!dicomd::auth::allowed(dicomd::auth::role_named(who.role), access))
       return forbidden(res, "the role \"" + who.role + "\" may not do this");
-    if (audited(req)) remember_role(req.request_id(), who.role);
     return dicomd::FilterResult::kContinue;
   }
 

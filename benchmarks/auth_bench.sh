@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# What auth-jwt costs on the cheapest request there is: cached tag lookups
+# (GET /files/ct/F/tag?tag=Rows&tag=PatientName) at 32 connections, on the
+# same files, dicomd without auth, with auth-jwt on HS256 and with auth-jwt
+# on RS256 (the same token on every request, as a client sends it),
+# ROUNDS rounds alternating the three.
+#   benchmarks/auth_bench.sh [SECONDS=5] [ROUNDS=3] [CT_COUNT=100]
+# Runs in a private network namespace; last figures: benchmarks/README.md, "Auth".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-5}; rounds=${2:-3}; count=${3:-100}
+
+if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
+  scripts/install-deps test
+  cmake --preset release > /dev/null
+  cmake --build --preset release --target dicomd make_dataset load_client dicomd-plugin-storage-fs \
+    dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-auth-jwt > /dev/null
+  exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
+fi
+ip link set lo up
+source benchmarks/bench_lib.sh
+
+bin=build/release/bin
+work=$(mktemp -d /tmp/dicomd-auth-bench.XXXXXX)
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2> /dev/null || true
+  wait 2> /dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port=18070
+
+"$bin/make_dataset" "$work/in" "$count" 0 > /dev/null
+ls "$work"/in/ct/*.dcm > "$work/ct"
+sed "s|.*/\(.*\)|/files/ct/\1/tag?tag=Rows\&tag=PatientName|" "$work/ct" > "$work/urls"
+
+# Keys and tokens: an HS256 secret (dicomd token mints from it) and an RSA
+# key pair (the token signed here with openssl, as an identity provider would).
+(umask 077 && head -c 32 /dev/urandom | base64 > "$work/hs.key")
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/rs.key" 2> /dev/null
+openssl pkey -in "$work/rs.key" -pubout -out "$work/rs.pub"
+hs_token=$("$bin/dicomd" token --key-file "$work/hs.key" --role admin --sub bench --ttl 3600)
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+rs_input="$(printf '{"alg":"RS256"}' | b64url).$(printf '{"sub":"bench","role":"admin","exp":%d}' $(($(date +%s) + 3600)) | b64url)"
+rs_token="$rs_input.$(printf '%s' "$rs_input" | openssl dgst -sha256 -sign "$work/rs.key" | b64url)"
+
+config() {  # config NAME [AUTH_CONFIG]
+  local auth=""
+  [ -n "${2:-}" ] && auth='{"name":"auth-jwt","config":'"$2"'},'
+  echo '{"listen":"127.0.0.1:'"$port"'","log_level":"warn","plugins":['"$auth"'{"name":"storage-fs"},'\
+'{"name":"validator-gdcm"},{"name":"metadata-gdcm"}]}' > "$work/$1.json"
+}
+config none
+config hs256 '{"algorithm":"HS256","key_file":"'"$work/hs.key"'"}'
+config rs256 '{"algorithm":"RS256","key_file":"'"$work/rs.pub"'"}'
+declare -A token=([none]="" [hs256]="$hs_token" [rs256]="$rs_token")
+
+start() {  # start NAME: the server on one data folder, every file uploaded and its tags cached
+  "$bin/dicomd" --config "$work/$1.json" --data "$work/data" 2> "$work/$1.log" &
+  server=$!
+  for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.05; done
+  export LOAD_CLIENT_HEADER="Authorization: Bearer ${token[$1]}"
+  [ -n "${token[$1]}" ] || unset LOAD_CLIENT_HEADER
+  "$bin/load_client" $port 8 0 upload-dicomd ct "$work/ct" > /dev/null
+  "$bin/load_client" $port 8 1 get "$work/urls" > /dev/null  # parse every header once: the lookups are cached
+}
+stop() { kill "$server"; wait "$server" 2> /dev/null || true; server=""; }
+
+declare -A rps p99 client
+for r in $(seq "$rounds"); do
+  for name in none hs256 rs256; do
+    start "$name"
+    out=$("$bin/load_client" $port 32 "$secs" get "$work/urls")
+    stop
+    [ "$(field errors "$out")" = 0 ] || { echo "$name: errors: $out" >&2; exit 1; }
+    rps[$name]+="$(field rps "$out") "; p99[$name]+="$(field p99_ms "$out") "
+    client[$name]+="$(field client_cpu_pct "$out") "
+    echo "round $r $name: $(field rps "$out") req/s" >&2
+  done
+done
+
+base=$(median "${rps[none]}")
+echo
+echo "Cached tag lookups, 32 connections, $secs s × $rounds rounds, $count files (median, min–max)"
+echo
+echo "| server | req/s | req/s lost to auth | p99 (ms) | client CPU (%) |"
+echo "| --- | --- | --- | --- | --- |"
+for name in none hs256 rs256; do
+  m=$(median "${rps[$name]}")
+  label=$([ $name = none ] && echo "dicomd, no auth" || echo "dicomd + auth-jwt, ${name^^}")
+  echo "| $label | $m ($(spread "${rps[$name]}")) | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%+.1f %%", 100 * (b - a) / b }') |" \
+    "$(median "${p99[$name]}") ($(spread "${p99[$name]}")) | $(spread "${client[$name]}") |"
+done
