@@ -5,6 +5,7 @@
 // in-process host: a route no policy entry names is denied to everyone.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -200,6 +201,33 @@ TEST(AuthMatrix, EveryMountedRouteAnswersEveryTokenAsThePolicySays) {
   // An unknown path: 401 without a valid token (nothing leaks), 404 with one.
   EXPECT_EQ(s.send("GET", "/nothing/here", "").status, 401);
   EXPECT_EQ(s.send("GET", "/nothing/here", token_for("read-only")).status, 404);
+}
+
+// Tokens no client should send: each is 401 with the challenge, quickly,
+// never a 500, whatever route it is sent to.
+TEST(AuthAttacks, HostileTokensAre401Quickly) {
+  AuthServer s;
+  std::string many_claims = R"({"sub":"a","role":"admin","exp":)" + std::to_string(unix_now() + 600);
+  for (int i = 0; i < 1000; ++i) many_claims += ",\"c" + std::to_string(i) + "\":" + std::to_string(i);
+  const std::vector<std::string> hostile = {
+      std::string(10 * 1024, 'A'),                                                        // 10 KB
+      hs256_token(many_claims + "}"),                                                     // 1,000 claims
+      base64url("[1,2]") + "." + base64url("not json") + ".c2ln",                         // not JSON
+      "!!!!.????.####",                                                                   // not base64url
+      base64url(R"({"alg":"HS256"})") + "." + base64url(claims_json("admin", "x", 600)),  // two parts
+      "Bearer",
+  };
+  for (const auto& token : hostile)
+    for (const char* target : {"/files", "/plugins", "/files/s/x/png"}) {
+      auto start = std::chrono::steady_clock::now();
+      auto r = s.send("GET", target, token);
+      EXPECT_EQ(r.status, 401) << target << " " << token.substr(0, 40) << ": " << r.body;
+      EXPECT_EQ(r.header("www-authenticate"), kChallenge);
+      EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+    }
+  // Another scheme is no token; an empty cookie neither.
+  EXPECT_EQ(s.send("GET", "/files", "", "", {{"Authorization", "Basic YWxhZGRpbjpvcGVuc2VzYW1l"}}).status, 401);
+  EXPECT_EQ(s.send("GET", "/files", "", "", {{"Cookie", "dicomd_token="}}).status, 401);
 }
 
 // libjwt 1.10 verifies an HS256 token whose key is the RSA public PEM; here
