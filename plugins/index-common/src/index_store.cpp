@@ -122,9 +122,12 @@ void copy_members(JsonWriter& w, std::string_view instance_attrs_json, const std
   rapidjson::Document d;
   d.Parse(instance_attrs_json.data(), instance_attrs_json.size());
   if (!d.IsObject()) return;
+  // Const iterators: clang (C++20) finds comparing RapidJSON's mutable
+  // member iterators ambiguous.
+  const rapidjson::Document& object = d;
   for (auto key : keys) {
-    auto it = d.FindMember(rapidjson::StringRef(key.data(), key.size()));
-    if (it != d.MemberEnd()) w.key(key).raw(json_of(it->value));
+    auto it = object.FindMember(rapidjson::StringRef(key.data(), key.size()));
+    if (it != object.MemberEnd()) w.key(key).raw(json_of(it->value));
   }
 }
 
@@ -290,9 +293,10 @@ void IndexStore::upsert_in(SqlSession& s, const InstanceRecord& r) {
   rapidjson::Document attrs;
   attrs.Parse(r.attributes_json.data(), r.attributes_json.size());
   if (attrs.HasParseError() || !attrs.IsObject()) throw QueryError("attributes must be a JSON object");
+  const rapidjson::Document& object = attrs;  // const iterators (see copy_members)
   auto member = [&](std::string_view keyword) -> const rapidjson::Value* {
-    auto it = attrs.FindMember(rapidjson::StringRef(keyword.data(), keyword.size()));
-    return it == attrs.MemberEnd() ? nullptr : &it->value;
+    auto it = object.FindMember(rapidjson::StringRef(keyword.data(), keyword.size()));
+    return it == object.MemberEnd() ? nullptr : &it->value;
   };
 
   auto keys = column_keys(Level::kInstance);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 #include <dicomd/cpp/http.hpp>
 #include <dicomd/cpp/json.hpp>
@@ -86,7 +87,7 @@ SearchQuery parse_search_query(std::string_view query_json) {
     q.level = *level;
   }
   std::vector<std::string_view> seen;
-  for (const auto& m : d.GetObject()) {
+  for (const auto& m : std::as_const(d).GetObject()) {  // const: clang finds mutable iterators ambiguous
     std::string_view name(m.name.GetString(), m.name.GetStringLength());
     if (std::find(seen.begin(), seen.end(), name) != seen.end())
       throw QueryError(std::string(name) + " is given twice");
