@@ -17,39 +17,48 @@ std::optional<Access> access_named(std::string_view name) {
   return std::nullopt;
 }
 
-Policy::Policy(std::map<std::string, Access> extra)
-    : table_{
-          // Open: liveness, the page, logging in and out.
-          {"GET /", Access::kOpen},
-          {"GET /health", Access::kOpen},
-          {"POST /login", Access::kOpen},
-          {"POST /logout", Access::kOpen},
-          // Data, read.
-          {"GET /files", Access::kRead},
-          {"GET /files/:study", Access::kRead},
-          {"GET /files/:study/:file", Access::kRead},
-          {"GET /files/:study/:file/tag", Access::kRead},
-          {"GET /files/:study/:file/tags", Access::kRead},
-          {"GET /files/:study/:file/png", Access::kRead},
-          {"GET /search", Access::kRead},
-          // Data, written.
-          {"POST /upload", Access::kWrite},
-          {"POST /validate", Access::kWrite},
-          {"DELETE /files/:study/:file", Access::kDeleteOwn},
-          // The server itself, and whole studies.
-          {"DELETE /files/:study", Access::kAdmin},
-          {"GET /plugins", Access::kAdmin},
-      } {
-  for (auto& [route, access] : extra) table_[route] = access;
+namespace {
+
+// "METHOD /pattern" -> access: API.md Part 3, "Auth".
+const std::pair<const char*, Access> kBuiltIn[] = {
+    // Open: liveness, the page, logging in and out.
+    {"GET /", Access::kOpen},
+    {"GET /health", Access::kOpen},
+    {"POST /login", Access::kOpen},
+    {"POST /logout", Access::kOpen},
+    // Data, read.
+    {"GET /files", Access::kRead},
+    {"GET /files/:study", Access::kRead},
+    {"GET /files/:study/:file", Access::kRead},
+    {"GET /files/:study/:file/tag", Access::kRead},
+    {"GET /files/:study/:file/tags", Access::kRead},
+    {"GET /files/:study/:file/png", Access::kRead},
+    {"GET /search", Access::kRead},
+    // Data, written.
+    {"POST /upload", Access::kWrite},
+    {"POST /validate", Access::kWrite},
+    {"DELETE /files/:study/:file", Access::kDeleteOwn},
+    // The server itself, and whole studies.
+    {"DELETE /files/:study", Access::kAdmin},
+    {"GET /plugins", Access::kAdmin},
+};
+
+}  // namespace
+
+Policy::Policy(std::map<std::string, Access> extra) {
+  for (const auto& [route, access] : kBuiltIn) extra.try_emplace(route, access);  // the operator's entry wins
+  for (const auto& [route, access] : extra) {
+    size_t space = route.find(' ');
+    if (space == std::string::npos) continue;
+    table_.push_back({route.substr(0, space), route.substr(space + 1), access});
+  }
 }
 
 std::optional<Access> Policy::access(std::string_view method, std::string_view pattern) const {
-  std::string key(method == "HEAD" ? "GET" : method);
-  key += ' ';
-  key += pattern;
-  auto it = table_.find(key);
-  if (it == table_.end()) return std::nullopt;
-  return it->second;
+  if (method == "HEAD") method = "GET";
+  for (const auto& e : table_)
+    if (e.pattern == pattern && e.method == method) return e.access;
+  return std::nullopt;
 }
 
 bool allowed(Role role, Access access) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dicomd::auth {
 
@@ -28,10 +29,16 @@ class Policy {
   // table does not know; they may also reclassify a built-in entry.
   explicit Policy(std::map<std::string, Access> extra = {});
   // The access a route needs (HEAD as GET); nullopt when no entry names it.
+  // No allocation: it runs for every request, on the I/O thread for quick
+  // routes (cached tag lookups).
   std::optional<Access> access(std::string_view method, std::string_view pattern) const;
 
  private:
-  std::map<std::string, Access, std::less<>> table_;
+  struct Entry {
+    std::string method, pattern;
+    Access access;
+  };
+  std::vector<Entry> table_;
 };
 
 bool allowed(Role role, Access access);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -20,9 +21,11 @@ namespace dicomd::auth {
 class TokenCache {
  public:
   explicit TokenCache(size_t capacity = 4096) : capacity_(capacity) {}
+  // Copied out under the lock: subjects and roles are short (no allocation),
+  // and a shared pointer would add two contended atomic counts per request.
   std::optional<VerifiedToken> find(std::string_view token, int64_t now) const;
   // When full, expired entries go; when that is not enough, all of them.
-  void insert(std::string_view token, const VerifiedToken& verified, int64_t now);
+  void insert(std::string_view token, std::shared_ptr<const VerifiedToken> verified, int64_t now);
   size_t size() const;
 
  private:
@@ -31,7 +34,8 @@ class TokenCache {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, VerifiedToken, Hash, std::equal_to<>> entries_;  // guarded by mutex_
+  std::unordered_map<std::string, std::shared_ptr<const VerifiedToken>, Hash, std::equal_to<>>
+      entries_;  // guarded by mutex_
   size_t capacity_;
 };
 
