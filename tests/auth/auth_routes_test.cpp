@@ -196,6 +196,8 @@ TEST(AuthMatrix, EveryMountedRouteAnswersEveryTokenAsThePolicySays) {
         EXPECT_TRUE(r.status >= 200 && r.status < 300) << "role " << role << ": " << r.status << " " << r.body;
       else
         EXPECT_EQ(r.status, 403) << "role " << role << ": " << r.body;
+      EXPECT_EQ(r.body.find(kSecret), std::string::npos);
+      EXPECT_EQ(r.body.find(s.key_dir()), std::string::npos);
     }
   }
   // An unknown path: 401 without a valid token (nothing leaks), 404 with one.
