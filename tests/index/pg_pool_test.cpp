@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <stdexcept>
 #include <set>
 #include <string>
 #include <thread>
@@ -66,6 +67,24 @@ TEST(PgPool, ATerminatedBackendIsReplaced) {
   admin.read([&](SqlSession& s) { s.run("SELECT pg_terminate_backend(?::int)", {after}); });
   EXPECT_NO_THROW(db.write([](SqlSession& s) { s.run("CREATE TABLE pool_probe (n INTEGER)", {}); }));
   EXPECT_NE(backend_pid(db), after);
+}
+
+// A write whose function fails for a reason of its own is rolled back, and
+// its connection goes back to the pool outside any transaction.
+TEST(PgPool, AFailedWriteLeavesNothingBehindOnItsConnection) {
+  PgDatabase db(dicomd::test::fresh_pg_database(), 1);
+  EXPECT_THROW(db.write([](SqlSession& s) {
+    s.run("CREATE TABLE half_done (n INTEGER)", {});
+    throw std::runtime_error("the index refused a record");
+  }),
+               std::runtime_error);
+  int64_t tables = -1;
+  db.read([&](SqlSession& s) {
+    s.run("SELECT count(*) FROM pg_tables WHERE tablename = 'half_done'", {},
+          [&](const SqlRow& r) { tables = r.integer(0); });
+  });
+  EXPECT_EQ(tables, 0);
+  EXPECT_NO_THROW(db.write([](SqlSession& s) { s.run("CREATE TABLE after (n INTEGER)", {}); }));
 }
 
 TEST(PgPool, DefaultSizeIsTheCoresPlusOne) {

@@ -245,6 +245,12 @@ void PgDatabase::transaction(const char* begin, const std::function<void(SqlSess
       }
       if (reconnected) throw;
       reconnected = true;
+    } catch (...) {  // fn's own failure (a record the index refuses): nothing of it stays
+      try {
+        c->execute("ROLLBACK");
+      } catch (const SqlError&) {  // broken: the lease closes it
+      }
+      throw;
     }
   }
 }
