@@ -275,6 +275,10 @@ TEST(AuthLogin, TheCookieCarriesTheTokenForPagesAndImages) {
   EXPECT_EQ(bad.header("www-authenticate"), kChallenge);
   EXPECT_EQ(bad.header("set-cookie"), "");
   EXPECT_EQ(s.send("POST", "/login", "", "token=abc", {{"Content-Type", "application/json"}}).status, 400);
+  EXPECT_EQ(s.send("POST", "/login", "", R"({"token":")" + std::string(20000, 'a') + "\"}",
+                   {{"Content-Type", "application/json"}})
+                .status,
+            413);
   EXPECT_EQ(s.send("POST", "/login", "", R"({"token":"abc"})", {{"Content-Type", "text/plain"}}).status, 415);
 }
 

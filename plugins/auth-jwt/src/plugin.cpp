@@ -29,6 +29,7 @@ using dicomd::auth::TokenError;
 using dicomd::auth::VerifiedToken;
 
 constexpr std::string_view kCookie = "dicomd_token";
+constexpr size_t kMaxLoginBody = 16 << 10;
 constexpr std::string_view kChallenge = "Bearer realm=\"dicomd\", error=\"invalid_token\"";
 // Requests whose outcome the audit log keeps (API.md: uploads, deletes,
 // logins; logins are logged by their route).
@@ -166,6 +167,8 @@ class AuthJwtPlugin : public dicomd::Plugin {
 
   // POST /login {"token":"…"}: the cookie for the web page and <img>.
   void login(const dicomd::Request& req, dicomd::Response& res) {
+    // An open route: nobody unauthenticated gets to have a large body parsed.
+    if (req.body().size() > kMaxLoginBody) throw dicomd::HttpError(413, "a login body is at most 16 KiB");
     rapidjson::Document body;
     body.Parse(req.body().data(), req.body().size());
     if (body.HasParseError() || !body.IsObject() || !body.HasMember("token") || !body["token"].IsString())
