@@ -22,15 +22,7 @@ fi
 ip link set lo up
 source benchmarks/bench_lib.sh
 
-bin=build/release/bin
-work=$(mktemp -d /tmp/dicomd-auth-bench.XXXXXX)
-server=""
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2> /dev/null || true
-  wait 2> /dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir auth-bench
 port=18070
 
 "$bin/make_dataset" "$work/in" "$count" 0 > /dev/null

@@ -28,15 +28,7 @@ fi
 ip link set lo up
 source benchmarks/bench_lib.sh
 
-bin=build/release/bin
-work=$(mktemp -d /tmp/dicomd-ingest-bench.XXXXXX)
-server=""
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2> /dev/null || true
-  wait 2> /dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir ingest-bench
 
 echo "generating $count CT slices..." >&2
 "$bin/make_dataset" "$work/in" "$count" 0
