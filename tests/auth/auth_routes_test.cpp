@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "core_server.h"
 #include "jwt_signing.h"
@@ -310,11 +311,24 @@ TEST(AuthOwnership, AStandardRoleDeletesOnlyItsOwnUploads) {
   EXPECT_EQ(s.upload("shared", "c.dcm", token_for("read-only")).status, 403);
 
   // The audit log names who did what and how it ended, never the token.
-  std::string log = s.server().process().log();
-  EXPECT_NE(log.find(R"(audit: POST /upload by "alice" (standard) -> 201)"), std::string::npos) << log;
-  EXPECT_NE(log.find(R"(audit: DELETE /files/:study/:file by "bob" (standard) -> 403)"), std::string::npos);
-  EXPECT_NE(log.find(R"(audit: DELETE /files/:study/:file by "user-admin" (admin) -> 200)"), std::string::npos);
-  EXPECT_NE(log.find(R"(audit: POST /upload by "user-read-only" (read-only) -> 403)"), std::string::npos);
+  // Its lines are written after the answer was sent: wait for them.
+  const std::vector<std::string> lines = {
+      R"(audit: POST /upload by "alice" (standard) -> 201)",
+      R"(audit: DELETE /files/:study/:file by "bob" (standard) -> 403)",
+      R"(audit: DELETE /files/:study/:file by "user-admin" (admin) -> 200)",
+      R"(audit: POST /upload by "user-read-only" (read-only) -> 403)",
+  };
+  std::string log;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto all_there = [&] {
+    log = s.server().process().log();
+    for (const auto& line : lines)
+      if (log.find(line) == std::string::npos) return false;
+    return true;
+  };
+  while (!all_there() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (const auto& line : lines) EXPECT_NE(log.find(line), std::string::npos) << line << "\n" << log;
   EXPECT_EQ(log.find(alice), std::string::npos);
   EXPECT_EQ(log.find(kSecret), std::string::npos);
 }
