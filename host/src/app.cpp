@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "log.h"
+#include "ops/metrics_page.h"
+#include "ops/openapi.h"
 #include "server/builtin_routes.h"
 
 namespace dicomd {
@@ -30,6 +32,7 @@ void App::start_plugins() {
   context_.max_body_bytes = config_.max_body_mb << 20;
   context_.plugins = &plugins_;
   context_.events = &events_;
+  context_.metrics = &metrics_;
   std::string plugin_dir = config_.plugin_dir.empty() ? plugin_dir_default(self_exe_) : config_.plugin_dir;
 
   plugins_.load(config_, plugin_dir);
@@ -39,6 +42,52 @@ void App::start_plugins() {
   plugins_.start_workers(self_exe_, config_.isolation);
   plugins_.start_all();
   events_.start();  // subscribers get events once every plugin has started
+}
+
+bool App::check(std::FILE* out) {
+  std::string plugin_dir = config_.plugin_dir.empty() ? plugin_dir_default(self_exe_) : config_.plugin_dir;
+  std::fprintf(out, "listen: %s:%u\ndata folder: %s\n", config_.host.c_str(), config_.port, config_.data_dir.c_str());
+  try {
+    plugins_.load(config_, plugin_dir);
+    plugins_.resolve(config_.bind);
+    mount_routes();
+  } catch (const std::exception& e) {
+    std::fprintf(out, "error: %s\n", e.what());
+    return false;
+  }
+  bool good = true;
+  std::fprintf(out, "plugins:\n");
+  for (const PluginEntry& entry : config_.plugins) {
+    const LoadedPlugin* loaded = nullptr;
+    for (const LoadedPlugin* p : plugins_.ordered())
+      if (p->name == entry.name) loaded = p;
+    if (!loaded) {
+      std::fprintf(out, "  %s: disabled\n", entry.name.c_str());
+      continue;
+    }
+    std::string verdict = "config not checked (plugin built before ABI 1.4)";
+    if (auto check_config = loaded->check_config()) {
+      std::string problem;
+      dicomd_sink sink{&problem, [](void* ctx, const void* data, size_t len) {
+                         static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), len);
+                       }};
+      const std::string& cfg = entry.config_json;
+      if (check_config({cfg.data(), cfg.size()}, sink) == DICOMD_OK) {
+        verdict = "config ok";
+      } else {
+        verdict = "config error: " + problem;
+        good = false;
+      }
+    }
+    std::fprintf(out, "  %s %s: %s\n", loaded->name.c_str(), loaded->descriptor->version, verdict.c_str());
+    for (const auto& [service, provider] : loaded->bound)
+      std::fprintf(out, "    uses %s from %s\n", service.c_str(), provider->name.c_str());
+  }
+  std::fprintf(out, "routes:\n");
+  for (const auto& r : dispatcher_.routes())
+    std::fprintf(out, "  %-6s %-28s %s\n", r.method.c_str(), r.pattern.c_str(), r.owner.c_str());
+  std::fprintf(out, good ? "configuration ok\n" : "configuration has errors\n");
+  return good;
 }
 
 const void* App::find_service(const std::string& service, uint32_t major) const {
@@ -83,19 +132,41 @@ void App::start() {
 }
 
 void App::mount_routes() {
-  RouteTarget plugins_route, health_route;
+  RouteTarget plugins_route, health_route, metrics_route, openapi_route;
   plugins_route.builtin = [this] { return plugins_report(config_, plugins_); };
+  plugins_route.doc = kPluginsDoc;
   health_route.builtin = [this] { return health_report(plugins_); };
+  health_route.doc = kHealthDoc;
+  metrics_route.builtin = [this] { return metrics_report(dispatcher_, plugins_, metrics_); };
+  metrics_route.doc = kMetricsDoc;
+  openapi_route.builtin = [this] {
+    http::Response r;
+    r.json(200, openapi_);
+    return r;
+  };
+  openapi_route.doc = kOpenApiDoc;
   dispatcher_.add_route("GET", "/plugins", "dicomd", std::move(plugins_route));
   dispatcher_.add_route("GET", "/health", "dicomd", std::move(health_route));
+  dispatcher_.add_route("GET", "/metrics", "dicomd", std::move(metrics_route));
+  dispatcher_.add_route("GET", "/openapi.json", "dicomd", std::move(openapi_route));
   dispatcher_.mount(plugins_.ordered(), plugins_.in_config_order());
+  openapi_ = openapi_document(dispatcher_);
 }
 
 void App::shutdown() {
   if (server_) {
+    uint64_t in_flight = dispatcher_.in_flight(), answered = dispatcher_.answered();
+    log::info("dicomd", "draining: " + std::to_string(in_flight) + " requests in flight, " + std::to_string(answered) +
+                            " answered since start");
     server_->begin_drain();
-    if (!server_->wait_idle(std::chrono::milliseconds(config_.drain_timeout_ms)))
-      log::warn("dicomd", "drain timeout: some requests were still running");
+    bool idle = server_->wait_idle(std::chrono::milliseconds(config_.drain_timeout_ms));
+    uint64_t finished = dispatcher_.answered() - answered, left = dispatcher_.in_flight();
+    if (idle)
+      log::info("dicomd", "drained: " + std::to_string(finished) + " requests finished during the drain");
+    else
+      log::warn("dicomd", "drain timeout after " + std::to_string(config_.drain_timeout_ms) +
+                              " ms: " + std::to_string(finished) + " requests finished, " + std::to_string(left) +
+                              " still running are abandoned");
     server_->stop();
     server_.reset();
   }

@@ -1,6 +1,7 @@
 // The dicomd server: configuration, plugins, routes and the HTTP server.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "host_api.h"
 #include "plugins/plugin_manager.h"
 #include "events/event_bus.h"
+#include "ops/metrics.h"
 #include "server/dispatcher.h"
 #include "server/http_server.h"
 
@@ -29,12 +31,20 @@ class App {
   // Loads and starts the plugins, without the HTTP server (commands such
   // as reindex).
   void start_plugins();
+  // dicomd --check-config: loads the plugins, binds their services, mounts
+  // their routes and runs each plugin's check_config hook, without init or
+  // the data folder; prints what would be served to `out`. False when
+  // something would stop the server (printed too).
+  bool check(std::FILE* out);
   // The vtable some started plugin provides for service@major, or null.
   const void* find_service(const std::string& service, uint32_t major) const;
   uint16_t port() const { return server_->port(); }
   const Dispatcher& dispatcher() const { return dispatcher_; }
-  // Graceful stop: refuse new requests, finish in-flight ones, stop plugins.
+  // Graceful stop: refuse new requests, finish in-flight ones (logging
+  // how many), stop plugins.
   void shutdown();
+  // The host's registry of counters and gauges (GET /metrics).
+  metrics::Registry& metrics() { return metrics_; }
 
  private:
   void mount_routes();
@@ -42,9 +52,11 @@ class App {
   Config config_;
   std::string self_exe_;
   HostContext context_;
+  metrics::Registry metrics_;  // outlives the plugins, which keep its families
   PluginManager plugins_;
   EventBus events_;
   Dispatcher dispatcher_;
+  std::string openapi_;  // built once the routes are mounted
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<DataFolderLock> lock_;  // held from start to the end of the process
 };

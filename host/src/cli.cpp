@@ -6,6 +6,9 @@ std::string usage() {
   return "usage: dicomd [options]           serve\n"
          "       dicomd reindex [options]   rebuild the search index from the storage, then exit\n"
          "                                  (the server must not be running on the data folder)\n"
+         "       dicomd --check-config FILE [options]\n"
+         "                                  load the plugins of FILE, check every plugin's config,\n"
+         "                                  print what would be served; exit 0 (good) or 1\n"
          "       dicomd token --key-file F --role R --sub NAME [--ttl SECONDS]\n"
          "                                  print an HS256 token for auth-jwt (R: read-only, standard\n"
          "                                  or admin; F readable by its owner only; ttl default 3600)\n"
@@ -16,6 +19,8 @@ std::string usage() {
          "                       next to the executable)\n"
          "  --disable NAME       do not load plugin NAME (repeatable)\n"
          "  --log-level LEVEL    error, warn, info or debug\n"
+         "  --log-format FORMAT  text or json (one object per line)\n"
+         "  --log-file FILE      append the log to FILE (reopened on SIGHUP), not stderr\n"
          "  --allow-remote-root  allow running as root on a non-loopback address\n"
          "  --help               this text\n"
          "  --version            print the version\n";
@@ -43,7 +48,14 @@ CliOptions parse_cli(int argc, char** argv) {
       o.plugin_dir = value();
     else if (arg == "--log-level")
       o.log_level = value();
-    else if (arg == "--allow-remote-root")
+    else if (arg == "--log-format")
+      o.log_format = value();
+    else if (arg == "--log-file")
+      o.log_file = value();
+    else if (i == 1 && arg == "--check-config") {
+      o.command = "check-config";
+      o.config_file = value();
+    } else if (arg == "--allow-remote-root")
       o.allow_remote_root = true;
     else if (arg == "--disable")
       o.disable.push_back(value());
@@ -76,6 +88,8 @@ Config effective_config(const CliOptions& cli) {
   if (cli.data_dir) c.data_dir = *cli.data_dir;
   if (cli.plugin_dir) c.plugin_dir = *cli.plugin_dir;
   if (cli.log_level) c.log_level = *cli.log_level;
+  if (cli.log_format) c.log_format = *cli.log_format;
+  if (cli.log_file) c.log_file = *cli.log_file;
   if (cli.allow_remote_root) c.allow_remote_root = true;
   for (const std::string& name : cli.disable) {
     bool found = false;

@@ -11,8 +11,8 @@
 namespace dicomd {
 
 struct CliOptions {
-  std::string command = "serve";  // or "reindex", "token"
-  std::optional<std::string> config_file, listen, data_dir, plugin_dir, log_level;
+  std::string command = "serve";  // or "reindex", "token", "check-config"
+  std::optional<std::string> config_file, listen, data_dir, plugin_dir, log_level, log_format, log_file;
   // dicomd token: an HS256 token for operators (auth-jwt).
   std::optional<std::string> key_file, role, subject;
   int64_t ttl_s = 3600;

@@ -129,6 +129,8 @@ Config parse_config(std::string_view json_text) {
               "shared_data_folder",
               "plugin_dir",
               "log_level",
+              "log_format",
+              "log_file",
               "plugins",
               "bind",
               "isolation"},
@@ -171,6 +173,8 @@ Config parse_config(std::string_view json_text) {
   }
   if (doc.HasMember("plugin_dir")) c.plugin_dir = get_string(doc["plugin_dir"], "plugin_dir");
   if (doc.HasMember("log_level")) c.log_level = get_string(doc["log_level"], "log_level");
+  if (doc.HasMember("log_format")) c.log_format = get_string(doc["log_format"], "log_format");
+  if (doc.HasMember("log_file")) c.log_file = get_string(doc["log_file"], "log_file");
   if (doc.HasMember("bind")) c.bind = get_bind(doc["bind"], "bind");
   if (doc.HasMember("isolation")) parse_isolation(doc["isolation"], c.isolation);
   if (doc.HasMember("plugins")) {

@@ -53,6 +53,8 @@ struct Config {
   bool shared_data_folder = false;  // several hosts on one data folder (storage-fs "shared" too)
   std::string plugin_dir;           // empty: next to the executable (see plugin_dir_default)
   std::string log_level = "info";
+  std::string log_format = "text";  // or "json": one object per line
+  std::string log_file;             // empty: stderr; reopened on SIGHUP
   std::vector<PluginEntry> plugins;
   std::map<std::string, std::string> bind;  // service -> provider, for every consumer
   IsolationConfig isolation;

@@ -9,6 +9,7 @@
 #include "http/multipart.h"
 #include "isolation/worker_pool.h"
 #include "log.h"
+#include "ops/metrics.h"
 #include "plugins/loaded_plugin.h"
 
 namespace dicomd {
@@ -144,12 +145,52 @@ void api_set_identity(dicomd_response* r, dicomd_str subject, dicomd_str role) {
   r->role.assign(view(role));
 }
 
+metrics::Family* family_of(dicomd_metric* m) {
+  return reinterpret_cast<metrics::Family*>(m);
+}
+
+dicomd_metric* api_metric_define(dicomd_host* h, const char* name, const char* help, int32_t kind, const char* label) {
+  const std::string& plugin = h->plugin->name;
+  if (!h->in_init || !name || !h->context->metrics || (kind != DICOMD_METRIC_COUNTER && kind != DICOMD_METRIC_GAUGE)) {
+    log::error(plugin, std::string("metric_define(") + (name ? name : "?") +
+                           ") refused: only during init, with a name and a kind (counter or gauge)");
+    return nullptr;
+  }
+  try {
+    auto& family = h->context->metrics->define(
+        name, help ? help : "", kind == DICOMD_METRIC_COUNTER ? metrics::Kind::kCounter : metrics::Kind::kGauge,
+        label ? label : "");
+    return reinterpret_cast<dicomd_metric*>(&family);
+  } catch (const std::invalid_argument& e) {
+    log::error(plugin, std::string("metric_define refused: ") + e.what());
+    return nullptr;
+  }
+}
+
+void api_metric_add(dicomd_metric* m, dicomd_str label_value, double delta) {
+  if (m) family_of(m)->add(view(label_value), delta);
+}
+
+void api_metric_set(dicomd_metric* m, dicomd_str label_value, double value) {
+  if (m) family_of(m)->set(view(label_value), value);
+}
+
+dicomd_status api_metric_collector(dicomd_host* h, void (*fn)(void*), void* ctx) {
+  if (!h->in_init || !fn || !h->context->metrics) {
+    log::error(h->plugin->name, "metric_collector refused: only during init, with a function");
+    return DICOMD_E_INVALID;
+  }
+  h->context->metrics->add_collector([fn, ctx] { fn(ctx); });
+  return DICOMD_OK;
+}
+
 constexpr dicomd_host_api kTable = {
-    sizeof(dicomd_host_api), DICOMD_ABI_MAJOR,    DICOMD_ABI_MINOR,    api_log,
-    api_log_enabled,         api_provide,         api_acquire,         api_data_dir,
-    api_max_body_bytes,      api_response_status, api_response_header, api_response_body,
-    api_parse_multipart,     api_isolate,         api_publish,         api_subscribe,
-    api_events_flush,        api_set_identity,    api_response_file,
+    sizeof(dicomd_host_api), DICOMD_ABI_MAJOR,    DICOMD_ABI_MINOR,     api_log,
+    api_log_enabled,         api_provide,         api_acquire,          api_data_dir,
+    api_max_body_bytes,      api_response_status, api_response_header,  api_response_body,
+    api_parse_multipart,     api_isolate,         api_publish,          api_subscribe,
+    api_events_flush,        api_set_identity,    api_response_file,    api_metric_define,
+    api_metric_add,          api_metric_set,      api_metric_collector,
 };
 
 }  // namespace

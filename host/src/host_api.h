@@ -13,6 +13,9 @@ namespace dicomd {
 struct LoadedPlugin;
 class PluginManager;
 class EventBus;
+namespace metrics {
+class Registry;
+}
 
 // What every plugin handle shares.
 struct HostContext {
@@ -20,6 +23,7 @@ struct HostContext {
   uint64_t max_body_bytes = 0;
   PluginManager* plugins = nullptr;
   EventBus* events = nullptr;
+  metrics::Registry* metrics = nullptr;
 };
 
 const dicomd_host_api* host_api_table();

@@ -42,13 +42,15 @@ bool set_log_level(const std::string& name) {
   return true;
 }
 
-// Blocks SIGINT/SIGTERM in every thread (threads inherit the mask) so that
-// main can wait for them with sigwait.
+// Blocks SIGINT/SIGTERM (stop) and SIGHUP (reopen the log file) in every
+// thread (threads inherit the mask) so that main can wait for them with
+// sigwait.
 sigset_t block_stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
   signal(SIGXFSZ, SIG_IGN);  // a file-size limit makes write() fail (EFBIG), not kill us
@@ -72,13 +74,17 @@ int serve(const dicomd::Config& config) {
   sigset_t stop_signals = block_stop_signals();
   dicomd::App app(config, self_executable());
   app.start();
-  dicomd::log::info("dicomd", "listening on http://" + config.host + ":" + std::to_string(app.port()) + " (data " +
-                                  config.data_dir + ")");
+  // Info lines (the access log) are written in batches from here on.
+  dicomd::log::start_buffering();
+  dicomd::log::info("dicomd", "listening on http://" + config.host + ":" + std::to_string(app.port()));
+  dicomd::log::debug("dicomd", "data folder " + config.data_dir);  // a path of the server: not at info
   int sig = 0;
-  sigwait(&stop_signals, &sig);
-  dicomd::log::info("dicomd", std::string("received ") + strsignal(sig) + ", draining");
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP)
+    if (dicomd::log::reopen()) dicomd::log::info("dicomd", "SIGHUP: log file reopened");
+  dicomd::log::info("dicomd", std::string("received ") + strsignal(sig));
   app.shutdown();
   dicomd::log::info("dicomd", "stopped");
+  dicomd::log::stop_buffering();
   return 0;
 }
 
@@ -137,6 +143,12 @@ int main(int argc, char** argv) {
     if (cli.command == "token") return print_token(cli);
     dicomd::Config config = dicomd::effective_config(cli);
     if (!set_log_level(config.log_level)) throw dicomd::ConfigError("log_level must be error, warn, info or debug");
+    if (!dicomd::log::set_format(config.log_format)) throw dicomd::ConfigError("log_format must be text or json");
+    if (cli.command == "check-config") {
+      dicomd::log::set_level(dicomd::log::Level::kWarn);  // the report is the output
+      return dicomd::App(config, self_executable()).check(stdout) ? 0 : 1;
+    }
+    if (!config.log_file.empty()) dicomd::log::open_file(config.log_file);
     if (cli.command == "reindex") {
       block_stop_signals();
       return dicomd::reindex(config, self_executable());

@@ -8,6 +8,7 @@
 #include "events/event_bus.h"
 #include "host_api.h"
 #include "http/request.h"
+#include "ops/metrics.h"
 #include "plugins/plugin_loader.h"
 #include "plugins/plugin_manager.h"
 #include "server/dispatcher.h"
@@ -17,6 +18,7 @@ namespace dicomd::test {
 
 struct TestHost::State {
   HostContext context;
+  metrics::Registry metrics;  // outlives the plugins, which keep its families
   PluginManager plugins;
   EventBus events;
   Dispatcher dispatcher;
@@ -31,6 +33,7 @@ TestHost::TestHost(const std::filesystem::path& data_dir) : state_(std::make_uni
   state_->context.max_body_bytes = 1024ull << 20;
   state_->context.plugins = &state_->plugins;
   state_->context.events = &state_->events;
+  state_->context.metrics = &state_->metrics;
 }
 
 TestHost::~TestHost() {

@@ -166,6 +166,8 @@ dicomd_status WorkerPool::run(std::string_view kind, std::string_view input, uin
   }
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms ? timeout_ms : config_.timeout_ms);
   dicomd_status status = exchange(w, kind, input, deadline, output);
+  ++jobs_;
+  if (status != DICOMD_OK) ++failed_jobs_;
   bool failed = status == DICOMD_E_TIMEOUT || status == DICOMD_E_WORKER_DIED;
   if (failed) {
     std::string how = terminate(w);

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -35,6 +36,10 @@ class WorkerPool {
   size_t alive();
   // Jobs that ended with a killed or crashed worker, since start.
   size_t replaced();
+  // Jobs run since start, and those that did not end with DICOMD_OK (bad
+  // input the job refused, a timeout, a crash).
+  uint64_t jobs() const { return jobs_.load(); }
+  uint64_t failed_jobs() const { return failed_jobs_.load(); }
 
  private:
   struct Worker {
@@ -56,6 +61,7 @@ class WorkerPool {
   size_t replaced_ = 0;
   size_t busy_ = 0;    // workers out of idle_ running a job
   size_t queued_ = 0;  // jobs waiting for a worker
+  std::atomic<uint64_t> jobs_{0}, failed_jobs_{0};
 };
 
 }  // namespace dicomd

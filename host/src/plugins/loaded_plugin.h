@@ -62,6 +62,16 @@ struct LoadedPlugin {
     bool has_field = d->abi_minor >= 3 && DICOMD_HAS_FIELD(d, dicomd_plugin_descriptor, route_media_types);
     return has_field && d->route_media_types ? d->route_media_types[i] : nullptr;
   }
+  // Route i's OpenAPI operation (JSON), or "" (and before ABI 1.4).
+  std::string route_doc(size_t i) const {
+    const auto* d = descriptor;
+    bool has_field = d->abi_minor >= 4 && DICOMD_HAS_FIELD(d, dicomd_plugin_descriptor, route_docs);
+    return has_field && d->route_docs && d->route_docs[i] ? d->route_docs[i] : "";
+  }
+  decltype(dicomd_plugin_descriptor::check_config) check_config() const {
+    const auto* d = descriptor;
+    return d->abi_minor >= 4 && DICOMD_HAS_FIELD(d, dicomd_plugin_descriptor, check_config) ? d->check_config : nullptr;
+  }
   // The request filter and after-answer hook; null before ABI 1.2.
   decltype(dicomd_plugin_descriptor::request_filter) request_filter() const {
     const auto* d = descriptor;

@@ -61,6 +61,7 @@ void PluginManager::init_all(HostContext& context) {
     if (status != DICOMD_OK) throw PluginError(p->name, "init failed (status " + std::to_string(status) + ")");
     p->initialized = true;
     const auto* d = p->descriptor;
+    log::info("dicomd", "plugin '" + p->name + "' " + d->version + " loaded");
     for (size_t i = 0; i < d->provides_count; ++i)
       if (!p->provided.count(service_key(d->provides[i].name, d->provides[i].major)))
         throw PluginError(

@@ -87,6 +87,7 @@ struct Dispatcher::Routed {
 void Dispatcher::add_route(const std::string& method, const std::string& pattern, const std::string& owner,
                            RouteTarget target) {
   target.pattern = pattern;
+  target.stats = std::make_shared<metrics::RouteStats>();
   if (auto other = router_.add(method, pattern, owner, std::move(target))) {
     std::string who = *other == owner ? "declares it twice" : "conflicts with plugin '" + *other + "'";
     throw PluginError(owner, "route " + method + " " + pattern + " " + who);
@@ -99,7 +100,7 @@ void Dispatcher::mount(const std::vector<LoadedPlugin*>& plugins, const std::vec
     for (size_t i = 0; i < d->route_count; ++i)
       add_route(d->routes[i].method, d->routes[i].pattern, p->name,
                 {p, d->routes[i].handler, nullptr, (p->route_flags(i) & DICOMD_ROUTE_QUICK) != 0, "",
-                 parse_media_types(p->route_media_types(i))});
+                 parse_media_types(p->route_media_types(i)), nullptr, p->route_doc(i)});
   }
   for (LoadedPlugin* p : config_order) {
     if (p->request_filter()) filters_.push_back(p);
@@ -122,11 +123,54 @@ std::optional<http::Response> Dispatcher::precheck(const http::Request& head) co
 
 std::vector<Dispatcher::MountedRoute> Dispatcher::routes() const {
   std::vector<MountedRoute> out;
-  for (const auto& r : router_.routes()) out.push_back({r.method, r.pattern, r.owner});
+  for (const auto& r : router_.routes()) out.push_back({r.method, r.pattern, r.owner, r.target});
   return out;
 }
 
+void Dispatcher::write_request_metrics(std::string& out) const {
+  std::string counts, latency, bytes_in, bytes_out;
+  for (const auto& r : router_.routes())
+    r.target->stats->write(r.target->pattern, counts, latency, bytes_in, bytes_out);
+  unrouted_.write("", counts, latency, bytes_in, bytes_out);
+  out +=
+      "# HELP dicomd_http_requests_total Requests answered, by route pattern, method and status class.\n"
+      "# TYPE dicomd_http_requests_total counter\n" +
+      counts;
+  out +=
+      "# HELP dicomd_http_request_duration_seconds From the request read to its answer handed to the socket.\n"
+      "# TYPE dicomd_http_request_duration_seconds histogram\n" +
+      latency;
+  out +=
+      "# HELP dicomd_http_request_body_bytes_total Bytes of request bodies received.\n"
+      "# TYPE dicomd_http_request_body_bytes_total counter\n" +
+      bytes_in;
+  out +=
+      "# HELP dicomd_http_response_body_bytes_total Bytes of response bodies sent.\n"
+      "# TYPE dicomd_http_response_body_bytes_total counter\n" +
+      bytes_out;
+  out +=
+      "# HELP dicomd_http_requests_in_flight Requests accepted and not yet answered.\n"
+      "# TYPE dicomd_http_requests_in_flight gauge\n"
+      "dicomd_http_requests_in_flight " +
+      std::to_string(in_flight()) + "\n";
+}
+
+namespace {
+
+// Counts a request in flight from accept until its answer (or until the
+// deferred job holding it is destroyed unrun).
+struct InFlight {
+  explicit InFlight(std::shared_ptr<std::atomic<uint64_t>> n) : count(std::move(n)) { ++*count; }
+  ~InFlight() { --*count; }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  std::shared_ptr<std::atomic<uint64_t>> count;
+};
+
+}  // namespace
+
 Deferred Dispatcher::accept(http::Request& request, const std::string& request_id, const Reply& reply) {
+  auto in_flight = std::make_shared<InFlight>(in_flight_);
   Routed routed;
   auto match = this->match(request);
   routed.target = match.target;
@@ -142,7 +186,8 @@ Deferred Dispatcher::accept(http::Request& request, const std::string& request_i
       return {};
     }
   }
-  return [this, routed = std::move(routed), request = std::move(request), request_id](const Reply& reply) {
+  return [this, routed = std::move(routed), request = std::move(request), request_id,
+          in_flight = std::move(in_flight)](const Reply& reply) {
     std::string subject;
     auto response = answer(routed, request, request_id, true, subject);
     finish(routed, request, request_id, reply, response ? std::move(*response) : internal_error(request_id), subject);
@@ -151,6 +196,7 @@ Deferred Dispatcher::accept(http::Request& request, const std::string& request_i
 
 std::optional<http::Response> Dispatcher::answer(const Routed& routed, const http::Request& request,
                                                  const std::string& id, bool may_block, std::string& subject) const {
+  log::RequestScope scope(id);
   try {
     std::vector<std::pair<std::string, std::string>> params;
     for (const auto& [name, raw] : routed.raw_params) {
@@ -211,12 +257,19 @@ std::optional<http::Response> Dispatcher::answer(const Routed& routed, const htt
 
 void Dispatcher::finish(const Routed& routed, const http::Request& request, const std::string& id, const Reply& reply,
                         http::Response&& response, const std::string& subject) const {
+  log::RequestScope scope(id);
   int status = response.status;
   uint64_t bytes_out = response.body_length();
   reply(std::move(response));
-  if (after_.empty()) return;
-  dicomd_str route = routed.target ? str(routed.target->pattern) : dicomd_str{"", 0};
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - routed.start).count();
+  const std::string& pattern = routed.target ? routed.target->pattern : std::string();
+  (routed.target ? *routed.target->stats : unrouted_)
+      .record(request.method, status, static_cast<uint64_t>(ns), request.body.size(), bytes_out);
+  ++answered_;
+  log::access(
+      {request.method, pattern, id, subject, status, request.body.size(), bytes_out, static_cast<double>(ns) / 1e6});
+  if (after_.empty()) return;
+  dicomd_str route = str(pattern);
   dicomd_request_summary summary{sizeof(dicomd_request_summary),
                                  str(request.method),
                                  route,

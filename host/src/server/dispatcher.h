@@ -13,6 +13,7 @@
 #include <dicomd/http.h>
 
 #include "http/request.h"
+#include "ops/metrics.h"
 #include "http/response.h"
 #include "plugins/loaded_plugin.h"
 #include "server/reply.h"
@@ -23,10 +24,12 @@ namespace dicomd {
 struct RouteTarget {
   LoadedPlugin* plugin = nullptr;  // a plugin's route...
   dicomd_handler_fn handler = nullptr;
-  std::function<http::Response()> builtin;  // ...or one of the host's own
-  bool quick = false;                       // may run on the I/O thread (DICOMD_ROUTE_QUICK)
-  std::string pattern;                      // "/files/:study/:file", as declared
-  std::vector<std::string> media_types;     // of request bodies it accepts, lower-case; empty: any
+  std::function<http::Response()> builtin;     // ...or one of the host's own
+  bool quick = false;                          // may run on the I/O thread (DICOMD_ROUTE_QUICK)
+  std::string pattern;                         // "/files/:study/:file", as declared
+  std::vector<std::string> media_types;        // of request bodies it accepts, lower-case; empty: any
+  std::shared_ptr<metrics::RouteStats> stats;  // set by add_route
+  std::string doc;                             // OpenAPI operation (JSON) the owner gave, or empty
 };
 
 // "Multipart/Form-Data, application/dicom" -> {"multipart/form-data",
@@ -54,8 +57,16 @@ class Dispatcher {
 
   struct MountedRoute {
     std::string method, pattern, owner;
+    const RouteTarget* target;
   };
   std::vector<MountedRoute> routes() const;
+
+  // Requests accepted and not yet answered (or dropped unanswered).
+  uint64_t in_flight() const { return in_flight_->load(); }
+  uint64_t answered() const { return answered_.load(); }
+  // The request series of every route, then of requests no route took
+  // (route label ""), for GET /metrics.
+  void write_request_metrics(std::string& out) const;
 
  private:
   struct Routed;
@@ -67,6 +78,11 @@ class Dispatcher {
               http::Response&& response, const std::string& subject) const;
 
   Router<RouteTarget> router_;
+  mutable metrics::RouteStats unrouted_;
+  // Shared with the deferred jobs, which may be dropped unrun (their
+  // connection closed first): the guard they hold counts them down.
+  std::shared_ptr<std::atomic<uint64_t>> in_flight_ = std::make_shared<std::atomic<uint64_t>>(0);
+  mutable std::atomic<uint64_t> answered_{0};
   std::vector<LoadedPlugin*> filters_;  // with a request_filter, config order
   std::vector<LoadedPlugin*> after_;    // with an after_answer hook, config order
 };

@@ -84,11 +84,29 @@ void HttpServer::Core::pump(const ConnectionPtr& conn, const PeerPtr& peer, bool
   }
 }
 
+namespace {
+
+// A client's X-Request-Id is kept when it is a plain token (a proxy's or a
+// load balancer's id, to follow one request across logs): 1 to 128 of
+// letters, digits and "-_.:". Anything else could forge log lines or
+// headers, and is replaced by one of ours.
+bool sane_request_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+          c == '.' || c == ':'))
+      return false;
+  return true;
+}
+
+}  // namespace
+
 // The dispatcher answers on this (I/O) thread, or hands back the work that
 // answers on a handler thread.
 void HttpServer::Core::dispatch(const ConnectionPtr& conn, const PeerPtr& peer, http::Request request) {
   begin_request(*conn);
-  std::string id = next_request_id();
+  const std::string* given = request.header("x-request-id");
+  std::string id = given && sane_request_id(*given) ? *given : next_request_id();
   bool head = request.method == "HEAD";
   bool keep_alive = request.keep_alive;
   auto reply_here = [&](http::Response&& response) DICOMD_NO_THREAD_SAFETY_ANALYSIS {

@@ -56,13 +56,14 @@ class Router {
 
   struct RouteInfo {
     std::string method, pattern, owner;
+    const Target* target;
   };
   std::vector<RouteInfo> routes() const {
     std::vector<RouteInfo> out;
     for (const Route& r : routes_) {
       std::string pattern;
       for (const auto& s : r.segments) pattern += "/" + s;
-      out.push_back({r.method, pattern.empty() ? "/" : pattern, r.owner});
+      out.push_back({r.method, pattern.empty() ? "/" : pattern, r.owner, &r.target});
     }
     return out;
   }

@@ -129,7 +129,25 @@ class AuthJwtPlugin : public dicomd::Plugin {
   }
   static constexpr auto route_media_types() { return std::array<const char*, 2>{"application/json", nullptr}; }
 
+  static constexpr auto route_docs() {
+    return std::array<const char*, 2>{
+        R"json({"summary": "Exchange a token for the HttpOnly dicomd_token cookie",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+              "properties": {"token": {"type": "string"}}, "required": ["token"]}}}},
+            "responses": {"200": {"description": "{\"role\":…,\"subject\":…,\"success\":true} and the cookie",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "400": {"description": "no token in the body"},
+                          "401": {"description": "the token is not valid"},
+                          "413": {"description": "a body over 16 KiB"}}})json",
+        R"json({"summary": "Clear the dicomd_token cookie",
+            "responses": {"200": {"description": "{\"success\":true}",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}}})json",
+    };
+  }
+
   AuthJwtPlugin(dicomd::Host host, std::string_view config) : AuthJwtPlugin(host, parse_settings(config)) {}
+  // Everything init checks, the key file's permissions included.
+  static void check_config(std::string_view config) { parse_settings(config); }
 
   // Every request: open routes pass; anything else needs a valid token, and
   // a route the policy names for the token's role. Without a valid token

@@ -34,6 +34,7 @@ const std::pair<const char*, Access> kBuiltIn[] = {
     {"GET /files/:study/:file/tags", Access::kRead},
     {"GET /files/:study/:file/png", Access::kRead},
     {"GET /search", Access::kRead},
+    {"GET /openapi.json", Access::kRead},
     // Data, written.
     {"POST /upload", Access::kWrite},
     {"POST /validate", Access::kWrite},
@@ -41,6 +42,9 @@ const std::pair<const char*, Access> kBuiltIn[] = {
     // The server itself, and whole studies.
     {"DELETE /files/:study", Access::kAdmin},
     {"GET /plugins", Access::kAdmin},
+    // A scraper gets an admin token, or the operator opens the route
+    // ("policy": {"GET /metrics": "open"}) where only Prometheus reaches it.
+    {"GET /metrics", Access::kAdmin},
 };
 
 }  // namespace

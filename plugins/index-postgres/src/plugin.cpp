@@ -53,6 +53,8 @@ class IndexPostgresPlugin : public dicomd::Plugin {
   static constexpr std::array<dicomd_route, 0> routes() { return {}; }
 
   IndexPostgresPlugin(dicomd::Host host, std::string_view config) : IndexPostgresPlugin(host, parse_settings(config)) {}
+  // The keys init checks, the conninfo_file read; no connection is made.
+  static void check_config(std::string_view config) { parse_settings(config); }
 
   void on_start() override { index_.start(catch_up_interval_); }
   void on_stop() override { index_.stop_catch_up(); }

@@ -21,7 +21,7 @@ struct Settings {
 
 // {"file":"index.sqlite3" (under the data folder unless absolute),
 //  "catch_up_interval_s":30}
-Settings parse_settings(const dicomd::Host& host, std::string_view config) {
+Settings parse_settings(const std::string& data_dir, std::string_view config) {
   dicomd::PluginConfig c(config);
   std::string file = "index.sqlite3";
   c.get("file", file);
@@ -29,7 +29,7 @@ Settings parse_settings(const dicomd::Host& host, std::string_view config) {
   c.get_uint("catch_up_interval_s", interval, 1, 3600);
   c.finish();
   std::filesystem::path path(file);
-  return {path.is_absolute() ? path : std::filesystem::path(host.data_dir()) / path, std::chrono::seconds(interval)};
+  return {path.is_absolute() ? path : std::filesystem::path(data_dir) / path, std::chrono::seconds(interval)};
 }
 
 class IndexSqlitePlugin : public dicomd::Plugin {
@@ -43,11 +43,14 @@ class IndexSqlitePlugin : public dicomd::Plugin {
 
   IndexSqlitePlugin(dicomd::Host host, std::string_view config)
       : Plugin(host),
-        settings_(parse_settings(host, config)),
+        settings_(parse_settings(host.data_dir(), config)),
         db_(settings_.file, [host](const std::string& why) { host.warn(why); }),
         index_(host, db_) {
     index_.attach(*this);
   }
+
+  // The keys and ranges init checks, without opening the database.
+  static void check_config(std::string_view config) { parse_settings("/", config); }
 
   void on_start() override { index_.start(settings_.catch_up_interval); }
   void on_stop() override { index_.stop_catch_up(); }

@@ -76,16 +76,40 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
         dicomd_route{"GET", "/files/:study/:file/tags", dicomd::route<&MetadataGdcmPlugin::tags_route>},
     };
   }
+  static constexpr auto route_docs() {
+    return std::array<const char*, 2>{
+        R"json({"summary": "Chosen tags of a file",
+            "parameters": [{"name": "tag", "in": "query", "required": true, "style": "form", "explode": true,
+                            "description": "repeats; (0028,0010), 0028,0010, 00280010 or a keyword (Rows)",
+                            "schema": {"type": "array", "items": {"type": "string"}}}],
+            "responses": {"200": {"description": "each tag's VR, name and value",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "400": {"description": "no tag, or a tag spelling that is not one",
+                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                          "404": {"description": "file not found"},
+                          "422": {"description": "the stored file is not DICOM"}}})json",
+        R"json({"summary": "Every top-level tag of a file, pixel data's length but not its value",
+            "responses": {"200": {"description": "file meta information first",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "404": {"description": "file not found"},
+                          "422": {"description": "not DICOM, or its tags take more than max_reply_mb"}}})json",
+    };
+  }
   static constexpr auto route_flags() { return std::array<uint32_t, 2>{DICOMD_ROUTE_QUICK, DICOMD_ROUTE_QUICK}; }
 
   MetadataGdcmPlugin(dicomd::Host host, std::string_view config)
       : Plugin(host),
         storage_(host.acquire<dicomd_storage_v1>(DICOMD_STORAGE_SERVICE, 1)),
         settings_(settings_from(config)),
-        cache_(settings_.cache_bytes) {
+        cache_(settings_.cache_bytes),
+        cache_lookups_(host.counter("dicomd_metadata_header_cache_total",
+                                    "Header lookups, by result: hit (answered from memory) or miss (parsed).",
+                                    "result")) {
     if (!storage_) throw std::runtime_error("no storage service");
     host.provide(DICOMD_METADATA_SERVICE, 1, &metadata_);
   }
+
+  static void check_config(std::string_view json) { settings_from(json); }
 
   // Runs in a worker process: the file's parsed header, serialized. Stored
   // files were validated, but the folder may hold bytes that were not (a
@@ -181,10 +205,11 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     key += file;
     uint64_t removals = removal_count();  // before the stat: a removal after it is seen next time
     if (removals != kNoRemovalCount)
-      if (auto cached = cache_.find_unchanged(key, removals)) return cached;
+      if (auto cached = cache_.find_unchanged(key, removals)) return hit(cached);
     FileVersion version = version_of(study, file);
-    if (auto cached = cache_.find(key, version, removals)) return cached;
+    if (auto cached = cache_.find(key, version, removals)) return hit(cached);
     if (!may_block) throw dicomd::WouldBlock{};
+    cache_lookups_.add(1, "miss");
     std::shared_ptr<const ParsedHeader> header;
     std::string parsed;
     dicomd_status s = DICOMD_E_INTERNAL;
@@ -193,6 +218,11 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     // Keyed by the version seen before the read: if the file changed in
     // between, the next lookup sees a newer version and reads it again.
     cache_.insert(key, version, removals, header);
+    return header;
+  }
+
+  std::shared_ptr<const ParsedHeader> hit(std::shared_ptr<const ParsedHeader> header) const {
+    cache_lookups_.add(1, "hit");
     return header;
   }
 
@@ -274,6 +304,7 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
   dicomd::Storage storage_;
   Settings settings_;
   HeaderCache cache_;
+  dicomd::Metric cache_lookups_;
   dicomd_metadata_v1 metadata_{sizeof(dicomd_metadata_v1), this, dicomd::service<&MetadataGdcmPlugin::describe>};
 };
 

@@ -105,8 +105,27 @@ class RenderPngPlugin : public dicomd::Plugin {
   static constexpr const char* kDescription = "DICOM images rendered for display as PNG";
   static constexpr std::array kProvides{dicomd_service_ref{DICOMD_RENDER_SERVICE, 1, 0}};
   static constexpr std::array kRequires{dicomd_service_ref{DICOMD_STORAGE_SERVICE, 1, 0}};
+  static void check_config(std::string_view config) { dicomd::PluginConfig(config).finish(); }
   static constexpr auto routes() {
     return std::array{dicomd_route{"GET", "/files/:study/:file/png", dicomd::route<&RenderPngPlugin::png_route>}};
+  }
+
+  static constexpr auto route_docs() {
+    return std::array<const char*, 1>{
+        R"json({"summary": "A frame as PNG, as a viewer shows it by default",
+            "parameters": [
+              {"name": "frame", "in": "query", "description": "0-based frame (default 0)", "schema": {"type": "integer", "minimum": 0}},
+              {"name": "window", "in": "query", "description": "C,W or C,W,FUNCTION (LINEAR, LINEAR_EXACT, SIGMOID)", "schema": {"type": "string"}},
+              {"name": "size", "in": "query", "description": "fit into N×N, never enlarged", "schema": {"type": "integer", "minimum": 1, "maximum": 8192}},
+              {"name": "bits", "in": "query", "description": "16: modality values as 16-bit grey", "schema": {"type": "integer", "enum": [8, 16]}},
+              {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "the image", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+                          "304": {"description": "unchanged since the ETag given"},
+                          "400": {"description": "a bad option",
+                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                          "404": {"description": "file or frame not found"},
+                          "422": {"description": "no image in the file, or one that cannot be decoded"}}})json",
+    };
   }
 
   RenderPngPlugin(dicomd::Host host, std::string_view config)

@@ -21,8 +21,27 @@ class SearchPlugin : public dicomd::Plugin {
   static constexpr const char* kDescription = "GET /search: stored files by their DICOM attributes";
   static constexpr std::array<dicomd_service_ref, 0> kProvides{};
   static constexpr std::array kRequires{dicomd_service_ref{DICOMD_INDEX_SERVICE, 1, 0}};
+  static void check_config(std::string_view config) { dicomd::PluginConfig(config).finish(); }
   static constexpr auto routes() {
     return std::array{dicomd_route{"GET", "/search", dicomd::route<&SearchPlugin::search>}};
+  }
+
+  static constexpr auto route_docs() {
+    return std::array<const char*, 1>{
+        R"json({"summary": "Find studies, series or instances by their DICOM attributes",
+            "description": "Any search key (PatientID, PatientName, StudyDate, Modality, …: docs/api.md) as a query parameter, with DICOM matching: wildcards, ranges, UID lists. An unknown key is a 400 that lists the supported ones.",
+            "parameters": [
+              {"name": "level", "in": "query", "schema": {"type": "string", "enum": ["instance", "series", "study"]}},
+              {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000}},
+              {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+              {"name": "orderby", "in": "query", "description": "Key,-Key", "schema": {"type": "string"}},
+              {"name": "fuzzymatching", "in": "query", "schema": {"type": "boolean"}}],
+            "responses": {"200": {"description": "{\"total\":N,\"results\":[…],…}",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "400": {"description": "a key, value or option it does not understand",
+                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                          "503": {"description": "the index is unavailable"}}})json",
+    };
   }
 
   SearchPlugin(dicomd::Host host, std::string_view config)

@@ -42,10 +42,10 @@ struct Settings {
 };
 
 // {"root": "studies" (under the data folder unless absolute), "max_file_mb": N}
-Settings parse_settings(const dicomd::Host& host, std::string_view json) {
+Settings parse_settings(const std::string& data_dir, uint64_t max_body_bytes, std::string_view json) {
   dicomd::PluginConfig config(json);
-  Settings s{host.data_dir() + "/studies", host.max_body_bytes()};
-  if (config.get("root", s.root) && !s.root.empty() && s.root[0] != '/') s.root = host.data_dir() + "/" + s.root;
+  Settings s{data_dir + "/studies", max_body_bytes};
+  if (config.get("root", s.root) && !s.root.empty() && s.root[0] != '/') s.root = data_dir + "/" + s.root;
   uint64_t mb = 0;
   if (config.get_uint("max_file_mb", mb, 1, 1 << 20)) s.max_file_bytes = mb << 20;
   config.get("shared", s.shared);
@@ -72,6 +72,49 @@ class StorageFsPlugin : public dicomd::Plugin {
         dicomd_route{"DELETE", "/files/:study", dicomd::route<&P::routes_, &FileRoutes::delete_study>},
     };
   }
+  // OpenAPI operations of the routes above, in order (GET /openapi.json).
+  static constexpr auto route_docs() {
+    return std::array<const char*, 7>{
+        R"json({"summary": "The upload page: a form for POST /upload, and a sign-in box when auth-jwt is on",
+            "responses": {"200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}}})json",
+        R"json({"summary": "Store DICOM files in a study",
+            "description": "Each file is validated first; valid files are stored (atomically, never replacing one) even when others fail.",
+            "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object",
+              "properties": {"study": {"type": "string"}, "files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+              "required": ["study", "files"]}}}},
+            "responses": {
+              "201": {"description": "every file stored: {\"stored\":[…],\"storedFiles\":N,\"failedFiles\":0,…}",
+                      "content": {"application/json": {"schema": {"type": "object"}}}},
+              "400": {"description": "no study, a bad study name, no files part, a malformed body",
+                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+              "413": {"description": "the body is over max_body_mb"},
+              "415": {"description": "not multipart/form-data"},
+              "422": {"description": "some files were refused: each with its reason (invalid_name, too_large, duplicate, invalid_type, storage_error)"},
+              "503": {"description": "no validator plugin, or the server is busy"}}})json",
+        R"json({"summary": "The studies, sorted",
+            "responses": {"200": {"description": "{\"studies\":[…],\"studiesCount\":N,\"success\":true}",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}}})json",
+        R"json({"summary": "The files of a study, sorted",
+            "responses": {"200": {"description": "{\"files\":[…],\"filesCount\":N,\"study\":…,\"success\":true}",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "404": {"description": "study not found"}}})json",
+        R"json({"summary": "The stored file",
+            "parameters": [{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "the file, with its ETag; X-Dicomd-Uploader names who uploaded it",
+                                  "content": {"application/dicom": {"schema": {"type": "string", "format": "binary"}}}},
+                          "304": {"description": "unchanged since the ETag given"},
+                          "404": {"description": "file not found"}}})json",
+        R"json({"summary": "Delete one file (with auth-jwt: its uploader or an admin)",
+            "responses": {"200": {"description": "{\"deleted\":…,\"study\":…,\"success\":true}",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "403": {"description": "only the file's uploader or an admin may delete it"},
+                          "404": {"description": "file not found"}}})json",
+        R"json({"summary": "Delete a study and its files",
+            "responses": {"200": {"description": "{\"deletedFiles\":N,\"study\":…,\"success\":true}",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "404": {"description": "study not found"}}})json",
+    };
+  }
   // Declared so the host refuses another body type before "100 Continue".
   static constexpr auto route_media_types() {
     return std::array<const char*, 7>{nullptr, "multipart/form-data", nullptr, nullptr, nullptr, nullptr, nullptr};
@@ -79,7 +122,7 @@ class StorageFsPlugin : public dicomd::Plugin {
 
   StorageFsPlugin(dicomd::Host host, std::string_view config)
       : Plugin(host),
-        settings_(parse_settings(host, config)),
+        settings_(parse_settings(host.data_dir(), host.max_body_bytes(), config)),
         files_(settings_.root, settings_.shared),
         store_(files_, [host](std::string_view topic, std::string_view key,
                               std::string_view payload) { host.publish(topic, key, payload); }),
@@ -89,7 +132,21 @@ class StorageFsPlugin : public dicomd::Plugin {
     // each file's version instead of trusting a count (metadata's cache).
     if (settings_.shared) vtable_.removal_count = nullptr;
     host.provide(DICOMD_STORAGE_SERVICE, 1, &vtable_);
+    collect_metrics([this, stored = host.counter("dicomd_storage_files_stored_total", "Files stored since start."),
+                     bytes = host.counter("dicomd_storage_bytes_stored_total", "Bytes of files stored since start."),
+                     removed = host.counter("dicomd_storage_files_removed_total", "Files removed since start."),
+                     errors = host.counter("dicomd_storage_write_errors_total",
+                                           "Files not stored for an I/O error (disk full, ...).")] {
+      auto t = store_.totals();
+      stored.set(static_cast<double>(t.files_stored));
+      bytes.set(static_cast<double>(t.bytes_stored));
+      removed.set(static_cast<double>(t.files_removed));
+      errors.set(static_cast<double>(t.write_errors));
+    });
   }
+
+  // The keys and ranges init checks, without creating the storage folder.
+  static void check_config(std::string_view json) { parse_settings("/", 1, json); }
 
  private:
   // dicomd.storage v1, on the same store as the routes (so it publishes too).

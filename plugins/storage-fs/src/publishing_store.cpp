@@ -32,7 +32,10 @@ StoreStatus PublishingStore::put_by(std::string_view study, std::string_view nam
                                     std::string_view uploader) {
   // Not under the lock: uploads of files sharing a stripe must not wait on each other's fsyncs.
   StoreStatus status = inner_.put_by(study, name, bytes, uploader);
+  if (status == StoreStatus::kIoError) ++write_errors_;
   if (status != StoreStatus::kOk) return status;
+  ++files_stored_;
+  bytes_stored_ += bytes.size();
   std::string key = key_of(study, name);
   std::shared_lock study_lock(studies_);
   std::lock_guard lock(stripe(key));
@@ -50,6 +53,7 @@ StoreStatus PublishingStore::remove(std::string_view study, std::string_view nam
   std::lock_guard lock(stripe(key_of(study, name)));
   StoreStatus status = inner_.remove(study, name);
   if (status == StoreStatus::kOk) removed(study, name);
+  if (status == StoreStatus::kOk) ++files_removed_;
   return status;
 }
 
@@ -62,6 +66,7 @@ StoreStatus PublishingStore::remove_study(std::string_view study, size_t& remove
   StoreStatus status = inner_.remove_study(study, removed_files);
   if (status == StoreStatus::kOk)
     for (const auto& name : files) removed(study, name);
+  files_removed_ += removed_files;
   return status;
 }
 

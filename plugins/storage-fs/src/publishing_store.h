@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <shared_mutex>
@@ -49,6 +50,12 @@ class PublishingStore : public BlobStore {
   StoreStatus remove_study(std::string_view study, size_t& removed_files) override;
   uint64_t removal_count() const override { return inner_.removal_count(); }
 
+  // What went through this store since start, for GET /metrics.
+  struct Totals {
+    uint64_t files_stored, bytes_stored, files_removed, write_errors;
+  };
+  Totals totals() const { return {files_stored_, bytes_stored_, files_removed_, write_errors_}; }
+
  private:
   void removed(std::string_view study, std::string_view name);
   std::mutex& stripe(std::string_view key);
@@ -57,6 +64,7 @@ class PublishingStore : public BlobStore {
   Publish publish_;
   std::array<std::mutex, 64> stripes_;
   std::shared_mutex studies_;
+  std::atomic<uint64_t> files_stored_{0}, bytes_stored_{0}, files_removed_{0}, write_errors_{0};
 };
 
 }  // namespace dicomd::storage

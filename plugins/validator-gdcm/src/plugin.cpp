@@ -20,8 +20,22 @@ class ValidatorGdcmPlugin : public dicomd::Plugin {
   static constexpr const char* kDescription = "DICOM validation with GDCM in isolated worker processes";
   static constexpr std::array kProvides{dicomd_service_ref{DICOMD_VALIDATOR_SERVICE, 1, 0}};
   static constexpr std::array<dicomd_service_ref, 0> kRequires{};
+  static void check_config(std::string_view config) { dicomd::PluginConfig(config).finish(); }
   static constexpr auto routes() {
     return std::array{dicomd_route{"POST", "/validate", dicomd::route<&ValidatorGdcmPlugin::validate_route>}};
+  }
+
+  static constexpr auto route_docs() {
+    return std::array<const char*, 1>{
+        R"json({"summary": "Is this DICOM? The validator's verdict; nothing is stored",
+            "requestBody": {"required": true, "content": {
+              "application/dicom": {"schema": {"type": "string", "format": "binary"}},
+              "multipart/form-data": {"schema": {"type": "object", "properties": {
+                "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}},
+            "responses": {"200": {"description": "{\"valid\":true,…} for a raw body; {\"files\":[…]} for a form",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "400": {"description": "an empty body, or a form without files"}}})json",
+    };
   }
 
   ValidatorGdcmPlugin(dicomd::Host host, std::string_view config) : Plugin(host) {

@@ -43,6 +43,10 @@ typedef struct dicomd_event {
  * subscription, never on a request thread. Since: 1.2. */
 typedef dicomd_status (*dicomd_event_fn)(void* ctx, const dicomd_event* event);
 
+/* A metric a plugin defined (metric_define); opaque. Since: 1.4. */
+typedef struct dicomd_metric dicomd_metric;
+enum { DICOMD_METRIC_COUNTER = 0, DICOMD_METRIC_GAUGE = 1 };
+
 typedef struct dicomd_host_api {
   uint32_t struct_size;
   uint32_t abi_major; /* the host's DICOMD_ABI_MAJOR */
@@ -135,6 +139,25 @@ typedef struct dicomd_host_api {
    * passes its end. */
   dicomd_status (*response_file)(dicomd_response* response, dicomd_str content_type, int32_t fd, uint64_t offset,
                                  uint64_t length);
+
+  /* --- metrics, served by GET /metrics. Since: 1.4. ----------------------
+   * Only from init: defines a counter or gauge. `name` is [a-z_][a-z0-9_]*,
+   * unique in the process, and a counter's ends in "_total"
+   * ("dicomd_storage_bytes_stored_total"); `label` is NULL or the one label
+   * name its series differ by ("result"), whose values must be few (the
+   * host keeps 64, then counts the rest as "other"). NULL, logged, when
+   * refused. The metric lives as long as the process. */
+  dicomd_metric* (*metric_define)(dicomd_host* host, const char* name, const char* help, int32_t kind,
+                                  const char* label);
+  /* Any thread, cheap (a mutex, no allocation once the label value exists).
+   * add: a counter's delta must be >= 0. set: mostly for gauges. The label
+   * value is ignored by a metric without a label. NULL metric: no-op. */
+  void (*metric_add)(dicomd_metric* metric, dicomd_str label_value, double delta);
+  void (*metric_set)(dicomd_metric* metric, dicomd_str label_value, double value);
+  /* Only from init: fn(ctx) runs before each scrape, on the scraping
+   * thread, to set gauges that are cheaper to read than to track (rows in
+   * a table). Keep it quick: a scrape waits for it. */
+  dicomd_status (*metric_collector)(dicomd_host* host, void (*fn)(void* ctx), void* ctx);
 } dicomd_host_api;
 
 /* Kept for plugins written against 1.1; DICOMD_HAS_FIELD (abi.h) is general. */

@@ -89,6 +89,19 @@ typedef struct dicomd_plugin_descriptor {
    * another type, and to one waiting for "100 Continue" before its body is
    * sent. */
   const char* const* route_media_types;
+
+  /* Since 1.4. NULL, or one entry per route: NULL, or the route's OpenAPI
+   * 3.1 Operation Object as JSON text ({"summary":…,"parameters":[…],
+   * "responses":{…}}). GET /openapi.json puts it under the route's path;
+   * the host adds the path parameters the operation does not declare, and
+   * gives a route without one a minimal operation. */
+  const char* const* route_docs;
+  /* Since 1.4. Optional: checks a config object (JSON text) as init would,
+   * without touching anything (no files, no connections): DICOMD_OK, or
+   * DICOMD_E_INVALID with the reason written to `problem`. Called by
+   * `dicomd --check-config`, where init is never called; may be called in a
+   * process that will not serve. */
+  dicomd_status (*check_config)(dicomd_str config_json, dicomd_sink problem);
 } dicomd_plugin_descriptor;
 
 /* A quick route is first called on the I/O thread that read the request,

@@ -22,6 +22,25 @@ struct Event {
   uint32_t attempt = 1;  // 2.. when redelivered after a failure
 };
 
+// A counter or gauge the plugin defined (ABI 1.4); a null Metric (an older
+// host, or a refused definition, which the host logged) ignores updates.
+class Metric {
+ public:
+  Metric() = default;
+  Metric(const dicomd_host_api* api, dicomd_metric* m) : api_(api), m_(m) {}
+  void add(double delta, std::string_view label_value = {}) const {
+    if (m_) api_->metric_add(m_, str(label_value), delta);
+  }
+  void set(double value, std::string_view label_value = {}) const {
+    if (m_) api_->metric_set(m_, str(label_value), value);
+  }
+  explicit operator bool() const { return m_ != nullptr; }
+
+ private:
+  const dicomd_host_api* api_ = nullptr;
+  dicomd_metric* m_ = nullptr;
+};
+
 class Host {
  public:
   Host(const dicomd_host_api* api, dicomd_host* handle) : api_(api), h_(handle) {}
@@ -62,6 +81,17 @@ class Host {
     dicomd_status status = api_->parse_multipart(h_, req.raw(), trampoline, &fn);
     if (status == DICOMD_E_TOO_LARGE) throw HttpError(413, "the form has more than 10000 parts");
     return status == DICOMD_OK;
+  }
+
+  // True when the host serves metrics (ABI 1.4 or newer).
+  bool has_metrics() const { return DICOMD_HAS_FIELD(api_, dicomd_host_api, metric_collector); }
+  // Only from the constructor: a counter ("…_total") or gauge for GET
+  // /metrics, with at most one label (few values: "hit"/"miss").
+  Metric counter(const char* name, const char* help, const char* label = nullptr) const {
+    return has_metrics() ? Metric(api_, api_->metric_define(h_, name, help, DICOMD_METRIC_COUNTER, label)) : Metric();
+  }
+  Metric gauge(const char* name, const char* help, const char* label = nullptr) const {
+    return has_metrics() ? Metric(api_, api_->metric_define(h_, name, help, DICOMD_METRIC_GAUGE, label)) : Metric();
   }
 
   // True when the host delivers events (ABI 1.2 or newer).

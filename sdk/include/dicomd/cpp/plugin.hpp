@@ -23,10 +23,14 @@
 // Optional members the descriptor picks up when the class declares them:
 //   static constexpr auto route_flags()  one DICOMD_ROUTE_* value per route (1.1)
 //   static constexpr auto route_media_types()  one const char* per route (1.3)
+//   static constexpr auto route_docs()  one OpenAPI operation (JSON) per route (1.4)
+//   static void check_config(std::string_view config_json)  throws on a bad
+//       config, touching nothing: dicomd --check-config (1.4)
 //   static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out)
 //   dicomd::FilterResult filter(const Request&, Response&)   a request filter (1.2)
 //   void after_answer(const dicomd::RequestSummary&)          the after-answer hook (1.2)
-// and a plugin subscribes to events in its constructor with subscribe().
+// and a plugin subscribes to events in its constructor with subscribe(),
+// and sets gauges before each scrape of GET /metrics with collect_metrics().
 //
 // Every call from the host into the plugin goes through an exception barrier:
 // an exception is logged and turned into an error status, never propagated
@@ -79,6 +83,15 @@ class Plugin {
   // the host's event thread for every event of `topic`. An exception thrown
   // by fn is logged and the event delivered again later: fn must be
   // idempotent. Throws when the host is older than ABI 1.2.
+  // Only from the constructor: fn() runs before each scrape of GET
+  // /metrics, to set gauges (ABI 1.4; nothing on an older host).
+  void collect_metrics(std::function<void()> fn) {
+    if (!host_.has_metrics()) return;
+    auto& c = *collectors_.emplace_back(std::make_unique<Collector>(Collector{this, std::move(fn)}));
+    if (host_.api()->metric_collector(host_.handle(), &Plugin::collect, &c) != DICOMD_OK)
+      throw std::runtime_error("host refused the metrics collector");
+  }
+
   void subscribe(const char* topic, std::function<void(const Event&)> fn) {
     if (!host_.has_events()) throw std::runtime_error("this dicomd host has no events (ABI 1.2 needed)");
     auto& sub = *subscriptions_.emplace_back(std::make_unique<Subscription>(Subscription{this, std::move(fn)}));
@@ -105,8 +118,24 @@ class Plugin {
     return DICOMD_E_INTERNAL;
   }
 
+  struct Collector {
+    Plugin* plugin;
+    std::function<void()> fn;
+  };
+  static void collect(void* ctx) {
+    auto* c = static_cast<Collector*>(ctx);
+    try {
+      c->fn();
+    } catch (const std::exception& ex) {
+      c->plugin->host().warn(std::string("metrics collector failed: ") + ex.what());
+    } catch (...) {
+      c->plugin->host().warn("metrics collector failed: non-standard exception");
+    }
+  }
+
   Host host_;
   std::vector<std::unique_ptr<Subscription>> subscriptions_;  // addresses handed to the host
+  std::vector<std::unique_ptr<Collector>> collectors_;        // addresses handed to the host
 };
 
 // What a request filter decides (ABI 1.2).
@@ -322,6 +351,40 @@ template <class P>
 inline constexpr auto kRouteMediaTypesOf = route_media_types_of<P>();
 
 template <class P>
+constexpr auto route_docs_of() {
+  if constexpr (requires { P::route_docs(); }) {
+    static_assert(P::route_docs().size() == P::routes().size(), "route_docs(): one entry per route");
+    return P::route_docs();
+  } else {
+    return std::array<const char*, 0>{};
+  }
+}
+template <class P>
+inline constexpr auto kRouteDocsOf = route_docs_of<P>();
+
+template <class P>
+dicomd_status check_config(dicomd_str config, dicomd_sink problem) {
+  try {
+    P::check_config(view(config));
+    return DICOMD_OK;
+  } catch (const std::exception& e) {
+    std::string_view why = e.what();
+    problem.write(problem.ctx, why.data(), why.size());
+  } catch (...) {
+    problem.write(problem.ctx, "non-standard exception", 22);
+  }
+  return DICOMD_E_INVALID;
+}
+
+template <class P>
+constexpr auto check_config_hook() {
+  if constexpr (requires(std::string_view s) { P::check_config(s); })
+    return &check_config<P>;
+  else
+    return static_cast<decltype(&check_config<P>)>(nullptr);
+}
+
+template <class P>
 constexpr dicomd_plugin_descriptor make_descriptor() {
   return dicomd_plugin_descriptor{
       sizeof(dicomd_plugin_descriptor),
@@ -346,6 +409,8 @@ constexpr dicomd_plugin_descriptor make_descriptor() {
       filter_hook<P>(),
       after_answer_hook<P>(),
       kRouteMediaTypesOf<P>.empty() ? nullptr : kRouteMediaTypesOf<P>.data(),
+      kRouteDocsOf<P>.empty() ? nullptr : kRouteDocsOf<P>.data(),
+      check_config_hook<P>(),
   };
 }
 
