@@ -25,9 +25,7 @@ source benchmarks/bench_lib.sh
 bench_workdir auth-bench
 port=18070
 
-"$bin/make_dataset" "$work/in" "$count" 0 > /dev/null
-ls "$work"/in/ct/*.dcm > "$work/ct"
-sed "s|.*/\(.*\)|/files/ct/\1/tag?tag=Rows\&tag=PatientName|" "$work/ct" > "$work/urls"
+lookup_dataset "$count"
 
 # Keys and tokens: an HS256 secret (dicomd token mints from it) and an RSA
 # key pair (the token signed here with openssl, as an identity provider would).
@@ -64,28 +62,13 @@ start() {  # start NAME: the server on one data folder, every file uploaded and 
 stop() { kill "$server"; wait "$server" 2> /dev/null || true; server=""; }
 
 declare -A rps p99 client
-for r in $(seq "$rounds"); do
-  for name in none padded hs256 rs256; do
-    start "$name"
-    out=$("$bin/load_client" $port 32 "$secs" get "$work/urls")
-    stop
-    [ "$(field errors "$out")" = 0 ] || { echo "$name: errors: $out" >&2; exit 1; }
-    rps[$name]+="$(field rps "$out") "; p99[$name]+="$(field p99_ms "$out") "
-    client[$name]+="$(field client_cpu_pct "$out") "
-    echo "round $r $name: $(field rps "$out") req/s" >&2
-  done
-done
+lookup_rounds "$rounds" "$secs" none padded hs256 rs256
 
-base=$(median "${rps[none]}")
 echo
 echo "Cached tag lookups, 32 connections, $secs s × $rounds rounds, $count files (median, min–max)"
 echo
-echo "| server | req/s | req/s lost to auth | p99 (ms) | client CPU (%) |"
+echo "| server | req/s | change against no auth | p99 (ms) | client CPU (%) |"
 echo "| --- | --- | --- | --- | --- |"
 declare -A label=([none]="dicomd, no auth" [padded]="dicomd, no auth, the RS256 token in an unread header"
   [hs256]="dicomd + auth-jwt, HS256" [rs256]="dicomd + auth-jwt, RS256")
-for name in none padded hs256 rs256; do
-  m=$(median "${rps[$name]}")
-  echo "| ${label[$name]} | $m ($(spread "${rps[$name]}")) | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%+.1f %%", 100 * (b - a) / b }') |" \
-    "$(median "${p99[$name]}") ($(spread "${p99[$name]}")) | $(spread "${client[$name]}") |"
-done
+for name in none padded hs256 rs256; do lookup_row "${label[$name]}" "$name" none; done

@@ -19,3 +19,40 @@ bench_cleanup() {
   wait 2> /dev/null || true
   rm -rf "$work"
 }
+
+# lookup_dataset COUNT: COUNT synthetic CT files ($work/ct lists them) and
+# a tag lookup URL for each ($work/urls).
+lookup_dataset() {
+  "$bin/make_dataset" "$work/in" "$1" 0 > /dev/null
+  ls "$work"/in/ct/*.dcm > "$work/ct"
+  sed "s|.*/\(.*\)|/files/ct/\1/tag?tag=Rows\&tag=PatientName|" "$work/ct" > "$work/urls"
+}
+
+# lookup_rounds ROUNDS SECONDS NAME...: ROUNDS rounds, each running for every
+# NAME the caller's `start NAME`, SECONDS of GET requests from $work/urls at
+# 32 connections, and `stop`. Appends to the caller's associative arrays
+# rps, p99 and client (declare -A rps p99 client). Fails on any error.
+lookup_rounds() {
+  local rounds=$1 secs=$2 r name out
+  shift 2
+  for r in $(seq "$rounds"); do
+    for name in "$@"; do
+      start "$name"
+      out=$("$bin/load_client" $port 32 "$secs" get "$work/urls")
+      stop
+      [ "$(field errors "$out")" = 0 ] || { echo "$name: errors: $out" >&2; exit 1; }
+      rps[$name]+="$(field rps "$out") "; p99[$name]+="$(field p99_ms "$out") "
+      client[$name]+="$(field client_cpu_pct "$out") "
+      echo "round $r $name: $(field rps "$out") req/s" >&2
+    done
+  done
+}
+
+# lookup_row LABEL NAME BASE_NAME: a Markdown row of NAME's median req/s
+# (min–max), its change against BASE_NAME's median, p99 and client CPU.
+lookup_row() {
+  local m base
+  m=$(median "${rps[$2]}"); base=$(median "${rps[$3]}")
+  echo "| $1 | $m ($(spread "${rps[$2]}")) | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%+.1f %%", 100 * (a - b) / b }') |" \
+    "$(median "${p99[$2]}") ($(spread "${p99[$2]}")) | $(spread "${client[$2]}") |"
+}

@@ -24,9 +24,7 @@ source benchmarks/bench_lib.sh
 bench_workdir ops-bench
 port=18071
 
-"$bin/make_dataset" "$work/in" "$count" 0 > /dev/null
-ls "$work"/in/ct/*.dcm > "$work/ct"
-sed "s|.*/\(.*\)|/files/ct/\1/tag?tag=Rows\&tag=PatientName|" "$work/ct" > "$work/urls"
+lookup_dataset "$count"
 echo '{"listen":"127.0.0.1:'"$port"'","plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},'\
 '{"name":"metadata-gdcm"}]}' > "$work/config.json"
 
@@ -47,19 +45,8 @@ start() {  # start NAME: the server on one data folder, every file uploaded and 
 stop() { kill "$server"; wait "$server" 2> /dev/null || true; server=""; }
 
 declare -A rps p99 client
-for r in $(seq "$rounds"); do
-  for name in "${variants[@]}"; do
-    start "$name"
-    out=$("$bin/load_client" $port 32 "$secs" get "$work/urls")
-    stop
-    [ "$(field errors "$out")" = 0 ] || { echo "$name: errors: $out" >&2; exit 1; }
-    rps[$name]+="$(field rps "$out") "; p99[$name]+="$(field p99_ms "$out") "
-    client[$name]+="$(field client_cpu_pct "$out") "
-    echo "round $r $name: $(field rps "$out") req/s" >&2
-  done
-done
+lookup_rounds "$rounds" "$secs" "${variants[@]}"
 
-base=$(median "${rps[${variants[0]}]}")
 echo
 echo "Cached tag lookups, 32 connections, $secs s × $rounds rounds, $count files (median, min–max)"
 echo
@@ -67,8 +54,4 @@ echo "| server | req/s | vs. first row | p99 (ms) | client CPU (%) |"
 echo "| --- | --- | --- | --- | --- |"
 declare -A label=([baseline]="dicomd before metrics and access logs" [quiet]="dicomd, metrics, no access log"
   [text]="dicomd, metrics, text access log" [json]="dicomd, metrics, JSON access log")
-for name in "${variants[@]}"; do
-  m=$(median "${rps[$name]}")
-  echo "| ${label[$name]} | $m ($(spread "${rps[$name]}")) | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%+.1f %%", 100 * (a - b) / b }') |" \
-    "$(median "${p99[$name]}") ($(spread "${p99[$name]}")) | $(spread "${client[$name]}") |"
-done
+for name in "${variants[@]}"; do lookup_row "${label[$name]}" "$name" "${variants[0]}"; done
