@@ -137,7 +137,7 @@ void Dispatcher::write_request_metrics(std::string& out) const {
       "# TYPE dicomd_http_requests_total counter\n" +
       counts;
   out +=
-      "# HELP dicomd_http_request_duration_seconds From the request read to its answer handed to the socket.\n"
+      "# HELP dicomd_http_request_duration_seconds From the request read to its answer, ready to send.\n"
       "# TYPE dicomd_http_request_duration_seconds histogram\n" +
       latency;
   out +=
@@ -260,12 +260,14 @@ void Dispatcher::finish(const Routed& routed, const http::Request& request, cons
   log::RequestScope scope(id);
   int status = response.status;
   uint64_t bytes_out = response.body_length();
-  reply(std::move(response));
+  // Counted before the reply goes out: a client that reads it and then
+  // scrapes /metrics must see it.
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - routed.start).count();
   const std::string& pattern = routed.target ? routed.target->pattern : std::string();
   (routed.target ? *routed.target->stats : unrouted_)
       .record(request.method, status, static_cast<uint64_t>(ns), request.body.size(), bytes_out);
   ++answered_;
+  reply(std::move(response));
   log::access(
       {request.method, pattern, id, subject, status, request.body.size(), bytes_out, static_cast<double>(ns) / 1e6});
   if (after_.empty()) return;
