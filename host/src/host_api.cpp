@@ -184,13 +184,19 @@ dicomd_status api_metric_collector(dicomd_host* h, void (*fn)(void*), void* ctx)
   return DICOMD_OK;
 }
 
+dicomd_status api_isolate_file(dicomd_host* h, dicomd_str kind, dicomd_str head, int32_t fd, uint64_t offset,
+                               uint64_t length, uint32_t timeout_ms, dicomd_sink output) {
+  if (!h->plugin->workers) return DICOMD_E_UNAVAILABLE;
+  return h->plugin->workers->run_file(view(kind), view(head), fd, offset, length, timeout_ms, output);
+}
+
 constexpr dicomd_host_api kTable = {
     sizeof(dicomd_host_api), DICOMD_ABI_MAJOR,    DICOMD_ABI_MINOR,     api_log,
     api_log_enabled,         api_provide,         api_acquire,          api_data_dir,
     api_max_body_bytes,      api_response_status, api_response_header,  api_response_body,
     api_parse_multipart,     api_isolate,         api_publish,          api_subscribe,
     api_events_flush,        api_set_identity,    api_response_file,    api_metric_define,
-    api_metric_add,          api_metric_set,      api_metric_collector,
+    api_metric_add,          api_metric_set,      api_metric_collector, api_isolate_file,
 };
 
 }  // namespace

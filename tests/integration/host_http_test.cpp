@@ -272,6 +272,33 @@ TEST_F(HostHttp, IsolatedJobRunsInAnotherProcess) {
   EXPECT_EQ(r.body.find("pid " + std::to_string(server_->pid()) + ":"), std::string::npos);
 }
 
+// isolate_file (ABI 1.4): the worker maps the file after the head, so the
+// job sees head + the file's range in one piece; bad arguments are refused
+// before any worker is involved.
+TEST_F(HostHttp, AFileJobSeesItsHeadThenTheMappedFile) {
+  std::string file(3 * 4096 + 17, 'x');
+  for (size_t i = 0; i < file.size(); ++i) file[i] = static_cast<char>('a' + i % 26);
+  auto whole = request(port(), "POST", "/test/isolate-file/echo?head=OPTIONS", file);
+  ASSERT_EQ(whole.status, 200);
+  EXPECT_NE(whole.body.find(R"("status":0)"), std::string::npos) << whole.body.substr(0, 200);
+  EXPECT_NE(whole.body.find(": OPTIONS" + file + "\""), std::string::npos);
+  // From an aligned offset, a part of it; an empty head; an empty range.
+  auto part = request(port(), "POST", "/test/isolate-file/echo?offset=4096&length=100", file);
+  EXPECT_NE(part.body.find(": " + file.substr(4096, 100) + "\""), std::string::npos) << part.body;
+  auto empty = request(port(), "POST", "/test/isolate-file/echo?head=H&offset=4096&length=0", file);
+  EXPECT_NE(empty.body.find(": H\""), std::string::npos) << empty.body;
+  const std::string invalid = R"("status":2)";  // DICOMD_E_INVALID
+  for (const char* bad : {"offset=1", "offset=0&length=99999", "offset=16384", "pipe=1"})
+    EXPECT_NE(request(port(), "POST", std::string("/test/isolate-file/echo?") + bad, file).body.find(invalid),
+              std::string::npos)
+        << bad;
+  std::string long_head(1025, 'h');
+  EXPECT_NE(request(port(), "POST", "/test/isolate-file/echo?head=" + long_head, file).body.find(invalid),
+            std::string::npos);
+  // The pool is intact: a plain job still runs.
+  EXPECT_NE(request(port(), "POST", "/test/isolate/echo", "after").body.find(": after"), std::string::npos);
+}
+
 TEST_F(HostHttp, CrashingJobFailsAloneAndTheWorkerIsReplaced) {
   auto crash = request(port(), "POST", "/test/isolate/crash", "x");
   EXPECT_NE(crash.body.find(R"("status":7)"), std::string::npos) << crash.body;  // DICOMD_E_WORKER_DIED

@@ -245,6 +245,7 @@ class BrokenStorage : public dicomd::Plugin {
                             nullptr,
                             nullptr,
                             nullptr,
+                            nullptr,
                             nullptr};
 };
 

@@ -1,9 +1,11 @@
 #include "isolation/pipe_io.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace dicomd::isolation {
 namespace {
@@ -55,6 +57,47 @@ bool read_all(int fd, void* data, size_t len, Deadline deadline, bool* timed_out
     len -= static_cast<size_t>(n);
   }
   return true;
+}
+
+bool send_with_fd(int socket, const void* data, size_t len, int passed_fd, Deadline deadline, bool* timed_out) {
+  if (len == 0) return false;
+  if (!wait_ready(socket, POLLOUT, deadline, timed_out)) return false;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  iovec iov{const_cast<void*>(data), len};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &passed_fd, sizeof(int));
+  ssize_t n;
+  do n = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  return write_all(socket, static_cast<const char*>(data) + n, len - static_cast<size_t>(n), deadline, timed_out);
+}
+
+bool receive_with_fd(int socket, void* data, size_t len, int* received_fd) {
+  *received_fd = -1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  iovec iov{data, len};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+      std::memcpy(received_fd, CMSG_DATA(c), sizeof(int));
+  return read_all(socket, static_cast<char*>(data) + n, len - static_cast<size_t>(n), std::nullopt);
 }
 
 }  // namespace dicomd::isolation

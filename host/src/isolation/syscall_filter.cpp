@@ -19,6 +19,7 @@ constexpr int kAllowed[] = {
     SCMP_SYS(read),
     SCMP_SYS(write),
     SCMP_SYS(readv),
+    SCMP_SYS(recvmsg),  // a file job's descriptor (SCM_RIGHTS) on the request socket
     SCMP_SYS(writev),
     SCMP_SYS(pread64),
     SCMP_SYS(close),

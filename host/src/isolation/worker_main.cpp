@@ -1,12 +1,15 @@
 #include "isolation/worker_main.h"
 
 #include <dlfcn.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 #include <string>
 
 #include <dicomd/plugin.h>
@@ -41,13 +44,51 @@ void limit_next_job_cpu(rlim_t seconds) {
   ::setrlimit(RLIMIT_CPU, &cpu);
 }
 
-// Serves jobs until the host closes the pipe.
+// A file job's input in one piece without a copy of the file: an
+// anonymous page holding the head at its end, and the file mapped right
+// after it.
+class MappedInput {
+ public:
+  MappedInput(std::string_view head, int fd, uint64_t offset, uint64_t length) : length_(kPage + length) {
+    void* base = ::mmap(nullptr, length_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) return;
+    base_ = static_cast<char*>(base);
+    if (length > 0 && ::mmap(base_ + kPage, length, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd,
+                             static_cast<off_t>(offset)) == MAP_FAILED) {
+      release();
+      return;
+    }
+    std::memcpy(base_ + kPage - head.size(), head.data(), head.size());
+    view_ = std::string_view(base_ + kPage - head.size(), head.size() + length);
+  }
+  ~MappedInput() { release(); }
+  MappedInput(const MappedInput&) = delete;
+  MappedInput& operator=(const MappedInput&) = delete;
+  bool ok() const { return base_ != nullptr; }
+  std::string_view view() const { return view_; }
+
+ private:
+  static constexpr size_t kPage = isolation::kFileJobAlignment;
+  void release() {
+    if (base_) ::munmap(base_, length_);
+    base_ = nullptr;
+  }
+  size_t length_;
+  char* base_ = nullptr;
+  std::string_view view_;
+};
+
+// Serves jobs until the host closes the request socket.
 int serve(const dicomd_plugin_descriptor* d, rlim_t cpu_seconds_per_job) {
   std::string kind, input, output;
   while (true) {
     isolation::RequestHeader req{};
-    if (!isolation::read_all(kInFd, &req, sizeof req, std::nullopt)) return 0;
+    int file = -1;
+    if (!isolation::receive_with_fd(kInFd, &req, sizeof req, &file)) return 0;
     if (req.kind_len > isolation::kMaxKindBytes || req.input_len > isolation::kMaxFrameBytes) return 1;
+    if (req.has_file &&
+        (file < 0 || req.input_len > isolation::kMaxFileJobHead || req.file_offset % isolation::kFileJobAlignment != 0))
+      return 1;
     kind.resize(req.kind_len);
     input.resize(req.input_len);
     if (!isolation::read_all(kInFd, kind.data(), kind.size(), std::nullopt) ||
@@ -55,8 +96,19 @@ int serve(const dicomd_plugin_descriptor* d, rlim_t cpu_seconds_per_job) {
       return 0;
     output.clear();
     limit_next_job_cpu(cpu_seconds_per_job);
-    dicomd_status status = d->isolated_job(dicomd_str{kind.data(), kind.size()}, dicomd_str{input.data(), input.size()},
-                                           dicomd_sink{&output, append});
+    std::string_view job_input = input;
+    std::optional<MappedInput> mapped;
+    if (!req.has_file && file >= 0) ::close(file);  // not asked for: not kept
+    if (req.has_file) {
+      mapped.emplace(input, file, req.file_offset, req.file_length);
+      ::close(file);  // the mapping keeps the file
+      if (!mapped->ok()) return 1;
+      job_input = mapped->view();
+    }
+    dicomd_status status =
+        d->isolated_job(dicomd_str{kind.data(), kind.size()}, dicomd_str{job_input.data(), job_input.size()},
+                        dicomd_sink{&output, append});
+    mapped.reset();
     isolation::ResponseHeader resp{status, 0, output.size()};
     if (!isolation::write_all(kOutFd, &resp, sizeof resp, std::nullopt) ||
         !isolation::write_all(kOutFd, output.data(), output.size(), std::nullopt))

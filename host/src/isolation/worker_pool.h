@@ -32,6 +32,12 @@ class WorkerPool {
   // the file's fault. DICOMD_E_UNAVAILABLE when max_queued jobs already
   // wait, or none is free within queue_timeout_ms.
   dicomd_status run(std::string_view kind, std::string_view input, uint32_t timeout_ms, dicomd_sink output);
+  // The same for a job whose input is `head` followed by `length` bytes of
+  // the open file `fd` from `offset`: the worker maps them (host.h
+  // isolate_file). DICOMD_E_INVALID for a head over kMaxFileJobHead, an
+  // offset not aligned, or a range that is not in the regular file.
+  dicomd_status run_file(std::string_view kind, std::string_view head, int fd, uint64_t offset, uint64_t length,
+                         uint32_t timeout_ms, dicomd_sink output);
   size_t size() const { return config_.workers; }
   size_t alive();
   // Jobs that ended with a killed or crashed worker, since start.
@@ -44,14 +50,19 @@ class WorkerPool {
  private:
   struct Worker {
     pid_t pid = -1;
-    int to_worker = -1;    // we write job requests here
+    int to_worker = -1;    // we write job requests here (a Unix socket: it carries descriptors)
     int from_worker = -1;  // and read responses here
   };
+  struct Job {
+    std::string_view kind, input;
+    int file = -1;  // with a file job
+    uint64_t file_offset = 0, file_length = 0;
+  };
+  dicomd_status run_job(const Job& job, uint32_t timeout_ms, dicomd_sink output);
   bool spawn(Worker& w);
   // Ends the worker; says how it ended ("killed by Segmentation fault"), or "".
   static std::string terminate(Worker& w);
-  dicomd_status exchange(Worker& w, std::string_view kind, std::string_view input,
-                         std::chrono::steady_clock::time_point deadline, dicomd_sink output);
+  dicomd_status exchange(Worker& w, const Job& job, std::chrono::steady_clock::time_point deadline, dicomd_sink output);
 
   std::string exe_, plugin_path_, plugin_name_;
   IsolationConfig config_;

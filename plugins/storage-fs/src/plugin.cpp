@@ -183,6 +183,16 @@ class StorageFsPlugin : public dicomd::Plugin {
     return to_status(store_.remove_study(dicomd::view(study), removed));
   }
   uint64_t removal_count() { return store_.removal_count(); }
+  dicomd_status open(dicomd_str study, dicomd_str name, int32_t* fd, uint64_t* size) {
+    ObjectInfo i;
+    int opened = -1;
+    StoreStatus s = store_.open(dicomd::view(study), dicomd::view(name), opened, i);
+    if (s == StoreStatus::kOk) {
+      *fd = opened;
+      *size = i.size;
+    }
+    return to_status(s);
+  }
   dicomd_status content_hash(dicomd_str study, dicomd_str name, dicomd_sink hash) {
     ObjectInfo i;
     StoreStatus s = store_.stat(dicomd::view(study), dicomd::view(name), i);
@@ -206,6 +216,7 @@ class StorageFsPlugin : public dicomd::Plugin {
       dicomd::service<&StorageFsPlugin::remove_study>,
       dicomd::service<&StorageFsPlugin::removal_count>,
       dicomd::service<&StorageFsPlugin::content_hash>,
+      dicomd::service<&StorageFsPlugin::open>,
   };
 };
 

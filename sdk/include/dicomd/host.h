@@ -158,6 +158,17 @@ typedef struct dicomd_host_api {
    * thread, to set gauges that are cheaper to read than to track (rows in
    * a table). Keep it quick: a scrape waits for it. */
   dicomd_status (*metric_collector)(dicomd_host* host, void (*fn)(void* ctx), void* ctx);
+
+  /* --- isolation without copies. Any thread, blocking. Since: 1.4. -------
+   * Like isolate, with the job's input made of `header` (at most 1024
+   * bytes: the job's options) directly followed by `length` bytes of the
+   * open regular file `fd` from `offset` (a multiple of 4096). The worker
+   * maps the file instead of receiving a copy through a pipe: neither
+   * process holds the bytes in its heap. The caller keeps fd and closes
+   * it after the call. DICOMD_E_INVALID for a header too long, an offset
+   * not aligned, or a range past the file's end. */
+  dicomd_status (*isolate_file)(dicomd_host* host, dicomd_str kind, dicomd_str header, int32_t fd, uint64_t offset,
+                                uint64_t length, uint32_t timeout_ms, dicomd_sink output);
 } dicomd_host_api;
 
 /* Kept for plugins written against 1.1; DICOMD_HAS_FIELD (abi.h) is general. */

@@ -79,12 +79,14 @@ class Testkit : public dicomd::Plugin {
         dicomd_route{"GET", "/test/quick", dicomd::route<&Testkit::quick>},
         dicomd_route{"GET", "/test/big", dicomd::route<&Testkit::big>},
         dicomd_route{"POST", "/test/typed", dicomd::route<&Testkit::typed>},
+        dicomd_route{"POST", "/test/isolate-file/:kind", dicomd::route<&Testkit::isolate_file>},
     };
   }
-  static constexpr auto route_flags() { return std::array<uint32_t, 8>{0, 0, 0, 0, 0, DICOMD_ROUTE_QUICK, 0, 0}; }
+  static constexpr auto route_flags() { return std::array<uint32_t, 9>{0, 0, 0, 0, 0, DICOMD_ROUTE_QUICK, 0, 0, 0}; }
   static constexpr auto route_media_types() {
-    return std::array<const char*, 8>{nullptr, nullptr, nullptr, nullptr,
-                                      nullptr, nullptr, nullptr, "Multipart/Form-Data, application/dicom"};
+    return std::array<const char*, 9>{nullptr, nullptr, nullptr, nullptr,
+                                      nullptr, nullptr, nullptr, "Multipart/Form-Data, application/dicom",
+                                      nullptr};
   }
 
   Testkit(dicomd::Host host, std::string_view) : Plugin(host) {}
@@ -108,6 +110,30 @@ class Testkit : public dicomd::Plugin {
   void isolate(const dicomd::Request& req, dicomd::Response& res) {
     std::string out;
     dicomd_status status = host().isolate(*req.param("kind"), req.body(), out, 2000);
+    res.json(200, R"({"status":)" + std::to_string(status) + R"(,"output":")" + dicomd::json_escape(out) + "\"}");
+  }
+
+  // The body as a file (unlinked at once: the descriptor keeps it) handed
+  // to the job with isolate_file: ?head=H&offset=N&length=L (default: the
+  // rest of the file); ?pipe=1 passes a pipe instead of the file.
+  void isolate_file(const dicomd::Request& req, dicomd::Response& res) {
+    std::string path = host().data_dir() + "/isolate-file-" + std::to_string(::getpid()) + "-" +
+                       std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot create " + path);
+    ::unlink(path.c_str());
+    dicomd::OwnedFd file(fd);
+    if (::write(fd, req.body().data(), req.body().size()) != static_cast<ssize_t>(req.body().size()))
+      throw std::runtime_error("short write");
+    uint64_t offset = std::strtoull(std::string(req.query("offset").value_or("0")).c_str(), nullptr, 10);
+    uint64_t length = req.query("length") ? std::strtoull(std::string(*req.query("length")).c_str(), nullptr, 10)
+                                          : req.body().size() - std::min<uint64_t>(offset, req.body().size());
+    int pipe_fds[2] = {-1, -1};
+    if (req.query("pipe") == "1" && ::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    dicomd::OwnedFd pipe_read(pipe_fds[0]), pipe_write(pipe_fds[1]);
+    std::string out;
+    dicomd_status status = host().isolate_file(*req.param("kind"), req.query("head").value_or(""),
+                                               pipe_fds[0] >= 0 ? pipe_fds[0] : fd, offset, length, out, 2000);
     res.json(200, R"({"status":)" + std::to_string(status) + R"(,"output":")" + dicomd::json_escape(out) + "\"}");
   }
 

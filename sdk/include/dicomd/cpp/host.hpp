@@ -70,6 +70,15 @@ class Host {
     return api_->isolate(h_, str(kind), str(input), timeout_ms, string_sink(out));
   }
 
+  // True when the host hands files to workers without copies (ABI 1.4).
+  bool has_isolate_file() const { return DICOMD_HAS_FIELD(api_, dicomd_host_api, isolate_file); }
+  // Runs a job whose input is `header` followed by `length` bytes of the
+  // open file `fd` from `offset`, mapped by the worker (host.h).
+  dicomd_status isolate_file(std::string_view kind, std::string_view header, int fd, uint64_t offset, uint64_t length,
+                             std::string& out, uint32_t timeout_ms = 0) const {
+    return api_->isolate_file(h_, str(kind), str(header), fd, offset, length, timeout_ms, string_sink(out));
+  }
+
   // Calls fn(const dicomd_form_part&) for each part; false when malformed.
   // Throws HttpError 413 when the form has more parts than the host takes.
   template <class Fn>

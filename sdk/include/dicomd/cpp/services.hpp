@@ -18,6 +18,8 @@
 #include <dicomd/services/storage_v1.h>
 #include <dicomd/services/validator_v1.h>
 
+#include <unistd.h>
+
 #include <exception>
 #include <optional>
 #include <string>
@@ -166,6 +168,31 @@ class Consumer {
 
 // dicomd.storage v1, as a consumer uses it. Names are the API's (checked by
 // the caller); "file not found" / "study not found" are the 404 messages.
+// An open file descriptor, closed by its owner.
+class OwnedFd {
+ public:
+  OwnedFd() = default;
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  ~OwnedFd() { reset(); }
+  OwnedFd(OwnedFd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  OwnedFd& operator=(OwnedFd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = other.fd_;
+      other.fd_ = -1;
+    }
+    return *this;
+  }
+  int get() const { return fd_; }
+
+ private:
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int fd_ = -1;
+};
+
 class Storage : public Consumer<dicomd_storage_v1> {
  public:
   using Consumer::Consumer;
@@ -186,6 +213,21 @@ class Storage : public Consumer<dicomd_storage_v1> {
     auto info = find(study, file);
     if (!info) throw ServiceError(DICOMD_E_NOT_FOUND, "file not found");
     return *info;
+  }
+  // The stored file opened read-only, with its size (ABI 1.4), for
+  // Host::isolate_file; nullopt when the backend gives no descriptors (use
+  // read). ServiceError 404 when the file is absent.
+  struct OpenedFile {
+    OwnedFd fd;
+    uint64_t size = 0;
+  };
+  std::optional<OpenedFile> open(std::string_view study, std::string_view file) const {
+    if (!DICOMD_HAS_FIELD(v_, dicomd_storage_v1, open) || !v_->open) return std::nullopt;
+    int32_t fd = -1;
+    uint64_t size = 0;
+    dicomd_status s = v_->open(v_->self, str(study), str(file), &fd, &size);
+    check(s, s == DICOMD_E_NOT_FOUND ? "file not found" : "storage open failed");
+    return OpenedFile{OwnedFd(fd), size};
   }
   // Calls consume(std::string_view bytes) once with the whole file.
   template <class Fn>

@@ -58,6 +58,14 @@ typedef struct dicomd_storage_v1 {
    * also for a same-size replacement within a timestamp tick: ETags and cache
    * keys use it. DICOMD_E_NOT_FOUND if absent. */
   dicomd_status (*content_hash)(void* self, dicomd_str study, dicomd_str name, dicomd_sink hash);
+
+  /* Since 1.4 (check with DICOMD_HAS_FIELD; NULL when the backend has no
+   * file to give): a read-only descriptor of the object and its size, for
+   * handing its bytes to a worker process without copying them (host.h
+   * isolate_file). The caller closes *fd. The object behind it never
+   * changes: a stored object is replaced by a new one, never rewritten.
+   * DICOMD_E_NOT_FOUND if absent. */
+  dicomd_status (*open)(void* self, dicomd_str study, dicomd_str name, int32_t* fd, uint64_t* size);
 } dicomd_storage_v1;
 
 #ifdef __cplusplus
