@@ -155,20 +155,6 @@ void Dispatcher::write_request_metrics(std::string& out) const {
       std::to_string(in_flight()) + "\n";
 }
 
-namespace {
-
-// Counts a request in flight from accept until its answer (or until the
-// deferred job holding it is destroyed unrun).
-struct InFlight {
-  explicit InFlight(std::shared_ptr<std::atomic<uint64_t>> n) : count(std::move(n)) { ++*count; }
-  ~InFlight() { --*count; }
-  InFlight(const InFlight&) = delete;
-  InFlight& operator=(const InFlight&) = delete;
-  std::shared_ptr<std::atomic<uint64_t>> count;
-};
-
-}  // namespace
-
 Deferred Dispatcher::accept(http::Request& request, const std::string& request_id, const Reply& reply) {
   auto in_flight = std::make_shared<InFlight>(in_flight_);
   Routed routed;
@@ -182,7 +168,7 @@ Deferred Dispatcher::accept(http::Request& request, const std::string& request_i
   if (!routed.target || routed.target->quick) {
     std::string subject;
     if (auto response = answer(routed, request, request_id, false, subject)) {
-      finish(routed, request, request_id, reply, std::move(*response), subject);
+      finish(routed, request, request_id, reply, std::move(*response), subject, *in_flight);
       return {};
     }
   }
@@ -190,7 +176,8 @@ Deferred Dispatcher::accept(http::Request& request, const std::string& request_i
           in_flight = std::move(in_flight)](const Reply& reply) {
     std::string subject;
     auto response = answer(routed, request, request_id, true, subject);
-    finish(routed, request, request_id, reply, response ? std::move(*response) : internal_error(request_id), subject);
+    finish(routed, request, request_id, reply, response ? std::move(*response) : internal_error(request_id), subject,
+           *in_flight);
   };
 }
 
@@ -256,7 +243,7 @@ std::optional<http::Response> Dispatcher::answer(const Routed& routed, const htt
 }
 
 void Dispatcher::finish(const Routed& routed, const http::Request& request, const std::string& id, const Reply& reply,
-                        http::Response&& response, const std::string& subject) const {
+                        http::Response&& response, const std::string& subject, InFlight& in_flight) const {
   log::RequestScope scope(id);
   int status = response.status;
   uint64_t bytes_out = response.body_length();
@@ -267,6 +254,7 @@ void Dispatcher::finish(const Routed& routed, const http::Request& request, cons
   (routed.target ? *routed.target->stats : unrouted_)
       .record(request.method, status, static_cast<uint64_t>(ns), request.body.size(), bytes_out);
   ++answered_;
+  in_flight.release();
   reply(std::move(response));
   log::access(
       {request.method, pattern, id, subject, status, request.body.size(), bytes_out, static_cast<double>(ns) / 1e6});

@@ -4,7 +4,9 @@
 // drives the same code as the server.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <functional>
 #include <optional>
 #include <string>
@@ -70,12 +72,28 @@ class Dispatcher {
 
  private:
   struct Routed;
+  // Counts a request in flight from accept until its answer is counted
+  // (release), or until the deferred job holding it is destroyed unrun.
+  class InFlight {
+   public:
+    explicit InFlight(std::shared_ptr<std::atomic<uint64_t>> n) : count_(std::move(n)) { ++*count_; }
+    ~InFlight() { release(); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    void release() {
+      if (count_) --*count_;
+      count_.reset();
+    }
+
+   private:
+    std::shared_ptr<std::atomic<uint64_t>> count_;
+  };
   Router<RouteTarget>::Match match(const http::Request& request) const;
   // The answer, or nullopt when a quick handler or a filter would block.
   std::optional<http::Response> answer(const Routed& routed, const http::Request& request, const std::string& id,
                                        bool may_block, std::string& subject) const;
   void finish(const Routed& routed, const http::Request& request, const std::string& id, const Reply& reply,
-              http::Response&& response, const std::string& subject) const;
+              http::Response&& response, const std::string& subject, InFlight& in_flight) const;
 
   Router<RouteTarget> router_;
   mutable metrics::RouteStats unrouted_;
