@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # dicomd and Orthanc side by side, on the same machine, files and client, in
-# one run. Everything runs in a private network namespace (Orthanc cannot
-# bind to one address; there it only has loopback).
-#   benchmarks/compare_orthanc.sh [CT_COUNT=600] [RADIOGRAPH_COUNT=4] [SECONDS=8] [ROUNDS=2]
-# Prints one table (figures of the last run: benchmarks/README.md).
+# one run, every measure repeated REPS times (medians and min–max): uploads
+# (each repetition into an emptied server), tag lookups and uncached renders,
+# with the peak resident memory of each server's process tree in every
+# scenario, the load client's CPU share in every row, and this machine's
+# ceiling for storing the same files (fs_ceiling: write, fsync, rename by 8
+# threads, no HTTP), of which uploads are reported as a share.
+# Everything runs in a private network namespace (Orthanc cannot bind to one
+# address; there it only has loopback).
+#   benchmarks/compare_orthanc.sh [CT_COUNT=600] [RADIOGRAPH_COUNT=4] [SECONDS=8] [REPS=3]
+# Prints one Markdown table (figures of the last run: benchmarks/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ct_count=${1:-600}; dx_count=${2:-4}; secs=${3:-8}; rounds=${4:-2}
+ct_count=${1:-600}; dx_count=${2:-4}; secs=${3:-8}; reps=${4:-3}
 
 if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
   scripts/install-deps build
@@ -14,26 +20,20 @@ if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends orthanc
   fi
   cmake --preset release > /dev/null
-  cmake --build --preset release --target dicomd make_dataset load_client dicomd-plugin-storage-fs \
+  cmake --build --preset release --target dicomd make_dataset load_client fs_ceiling dicomd-plugin-storage-fs \
     dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite \
     dicomd-plugin-search > /dev/null
   exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
 fi
 ip link set lo up
+source benchmarks/bench_lib.sh
 
-bin=build/release/bin
-work=$(mktemp -d)
+bench_workdir compare-orthanc
 pids=()
-cleanup() {
-  stop_samplers
-  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
-  wait 2> /dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'stop_samplers; for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; bench_cleanup' EXIT
 
 echo "generating $ct_count CT slices and $dx_count radiographs..." >&2
-"$bin/make_dataset" "$work/in" "$ct_count" "$dx_count"
+"$bin/make_dataset" "$work/in" "$ct_count" "$dx_count" > /dev/null
 ls "$work"/in/ct/*.dcm > "$work/ct_all"
 head -n $((ct_count / 3)) "$work/ct_all" > "$work/ct_1"
 tail -n +$((ct_count / 3 + 1)) "$work/ct_all" > "$work/ct_8"
@@ -54,8 +54,8 @@ for port in $dicomd_port $orthanc_port; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
-# Peak resident memory of each server with its child processes (dicomd's
-# workers count), sampled every 100 ms into $work/peak.<name>.
+# Peak resident memory (KiB) of each server with its child processes
+# (dicomd's workers count), sampled every 100 ms while a scenario runs.
 tree_rss() {
   local total=0 p
   for p in $1 $(pgrep -P "$1" || true); do
@@ -67,89 +67,140 @@ sample() {  # sample NAME PID
   local peak=0 now
   while true; do now=$(tree_rss "$2"); [ "$now" -gt "$peak" ] && peak=$now && echo $peak > "$work/peak.$1"; sleep 0.1; done
 }
+samplers=()
 stop_samplers() {
   for s in "${samplers[@]:-}"; do [ -n "$s" ] && kill "$s" 2> /dev/null || true; done
   samplers=()
 }
-# Sampling costs CPU (pgrep, awk): it runs only while peak memory is measured.
-reset_peaks() {
+start_samplers() {
   stop_samplers
   echo 0 > "$work/peak.dicomd"; echo 0 > "$work/peak.orthanc"
   sample dicomd "$dicomd_pid" & samplers+=($!)
   sample orthanc "$orthanc_pid" & samplers+=($!)
 }
-samplers=()
-
-field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<< "$2"; }
-results=()
-row() {  # row LABEL UNIT FIELD DICOMD_JSON ORTHANC_JSON [lower-is-better]
-  local a b
-  a=$(field "$3" "$4"); b=$(field "$3" "$5")
-  results+=("$(awk -v l="$1" -v u="$2" -v a="$a" -v b="$b" -v low="${6:-}" -v ca="$(field client_cpu_pct "$4")" \
-    -v cb="$(field client_cpu_pct "$5")" 'BEGIN { r = (low == "" ? ((b > 0) ? a / b : 0) : ((a > 0) ? b / a : 0));
-    printf "%-42s %12.1f %12.1f %8.2fx   client cpu %s%% / %s%%", l " (" u ")", a, b, r, ca, cb }')")
+# keep_peaks SCENARIO: the peaks of this repetition, in MiB.
+declare -A mem
+keep_peaks() {
+  stop_samplers
+  mem[d,$1]+="$(($(cat "$work/peak.dicomd") / 1024)) "; mem[o,$1]+="$(($(cat "$work/peak.orthanc") / 1024)) "
 }
 
-echo "uploads..." >&2
-d=$("$bin/load_client" $dicomd_port 1 0 upload-dicomd ct1 "$work/ct_1")
-o=$("$bin/load_client" $orthanc_port 1 0 upload-orthanc "$work/ct_1" "$work/ids_1")
-row "upload CT, 1 client" "files/s" rps "$d" "$o"; row "upload CT, 1 client" "MB/s" mbps "$d" "$o"
-d=$("$bin/load_client" $dicomd_port 8 0 upload-dicomd ct8 "$work/ct_8")
-o=$("$bin/load_client" $orthanc_port 8 0 upload-orthanc "$work/ct_8" "$work/ids_8")
-row "upload CT, 8 clients" "files/s" rps "$d" "$o"; row "upload CT, 8 clients" "MB/s" mbps "$d" "$o"
-reset_peaks
-d=$("$bin/load_client" $dicomd_port 8 0 upload-dicomd dx "$work/dx_all")
-o=$("$bin/load_client" $orthanc_port 8 0 upload-orthanc "$work/dx_all" "$work/ids_dx")
-sleep 0.3
-stop_samplers
-row "upload radiograph, 8 clients" "files/s" rps "$d" "$o"
-mem_d=$(cat "$work/peak.dicomd"); mem_o=$(cat "$work/peak.orthanc")
-results+=("$(awk -v a="$mem_d" -v b="$mem_o" 'BEGIN { printf "%-42s %12.1f %12.1f %8.2fx   (Orthanc / dicomd)", "peak memory, radiograph uploads (MiB)", a / 1024, b / 1024, (a > 0 ? b / a : 0) }')")
-
-# URL lists: the same instances on both servers.
-sed "s|.*/\(.*\)|/files/ct8/\1/tag?tag=Rows\&tag=PatientName|" "$work/ct_8" > "$work/tag_d"
-sed "s|\(.*\)|/instances/\1/tags?simplify|" "$work/ids_8" > "$work/tag_o"
-sed "s|.*/\(.*\)|/files/ct8/\1/png|" "$work/ct_8" > "$work/png_d"
-sed "s|\(.*\)|/instances/\1/preview|" "$work/ids_8" > "$work/png_o"
-sed "s|.*/\(.*\)|/files/dx/\1/png|" "$work/dx_all" > "$work/dx_d"
-sed "s|\(.*\)|/instances/\1/preview|" "$work/ids_dx" > "$work/dx_o"
-
-# A GET measure: ROUNDS rounds, dicomd then Orthanc in each; for each server
-# the round with the most requests/s is kept (with its latencies), so that a
-# burst from another tenant of this shared machine does not decide a row.
-# Sets d and o.  measure CONNECTIONS MODE DICOMD_LIST ORTHANC_LIST
-best() { if [ -z "$1" ] || awk -v a="$(field rps "$2")" -v b="$(field rps "$1")" 'BEGIN { exit !(a > b) }'; then echo "$2"; else echo "$1"; fi; }
-measure() {
-  local r one
-  d=""; o=""
-  for r in $(seq "$rounds"); do
-    one=$("$bin/load_client" $dicomd_port "$1" "$secs" "$2" "$3"); d=$(best "$d" "$one")
-    one=$("$bin/load_client" $orthanc_port "$1" "$secs" "$2" "$4"); o=$(best "$o" "$one")
+# Every figure of every repetition: val[d|o,SCENARIO,FIELD] holds a list.
+declare -A val
+keep() {  # keep SCENARIO DICOMD_JSON ORTHANC_JSON
+  local f
+  for f in rps mbps p50_ms p99_ms client_cpu_pct; do
+    val[d,$1,$f]+="$(field $f "$2") "; val[o,$1,$f]+="$(field $f "$3") "
   done
 }
 
-for c in 1 32; do
-  echo "tag lookups, $c connections..." >&2
-  measure $c get "$work/tag_d" "$work/tag_o"
-  row "tag lookup, $c conn" "req/s" rps "$d" "$o"; row "tag lookup, $c conn" "p50 ms" p50_ms "$d" "$o" low
-  row "tag lookup, $c conn" "p99 ms" p99_ms "$d" "$o" low
+# Empties both servers between upload repetitions (a repetition must store,
+# not find the files already there).
+empty_servers() {  # empty_servers REP
+  local s
+  for s in ct1 ct8 dx; do curl -s -o /dev/null -X DELETE "http://127.0.0.1:$dicomd_port/files/$s-$1"; done
+  cat "$work"/ids_* 2> /dev/null | sed "s|^|http://127.0.0.1:$orthanc_port/instances/|" |
+    xargs -r -n 100 curl -s -X DELETE > /dev/null
+}
+
+ceiling=()
+for r in $(seq "$reps"); do
+  echo "uploads, repetition $r of $reps..." >&2
+  [ "$r" -gt 1 ] && empty_servers $((r - 1))
+  d=$("$bin/load_client" $dicomd_port 1 0 upload-dicomd "ct1-$r" "$work/ct_1")
+  o=$("$bin/load_client" $orthanc_port 1 0 upload-orthanc "$work/ct_1" "$work/ids_1")
+  keep up_ct1 "$d" "$o"
+  start_samplers
+  d=$("$bin/load_client" $dicomd_port 8 0 upload-dicomd "ct8-$r" "$work/ct_8")
+  o=$("$bin/load_client" $orthanc_port 8 0 upload-orthanc "$work/ct_8" "$work/ids_8")
+  keep_peaks up_ct8; keep up_ct8 "$d" "$o"
+  start_samplers
+  d=$("$bin/load_client" $dicomd_port 8 0 upload-dicomd "dx-$r" "$work/dx_all")
+  o=$("$bin/load_client" $orthanc_port 8 0 upload-orthanc "$work/dx_all" "$work/ids_dx")
+  keep_peaks up_dx; keep up_dx "$d" "$o"
+  c=$("$bin/fs_ceiling" "$work/ceiling-ct-$r" 8 "$work/ct_8"); val[c,ct,rps]+="$(field files_per_s "$c") "
+  c=$("$bin/fs_ceiling" "$work/ceiling-dx-$r" 8 "$work/dx_all"); val[c,dx,rps]+="$(field files_per_s "$c") "
+  rm -rf "$work"/ceiling-*
 done
-for c in 1 8; do
-  echo "renders, $c connections..." >&2
-  measure $c get "$work/png_d" "$work/png_o"
-  row "PNG CT uncached, $c conn" "req/s" rps "$d" "$o"; row "PNG CT uncached, $c conn" "p99 ms" p99_ms "$d" "$o" low
-  measure $c get "$work/dx_d" "$work/dx_o"
-  row "PNG radiograph uncached, $c conn" "req/s" rps "$d" "$o"; row "PNG radiograph uncached, $c conn" "p99 ms" p99_ms "$d" "$o" low
-done
+
+# URL lists over the last repetition's files: the same instances on both.
+sed "s|.*/\(.*\)|/files/ct8-$reps/\1/tag?tag=Rows\&tag=PatientName|" "$work/ct_8" > "$work/tag_d"
+sed "s|\(.*\)|/instances/\1/tags?simplify|" "$work/ids_8" > "$work/tag_o"
+sed "s|.*/\(.*\)|/files/ct8-$reps/\1/png|" "$work/ct_8" > "$work/png_d"
+sed "s|\(.*\)|/instances/\1/preview|" "$work/ids_8" > "$work/png_o"
+sed "s|.*/\(.*\)|/files/dx-$reps/\1/png|" "$work/dx_all" > "$work/dx_d"
+sed "s|\(.*\)|/instances/\1/preview|" "$work/ids_dx" > "$work/dx_o"
+
+measure() {  # measure SCENARIO CONNECTIONS MODE DICOMD_LIST ORTHANC_LIST: REPS alternating rounds
+  local r d o
+  for r in $(seq "$reps"); do
+    start_samplers
+    d=$("$bin/load_client" $dicomd_port "$2" "$secs" "$3" "$4")
+    o=$("$bin/load_client" $orthanc_port "$2" "$secs" "$3" "$5")
+    keep_peaks "$1"; keep "$1" "$d" "$o"
+  done
+}
+echo "tag lookups..." >&2
+measure tag1 1 get "$work/tag_d" "$work/tag_o"
+measure tag32 32 get "$work/tag_d" "$work/tag_o"
+echo "renders..." >&2
+measure png_ct8 8 get "$work/png_d" "$work/png_o"
+measure png_dx1 1 get "$work/dx_d" "$work/dx_o"
+measure png_dx8 8 get "$work/dx_d" "$work/dx_o"
 # Cached: a viewer that has the image asks again with If-None-Match (the
 # ETag of a first GET, when the server sends one); dicomd answers 304 from
 # the file's identity and the options, without rendering.
-echo "renders revalidated, 8 connections..." >&2
-measure 8 get-revalidate "$work/png_d" "$work/png_o"
-row "PNG CT cached (If-None-Match), 8 conn" "req/s" rps "$d" "$o"
+measure png_ct8_cached 8 get-revalidate "$work/png_d" "$work/png_o"
+
+# A table row: medians (min–max) of both servers and the ratio of medians
+# (dicomd / Orthanc, or Orthanc / dicomd where lower is better), with the
+# client's largest CPU share (% of one core) against each server.
+row() {  # row LABEL SCENARIO FIELD [lower]
+  local a b ratio
+  a=$(median "${val[d,$2,$3]}"); b=$(median "${val[o,$2,$3]}")
+  ratio=$(awk -v a="$a" -v b="$b" -v low="${4:-}" 'BEGIN { r = low == "" ? (b > 0 ? a / b : 0) : (a > 0 ? b / a : 0); printf "%.2f×", r }')
+  echo "| $1 | $a ($(spread "${val[d,$2,$3]}")) | $b ($(spread "${val[o,$2,$3]}")) | $ratio |" \
+    "$(spread "${val[d,$2,client_cpu_pct]}") / $(spread "${val[o,$2,client_cpu_pct]}") |"
+}
+mem_row() {  # mem_row LABEL SCENARIO
+  local a b
+  a=$(median "${mem[d,$2]}"); b=$(median "${mem[o,$2]}")
+  echo "| peak memory, $1 (MiB) | $a ($(spread "${mem[d,$2]}")) | $b ($(spread "${mem[o,$2]}")) |" \
+    "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f× of Orthanc", (b > 0 ? a / b : 0) }') | |"
+}
+share_row() {  # share_row LABEL SCENARIO CEILING
+  local a c
+  a=$(median "${val[d,$2,rps]}"); c=$(median "${val[c,$3,rps]}")
+  echo "| $1 | $(awk -v a="$a" -v c="$c" 'BEGIN { printf "%.0f %%", (c > 0 ? 100 * a / c : 0) }') of $c files/s" \
+    "($(spread "${val[c,$3,rps]}")) | $(awk -v a="$(median "${val[o,$2,rps]}")" -v c="$c" \
+    'BEGIN { printf "%.0f %%", (c > 0 ? 100 * a / c : 0) }') | | |"
+}
 
 echo
-date -u +"%Y-%m-%d %H:%M UTC, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "dicomd $("$bin/dicomd" --version | cut -d' ' -f2) vs $(Orthanc --version 2>&1 | head -n 1)"
-printf '%-42s %12s %12s %9s\n' metric dicomd Orthanc ratio
-for r in "${results[@]}"; do echo "$r"; done
+echo "$(date -u +"%Y-%m-%d %H:%M UTC"), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
+  "dicomd $("$bin/dicomd" --version | cut -d' ' -f2) vs $(Orthanc --version 2>&1 | head -n 1);" \
+  "$ct_count CT + $dx_count radiographs, $secs s per measure, $reps repetitions: median (min–max)"
+echo
+echo "| metric | dicomd | Orthanc | ratio | client CPU % (dicomd / Orthanc) |"
+echo "| --- | --- | --- | --- | --- |"
+row "upload CT, 1 client (files/s)" up_ct1 rps
+row "upload CT, 8 clients (files/s)" up_ct8 rps
+row "upload CT, 8 clients (MB/s)" up_ct8 mbps
+share_row "upload CT, 8 clients: share of the machine's ceiling" up_ct8 ct
+mem_row "CT uploads, 8 clients" up_ct8
+row "upload radiograph, 8 clients (files/s)" up_dx rps
+row "upload radiograph, 8 clients (MB/s)" up_dx mbps
+share_row "upload radiograph, 8 clients: share of the machine's ceiling" up_dx dx
+mem_row "radiograph uploads, 8 clients" up_dx
+row "tag lookup, 1 conn (req/s)" tag1 rps
+row "tag lookup, 32 conn (req/s)" tag32 rps
+row "tag lookup, 32 conn (p99 ms)" tag32 p99_ms lower
+mem_row "tag lookups, 32 conn" tag32
+row "PNG CT uncached, 8 conn (req/s)" png_ct8 rps
+row "PNG CT uncached, 8 conn (p99 ms)" png_ct8 p99_ms lower
+mem_row "PNG CT, 8 conn" png_ct8
+row "PNG radiograph uncached, 1 conn (req/s)" png_dx1 rps
+row "PNG radiograph uncached, 8 conn (req/s)" png_dx8 rps
+row "PNG radiograph uncached, 8 conn (p99 ms)" png_dx8 p99_ms lower
+mem_row "PNG radiograph, 8 conn" png_dx8
+row "PNG CT cached (If-None-Match), 8 conn (req/s)" png_ct8_cached rps
