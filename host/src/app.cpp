@@ -68,11 +68,8 @@ bool App::check(std::FILE* out) {
     std::string verdict = "config not checked (plugin built before ABI 1.4)";
     if (auto check_config = loaded->check_config()) {
       std::string problem;
-      dicomd_sink sink{&problem, [](void* ctx, const void* data, size_t len) {
-                         static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), len);
-                       }};
       const std::string& cfg = entry.config_json;
-      if (check_config({cfg.data(), cfg.size()}, sink) == DICOMD_OK) {
+      if (check_config({cfg.data(), cfg.size()}, append_sink(problem)) == DICOMD_OK) {
         verdict = "config ok";
       } else {
         verdict = "config error: " + problem;

@@ -28,6 +28,14 @@ struct HostContext {
 
 const dicomd_host_api* host_api_table();
 
+// A sink that appends to `out` (which must outlive it): for what a plugin
+// writes back (readiness detail, a config problem).
+inline dicomd_sink append_sink(std::string& out) {
+  return {&out, [](void* ctx, const void* data, size_t len) {
+            static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), len);
+          }};
+}
+
 }  // namespace dicomd
 
 // Opaque to plugins; one per plugin.

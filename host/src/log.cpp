@@ -146,7 +146,10 @@ size_t utf8_length(std::string_view s) {
 void emit(std::string line, bool may_wait) {
   Sink& s = sink();
   std::lock_guard lock(s.mutex);
-  s.pending += line;
+  if (s.pending.empty())
+    s.pending = std::move(line);  // the usual case: no copy
+  else
+    s.pending += line;
   if (!s.buffering || !may_wait || s.pending.size() >= kFlushBytes) flush_locked(s);
 }
 

@@ -160,7 +160,8 @@ TEST(Logs, EveryJsonLineOfARequestCarriesItsIdAndNoTokenOrPath) {
   // The access line has what an operator filters on.
   std::string access_line;
   for (const std::string& l : lines_of(log))
-    if (l.find(R"("source":"access")") != std::string::npos && l.find(R"("request_id":"ops-42.a")") != std::string::npos)
+    if (l.find(R"("source":"access")") != std::string::npos &&
+        l.find(R"("request_id":"ops-42.a")") != std::string::npos)
       access_line = l;
   rapidjson::Document line = parse_json(access_line);
   ASSERT_TRUE(line.IsObject()) << log;

@@ -48,6 +48,11 @@ bool valid_name(std::string_view name) {
   return true;
 }
 
+void append_family_header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
+  out.append(type).append("\n");
+}
+
 void append_label_value(std::string& out, std::string_view value) {
   out += '"';
   for (char c : value) {
@@ -138,8 +143,7 @@ void Family::set(std::string_view label_value, double value) {
 }
 
 void Family::write(std::string& out) const {
-  out += "# HELP " + name_ + " " + help_ + "\n";
-  out += "# TYPE " + name_ + (kind_ == Kind::kCounter ? " counter\n" : " gauge\n");
+  append_family_header(out, name_, kind_ == Kind::kCounter ? "counter" : "gauge", help_);
   std::lock_guard lock(mutex_);
   for (const auto& [label_value, value] : values_) {
     out += name_;

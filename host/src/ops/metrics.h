@@ -83,6 +83,8 @@ class Registry {
   std::vector<std::function<void()>> collectors_;
 };
 
+// "# HELP name help\n# TYPE name type\n": every family starts so.
+void append_family_header(std::string& out, std::string_view name, std::string_view type, std::string_view help);
 // '\', '"' and newlines escaped for a label value.
 void append_label_value(std::string& out, std::string_view value);
 bool valid_name(std::string_view name);

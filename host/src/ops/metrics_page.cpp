@@ -16,10 +16,6 @@
 namespace dicomd {
 namespace {
 
-void family(std::string& out, const char* name, const char* type, const char* help) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-}
-
 void series(std::string& out, const char* name, const std::string& plugin, uint64_t value) {
   out += name;
   out += "{plugin=";
@@ -45,7 +41,7 @@ void write_workers(std::string& out, const PluginManager& plugins) {
        [](WorkerPool& w) { return static_cast<uint64_t>(w.alive()); }},
   };
   for (const Row& row : kRows) {
-    family(out, row.name, row.type, row.help);
+    metrics::append_family_header(out, row.name, row.type, row.help);
     for (const LoadedPlugin* p : plugins.ordered())
       if (p->workers) series(out, row.name, p->name, row.value(*p->workers));
   }
@@ -81,14 +77,17 @@ void write_process(std::string& out) {
     --fds;  // the one opendir holds
   }
   char buf[64];
-  family(out, "process_cpu_seconds_total", "counter", "CPU time of the server process (not its workers).");
+  metrics::append_family_header(out, "process_cpu_seconds_total", "counter",
+                                "CPU time of the server process (not its workers).");
   std::snprintf(buf, sizeof buf, "%.2f", cpu);
   out += std::string("process_cpu_seconds_total ") + buf + "\n";
-  family(out, "process_resident_memory_bytes", "gauge", "Resident memory of the server process (not its workers).");
+  metrics::append_family_header(out, "process_resident_memory_bytes", "gauge",
+                                "Resident memory of the server process (not its workers).");
   out += "process_resident_memory_bytes " + std::to_string(resident * ::sysconf(_SC_PAGESIZE)) + "\n";
-  family(out, "process_open_fds", "gauge", "Open file descriptors of the server process.");
+  metrics::append_family_header(out, "process_open_fds", "gauge", "Open file descriptors of the server process.");
   out += "process_open_fds " + std::to_string(fds) + "\n";
-  family(out, "process_start_time_seconds", "gauge", "Start of the server process, in seconds since the epoch.");
+  metrics::append_family_header(out, "process_start_time_seconds", "gauge",
+                                "Start of the server process, in seconds since the epoch.");
   std::snprintf(buf, sizeof buf, "%.0f", boot + start);
   out += std::string("process_start_time_seconds ") + buf + "\n";
 }
@@ -99,7 +98,7 @@ http::Response metrics_report(const Dispatcher& dispatcher, const PluginManager&
                               const metrics::Registry& registry) {
   std::string out;
   out.reserve(32 << 10);
-  family(out, "dicomd_build_info", "gauge", "The running dicomd: 1, labelled with its version.");
+  metrics::append_family_header(out, "dicomd_build_info", "gauge", "The running dicomd: 1, labelled with its version.");
   out += "dicomd_build_info{version=\"" DICOMD_VERSION "\"} 1\n";
   dispatcher.write_request_metrics(out);
   write_workers(out, plugins);

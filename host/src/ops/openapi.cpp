@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "http/text.h"
 #include "log.h"
 #include "server/dispatcher.h"
 #include "version.h"
@@ -18,11 +19,6 @@ using Allocator = rapidjson::Document::AllocatorType;
 
 Value text(const std::string& s, Allocator& a) {
   return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  return s;
 }
 
 // The names of ":param" segments, in order.
@@ -114,7 +110,7 @@ std::string openapi_document(const Dispatcher& dispatcher) {
   for (const auto& route : dispatcher.routes()) {
     std::string path = openapi_path(route.pattern);
     if (!paths.HasMember(path.c_str())) paths.AddMember(text(path, a), Value(rapidjson::kObjectType), a);
-    paths[path.c_str()].AddMember(text(lower(route.method), a), operation(route, a), a);
+    paths[path.c_str()].AddMember(text(http::lower(route.method), a), operation(route, a), a);
   }
   doc.AddMember("paths", paths, a);
   // The error every route answers with (docs/api.md); plugins' operations

@@ -108,10 +108,7 @@ http::Response health_report(const PluginManager& plugins) {
   w.StartArray();
   for (const LoadedPlugin* p : plugins.ordered()) {
     std::string detail;
-    dicomd_sink sink{&detail, [](void* ctx, const void* data, size_t len) {
-                       static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), len);
-                     }};
-    bool ready = p->descriptor->ready ? p->descriptor->ready(p->self, sink) != 0 : true;
+    bool ready = p->descriptor->ready ? p->descriptor->ready(p->self, append_sink(detail)) != 0 : true;
     w.StartObject();
     w.Key("name");
     w.String(p->name.c_str());

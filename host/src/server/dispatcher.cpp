@@ -132,27 +132,19 @@ void Dispatcher::write_request_metrics(std::string& out) const {
   for (const auto& r : router_.routes())
     r.target->stats->write(r.target->pattern, counts, latency, bytes_in, bytes_out);
   unrouted_.write("", counts, latency, bytes_in, bytes_out);
-  out +=
-      "# HELP dicomd_http_requests_total Requests answered, by route pattern, method and status class.\n"
-      "# TYPE dicomd_http_requests_total counter\n" +
-      counts;
-  out +=
-      "# HELP dicomd_http_request_duration_seconds From the request read to its answer, ready to send.\n"
-      "# TYPE dicomd_http_request_duration_seconds histogram\n" +
-      latency;
-  out +=
-      "# HELP dicomd_http_request_body_bytes_total Bytes of request bodies received.\n"
-      "# TYPE dicomd_http_request_body_bytes_total counter\n" +
-      bytes_in;
-  out +=
-      "# HELP dicomd_http_response_body_bytes_total Bytes of response bodies sent.\n"
-      "# TYPE dicomd_http_response_body_bytes_total counter\n" +
-      bytes_out;
-  out +=
-      "# HELP dicomd_http_requests_in_flight Requests accepted and not yet answered.\n"
-      "# TYPE dicomd_http_requests_in_flight gauge\n"
-      "dicomd_http_requests_in_flight " +
-      std::to_string(in_flight()) + "\n";
+  using metrics::append_family_header;
+  append_family_header(out, "dicomd_http_requests_total", "counter",
+                       "Requests answered, by route pattern, method and status class.");
+  out += counts;
+  append_family_header(out, "dicomd_http_request_duration_seconds", "histogram",
+                       "From the request read to its answer, ready to send.");
+  out += latency;
+  append_family_header(out, "dicomd_http_request_body_bytes_total", "counter", "Bytes of request bodies received.");
+  out += bytes_in;
+  append_family_header(out, "dicomd_http_response_body_bytes_total", "counter", "Bytes of response bodies sent.");
+  out += bytes_out;
+  append_family_header(out, "dicomd_http_requests_in_flight", "gauge", "Requests accepted and not yet answered.");
+  out += "dicomd_http_requests_in_flight " + std::to_string(in_flight()) + "\n";
 }
 
 Deferred Dispatcher::accept(http::Request& request, const std::string& request_id, const Reply& reply) {
