@@ -12,15 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}; rounds=${2:-3}; count=${3:-100}
 
-if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
-  scripts/install-deps test
-  cmake --preset release > /dev/null
-  cmake --build --preset release --target dicomd make_dataset load_client dicomd-plugin-storage-fs \
-    dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-auth-jwt > /dev/null
-  exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
-fi
-ip link set lo up
 source benchmarks/bench_lib.sh
+bench_netns test dicomd make_dataset load_client dicomd-plugin-storage-fs \
+  dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-auth-jwt -- "$@"
 
 bench_workdir auth-bench
 port=18070

@@ -6,6 +6,24 @@ field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<< "$2"; }
 median() { tr ' ' '\n' <<< "$1" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 spread() { tr ' ' '\n' <<< "$1" | sed '/^$/d' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "–" hi }'; }
 
+# bench_netns DEPS TARGET... -- ARGS...: first, installs what
+# `scripts/install-deps DEPS` lists, builds the TARGETs (Release) and runs
+# the script again with ARGS in a private network namespace (nothing else
+# can reach its servers); there, brings loopback up.
+bench_netns() {
+  local deps=$1 targets=()
+  shift
+  while [ "$1" != "--" ]; do targets+=("$1"); shift; done
+  shift
+  if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
+    scripts/install-deps "$deps"
+    cmake --preset release > /dev/null
+    cmake --build --preset release --target "${targets[@]}" > /dev/null
+    exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
+  fi
+  ip link set lo up
+}
+
 # bench_workdir NAME: sets $bin, a fresh $work (removed at exit) and $server,
 # the PID of the one server the script runs at a time (ended at exit).
 bench_workdir() {

@@ -14,19 +14,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ct_count=${1:-600}; dx_count=${2:-4}; secs=${3:-8}; reps=${4:-3}
 
-if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
-  scripts/install-deps build
-  if ! command -v Orthanc > /dev/null; then
-    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends orthanc
-  fi
-  cmake --preset release > /dev/null
-  cmake --build --preset release --target dicomd make_dataset load_client fs_ceiling dicomd-plugin-storage-fs \
-    dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite \
-    dicomd-plugin-search > /dev/null
-  exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
+if [ -z "${DICOMD_BENCH_NETNS:-}" ] && ! command -v Orthanc > /dev/null; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends orthanc
 fi
-ip link set lo up
 source benchmarks/bench_lib.sh
+bench_netns build dicomd make_dataset load_client fs_ceiling dicomd-plugin-storage-fs dicomd-plugin-validator-gdcm \
+  dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite dicomd-plugin-search -- "$@"
 
 bench_workdir compare-orthanc
 pids=()

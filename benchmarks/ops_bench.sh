@@ -11,15 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}; rounds=${2:-3}; count=${3:-100}
 
-if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
-  scripts/install-deps build
-  cmake --preset release > /dev/null
-  cmake --build --preset release --target dicomd make_dataset load_client dicomd-plugin-storage-fs \
-    dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm > /dev/null
-  exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
-fi
-ip link set lo up
 source benchmarks/bench_lib.sh
+bench_netns build dicomd make_dataset load_client dicomd-plugin-storage-fs \
+  dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm -- "$@"
 
 bench_workdir ops-bench
 port=18071

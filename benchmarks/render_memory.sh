@@ -9,15 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}; rounds=${2:-2}
 
-if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
-  scripts/install-deps build
-  cmake --preset release > /dev/null
-  cmake --build --preset release --target dicomd make_dataset load_client dicomd-plugin-storage-fs \
-    dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-render-png > /dev/null
-  exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
-fi
-ip link set lo up
 source benchmarks/bench_lib.sh
+bench_netns build dicomd make_dataset load_client dicomd-plugin-storage-fs \
+  dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-render-png -- "$@"
 
 bench_workdir render-memory
 port=18072
