@@ -340,3 +340,25 @@ TEST(CheckConfig, BadConfigsExitOneNamingTheProblem) {
     EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.config << "\n" << r.output;
   }
 }
+
+TEST(Logs, BadLogSettingsStopTheServerNamingThem) {
+  TempDir dir;
+  struct Case {
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  write_file(dir.path() / "typed.json", R"({"log_format":5})");
+  std::vector<Case> cases = {
+      {{"--log-format", "xml"}, "log_format must be text or json"},
+      {{"--log-file", (dir.path() / "no" / "such" / "folder" / "x.log").string()}, "cannot open log file"},
+      {{"--config", (dir.path() / "typed.json").string()}, "log_format must be a string"},
+      {{"--log-level", "loud"}, "log_level must be error, warn, info or debug"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--data", (dir.path() / "data").string(), "--listen", "127.0.0.1:0"});
+    RunResult r = run_dicomd(args);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << r.output;
+  }
+}

@@ -401,3 +401,78 @@ TEST(Routes, TheCorePluginsMountTheOriginalApi) {
 }
 
 }  // namespace
+
+// dicomd.storage as a plugin built before ABI 1.4 provides it: files in a
+// folder (config "root"), read and stat only, no open. Consumers must fall
+// back to reading the bytes.
+class FolderStorage : public dicomd::Plugin {
+ public:
+  static constexpr const char* kName = "folder-storage";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kDescription = "read-only files, no descriptors";
+  static constexpr std::array kProvides{dicomd_service_ref{DICOMD_STORAGE_SERVICE, 1, 0}};
+  static constexpr std::array<dicomd_service_ref, 0> kRequires{};
+  static constexpr std::array<dicomd_route, 0> routes() { return {}; }
+
+  FolderStorage(dicomd::Host host, std::string_view config) : Plugin(host) {
+    dicomd::PluginConfig c(config);
+    c.get("root", root_);
+    c.finish();
+    host.provide(DICOMD_STORAGE_SERVICE, 1, &vtable_);
+  }
+
+ private:
+  std::filesystem::path path_of(dicomd_str study, dicomd_str name) const {
+    return std::filesystem::path(root_) / std::string(dicomd::view(study)) / std::string(dicomd::view(name));
+  }
+  dicomd_status stat(dicomd_str study, dicomd_str name, dicomd_object_info* info) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path_of(study, name), ec);
+    if (ec) return DICOMD_E_NOT_FOUND;
+    *info = {size, 1};
+    return DICOMD_OK;
+  }
+  dicomd_status read(dicomd_str study, dicomd_str name, dicomd_bytes_fn consume, void* ctx) {
+    if (!std::filesystem::exists(path_of(study, name))) return DICOMD_E_NOT_FOUND;
+    std::string bytes = read_file(path_of(study, name));
+    consume(ctx, dicomd::str(bytes));
+    return DICOMD_OK;
+  }
+  std::string root_;
+  // A 1.2 vtable: everything up to content_hash, which it leaves out.
+  dicomd_storage_v1 vtable_{offsetof(dicomd_storage_v1, open),
+                            this,
+                            nullptr,
+                            dicomd::service<&FolderStorage::read>,
+                            dicomd::service<&FolderStorage::stat>,
+                            nullptr,
+                            nullptr,
+                            nullptr,
+                            nullptr,
+                            nullptr,
+                            nullptr,
+                            nullptr};
+};
+
+// render-png hands a worker the stored file's descriptor when the storage
+// gives one (ABI 1.4), else its bytes: the same PNG either way.
+TEST(FileJobs, AStorageWithoutDescriptorsRendersTheSamePng) {
+  const auto source = pydicom_data_dir() / "test_files" / "CT_small.dcm";
+  CoreHost with_open;
+  ASSERT_EQ(with_open.upload_paths("s", {source}).status, 201);
+  auto mapped = with_open.get("/files/s/CT_small.dcm/png?size=32");
+  ASSERT_EQ(mapped.status, 200);
+
+  TempDir dir;
+  std::filesystem::create_directories(dir / "files" / "s");
+  std::filesystem::copy_file(source, dir / "files" / "s" / "CT_small.dcm");
+  TestHost host(dir / "data");
+  host.add(dicomd::testing::descriptor<FolderStorage>(), R"({"root":")" + (dir / "files").string() + "\"}");
+  host.load("render-png");
+  host.start();
+  auto copied = host.get("/files/s/CT_small.dcm/png?size=32");
+  ASSERT_EQ(copied.status, 200) << copied.body;
+  EXPECT_EQ(copied.header("content-type"), "image/png");
+  EXPECT_EQ(copied.body, mapped.body);
+  EXPECT_EQ(host.get("/files/s/missing.dcm/png").status, 404);
+}
