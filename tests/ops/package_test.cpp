@@ -82,3 +82,24 @@ TEST(Package, TheDebPassesLintianAndItsUnpackedServerAnswers) {
   EXPECT_NE(health.body.find("\"index-sqlite\""), std::string::npos) << health.body;
   EXPECT_EQ(request(server.port(), "GET", "/openapi.json").status, 200);
 }
+
+// `cmake --install --prefix P` of the build the tests run from lays out the
+// whole tree under P, the configuration and the unit included: nothing is
+// written outside it.
+TEST(Package, AnInstallWithAnotherPrefixStaysUnderIt) {
+  TempDir prefix;
+  int status = -1;
+  std::string out = run_command(
+      "cmake --install " + shell_quote(binary_dir()) + " --prefix " + shell_quote(prefix.path().string()) + " 2>&1",
+      &status);
+  ASSERT_EQ(status, 0) << out;
+  for (const char* path : {"bin/dicomd", "lib/dicomd/plugins/storage-fs.so", "include/dicomd/plugin.h",
+                           "etc/dicomd/dicomd.json", "lib/systemd/system/dicomd.service", "share/doc/dicomd/copyright"})
+    EXPECT_TRUE(std::filesystem::exists(prefix.path() / path)) << path;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("-- Installing: ", 0) == 0 || line.rfind("-- Up-to-date: ", 0) == 0) {
+      EXPECT_EQ(line.find(prefix.path().string()), 15u) << line;
+    }
+  }
+}
