@@ -69,6 +69,33 @@ TEST(HuffmanDeflate, RoundTripsEveryKindOfInput) {
   expect_round_trip(across);
 }
 
+// The streamed form: pieces coded one after the other, each with the byte
+// before it as history, make one stream equal in content to the whole.
+TEST(HuffmanDeflate, PiecesMakeOneStream) {
+  std::string data(5 << 19, 'q');  // 2.5 MiB: runs across every piece boundary
+  std::mt19937 rng(11);
+  for (size_t i = 0; i < data.size(); i += 3) data[i] = static_cast<char>(rng() % 7);
+  for (size_t piece : {size_t{1}, size_t{1000}, size_t{1} << 20}) {
+    if (piece == 1) {  // every byte its own call: history and spare bits carried each time
+      std::string small = data.substr(0, 3000), deflated;
+      DeflateRunsStream stream;
+      for (size_t at = 0; at < small.size(); ++at)
+        stream.add(small.substr(at == 0 ? 0 : at - 1, at == 0 ? 1 : 2), at == 0 ? 0 : 1, at + 1 == small.size(),
+                   deflated);
+      EXPECT_EQ(inflate(deflated, small.size()), small);
+      continue;
+    }
+    std::string deflated;
+    DeflateRunsStream stream;
+    for (size_t at = 0; at < data.size(); at += piece) {
+      size_t history = at == 0 ? 0 : 1;
+      stream.add(std::string_view(data).substr(at - history, std::min(piece, data.size() - at) + history), history,
+                 at + piece >= data.size(), deflated);
+    }
+    EXPECT_EQ(inflate(deflated, data.size()), data) << "pieces of " << piece;
+  }
+}
+
 TEST(HuffmanDeflate, RunsCostAlmostNothing) {
   std::string deflated;
   deflate_runs(std::string(1 << 20, '\0'), deflated);
@@ -119,6 +146,31 @@ TEST(PngEncoder, DecodesToTheSamePixelsInEveryFormat) {
         EXPECT_EQ(dh, h);
         EXPECT_EQ(pixels, image.data) << int(channels) << " channels, " << int(depth) << " bits, " << w << "x" << h;
       }
+}
+
+// A radiograph-sized image goes out in pieces of about a MiB (one IDAT
+// chunk each), never in one buffer of the whole; the pieces make a PNG.
+TEST(PngEncoder, LargeImagesAreWrittenInPieces) {
+  Image image{2000, 2500, 1, 8, {}};
+  image.data.resize(2000u * 2500u);
+  std::mt19937 rng(5);
+  for (size_t i = 0; i < image.data.size(); ++i)  // noise, with flat bands across the pieces' edges
+    image.data[i] = (i / 2000) % 400 < 200 ? static_cast<uint8_t>(rng() % 50) : 17;
+  std::string png;
+  size_t pieces = 0, largest = 0;
+  encode_png(image, [&](std::string_view piece) {
+    ++pieces;
+    largest = std::max(largest, piece.size());
+    png.append(piece);
+  });
+  EXPECT_GE(pieces, 6u);                        // header, 5 MB in pieces of about 1 MiB, end
+  EXPECT_LE(largest, (1u << 20) * 9 / 8 + 64);  // coded bytes of one piece at most
+  EXPECT_EQ(png, encode_png(image));            // the same bytes as in one string
+  std::vector<unsigned char> pixels;
+  unsigned w = 0, h = 0;
+  ASSERT_EQ(lodepng::decode(pixels, w, h, reinterpret_cast<const unsigned char*>(png.data()), png.size(), LCT_GREY, 8),
+            0u);
+  EXPECT_EQ(pixels, image.data);
 }
 
 TEST(PngEncoder, RefusesImagesItCannotHold) {

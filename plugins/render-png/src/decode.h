@@ -17,6 +17,7 @@ struct NotRenderable : std::runtime_error {  // no or undecodable pixel data (42
   using std::runtime_error::runtime_error;
 };
 
+// The frame may view `dicom_bytes` (Frame::borrowed): keep them while it is used.
 Frame decode_frame(std::string_view dicom_bytes, uint32_t frame_index);
 
 // The largest frame rendered: 2^27 pixels (e.g. 11585 x 11585). The display

@@ -36,7 +36,7 @@ void extract(const char* p, size_t n, int shift, int bits, bool is_signed, int32
 std::vector<int32_t> stored_values(const Frame& f) {
   size_t n = static_cast<size_t>(f.width) * f.height;
   std::vector<int32_t> out(n);
-  const char* p = f.pixels.data();
+  const char* p = f.bytes().data();
   if (f.bits_allocated == 1) {
     for (size_t i = 0; i < n; ++i) out[i] = (static_cast<uint8_t>(p[i / 8]) >> (i % 8)) & 1;
     return out;
@@ -148,7 +148,7 @@ void put16(Image& img, size_t i, double modality_value) {
 template <class Raw>
 Image grey_by_table(const Frame& f, const RenderOptions& o) {
   size_t n = static_cast<size_t>(f.width) * f.height;
-  const char* p = f.pixels.data();
+  const char* p = f.bytes().data();
   constexpr uint32_t kValues = 1u << (8 * sizeof(Raw));
   int32_t smin = INT32_MAX, smax = INT32_MIN;
   std::vector<uint8_t> seen(kValues);  // which raw values occur: the table is built for those only
@@ -238,14 +238,14 @@ Image palette(const Frame& f) {
 // Sample k (0..2) of pixel i, scaled to 8 bits.
 uint8_t sample8(const Frame& f, size_t i, int k, size_t n) {
   size_t index = f.planar ? k * n + i : 3 * i + k;
-  if (f.bits_allocated == 8) return static_cast<uint8_t>(f.pixels[index]);
+  if (f.bits_allocated == 8) return static_cast<uint8_t>(f.bytes()[index]);
   uint32_t v;
   if (f.bits_allocated == 16) {
     uint16_t v16;
-    std::memcpy(&v16, f.pixels.data() + 2 * index, 2);
+    std::memcpy(&v16, f.bytes().data() + 2 * index, 2);
     v = v16;
   } else {
-    std::memcpy(&v, f.pixels.data() + 4 * index, 4);
+    std::memcpy(&v, f.bytes().data() + 4 * index, 4);
   }
   int shift = std::clamp(static_cast<int>(f.bits_stored) - 8, 0, 24);
   return static_cast<uint8_t>(std::min<uint32_t>(v >> shift, 255));
@@ -267,7 +267,7 @@ void ycbcr_to_rgb(double y, double cb, double cr, bool partial, uint8_t* out) {
 bool is_subsampled_ybr(const Frame& f) {
   size_t n = static_cast<size_t>(f.width) * f.height;
   return f.samples == 3 && f.bits_allocated == 8 &&
-         (f.photometric == "YBR_FULL_422" || f.photometric == "YBR_PARTIAL_422") && f.pixels.size() < n * 3;
+         (f.photometric == "YBR_FULL_422" || f.photometric == "YBR_PARTIAL_422") && f.bytes().size() < n * 3;
 }
 
 Image color(const Frame& f) {
@@ -279,7 +279,7 @@ Image color(const Frame& f) {
   const std::string& pi = f.photometric;
   bool subsampled = is_subsampled_ybr(f);
   if (subsampled) {  // uncompressed 4:2:2: Y0 Y1 Cb Cr for each pair of pixels
-    const auto* p = reinterpret_cast<const uint8_t*>(f.pixels.data());
+    const auto* p = reinterpret_cast<const uint8_t*>(f.bytes().data());
     for (uint32_t row = 0; row < f.height; ++row)
       for (uint32_t col = 0; col < f.width; ++col) {
         size_t pair = (static_cast<size_t>(row) * f.width + col) / 2;
@@ -316,7 +316,7 @@ size_t required_bytes(const Frame& f, bool subsampled_ybr) {
 
 Image to_display(const Frame& f, const RenderOptions& o) {
   // Whatever the decoder produced, never read past it.
-  if (f.pixels.size() < required_bytes(f, is_subsampled_ybr(f)))
+  if (f.bytes().size() < required_bytes(f, is_subsampled_ybr(f)))
     throw NotRenderable("the decoded pixel data is shorter than the image size");
   if (f.samples == 3 && f.bits_allocated == 1) throw NotRenderable("unsupported colour bit depth");
   Image img;

@@ -27,9 +27,15 @@ struct Frame {
   uint32_t width = 0, height = 0, frames = 1;
   uint16_t samples = 1, bits_allocated = 8, bits_stored = 8, high_bit = 7;
   bool is_signed = false;
-  std::string photometric;   // as the decoder leaves the pixels (see decode.cpp)
-  bool planar = false;       // samples stored plane by plane
-  std::vector<char> pixels;  // this frame only, as decoded
+  std::string photometric;  // as the decoder leaves the pixels (see decode.cpp)
+  bool planar = false;      // samples stored plane by plane
+  // This frame only: decoded into `pixels`, or, when the file holds it as
+  // the display pipeline reads it (native little-endian), `borrowed`, a view
+  // of the decoder's input bytes, which must outlive the frame. A 10 MB
+  // radiograph is then read from the mapped file, never copied.
+  std::vector<char> pixels;
+  std::string_view borrowed;
+  std::string_view bytes() const { return borrowed.data() ? borrowed : std::string_view(pixels.data(), pixels.size()); }
 
   // Display attributes.
   double slope = 1, intercept = 0;

@@ -57,10 +57,11 @@ void for_each_token(std::string_view data, size_t begin, size_t end, Literal&& l
 // The order in which a dynamic block gives the code-length code's lengths.
 constexpr std::array<uint8_t, 19> kCodeLengthOrder = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 
-// LSB-first bit packing, as DEFLATE wants.
+// LSB-first bit packing, as DEFLATE wants; the bits not yet a whole byte
+// stay in `state` between calls.
 class BitWriter {
  public:
-  explicit BitWriter(std::string& out) : out_(out) {}
+  BitWriter(std::string& out, DeflateRunsStream::Bits& state) : out_(out), acc_(state.acc), used_(state.used) {}
   void put(uint32_t bits, int count) {  // count <= 32
     acc_ |= static_cast<uint64_t>(bits) << used_;
     used_ += count;
@@ -72,20 +73,26 @@ class BitWriter {
       used_ -= 32;
     }
   }
-  void flush() {
-    while (used_ > 0) {
+  // Writes the whole bytes held; the rest (< 8 bits) stays.
+  void write_whole_bytes() {
+    while (used_ >= 8) {
       out_.push_back(static_cast<char>(acc_));
       acc_ >>= 8;
       used_ -= 8;
     }
+  }
+  // Pads the last byte with zeros and writes it.
+  void flush() {
+    write_whole_bytes();
+    if (used_ > 0) out_.push_back(static_cast<char>(acc_));
     used_ = 0;
     acc_ = 0;
   }
 
  private:
   std::string& out_;
-  uint64_t acc_ = 0;
-  int used_ = 0;
+  uint64_t& acc_;
+  int& used_;
 };
 
 // Depths of the leaves of a Huffman tree over the non-zero counts.
@@ -205,18 +212,25 @@ std::vector<uint8_t> huffman_lengths(const std::vector<uint32_t>& counts, int ma
   }
 }
 
-void deflate_runs(std::string_view data, std::string& out) {
-  out.reserve(out.size() + data.size() + data.size() / 8 + 1024);
-  BitWriter bits(out);
-  if (data.empty()) {
-    write_block(data, 0, 0, true, bits);
+void DeflateRunsStream::add(std::string_view data, size_t begin, bool last, std::string& out) {
+  BitWriter bits(out, bits_);
+  if (begin == data.size()) {
+    if (last) write_block(data, begin, begin, true, bits);
   } else {
-    for (size_t at = 0; at < data.size(); at += kBlockBytes) {
+    for (size_t at = begin; at < data.size(); at += kBlockBytes) {
       size_t end = std::min(data.size(), at + kBlockBytes);
-      write_block(data, at, end, end == data.size(), bits);
+      write_block(data, at, end, last && end == data.size(), bits);
     }
   }
-  bits.flush();
+  if (last)
+    bits.flush();
+  else
+    bits.write_whole_bytes();
+}
+
+void deflate_runs(std::string_view data, std::string& out) {
+  out.reserve(out.size() + data.size() + data.size() / 8 + 1024);
+  DeflateRunsStream().add(data, 0, true, out);
 }
 
 }  // namespace dicomd::render

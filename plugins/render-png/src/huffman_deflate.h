@@ -18,6 +18,26 @@ namespace dicomd::render {
 // Appends the raw DEFLATE stream of `data` to `out`.
 void deflate_runs(std::string_view data, std::string& out);
 
+// The same stream written piece by piece, so that a large image never needs
+// its whole filtered rows or its whole output in memory at once.
+class DeflateRunsStream {
+ public:
+  // Codes data[begin, end) as one or more blocks and appends the whole bytes
+  // to `out`; the last byte's spare bits wait for the next call. data[0,
+  // begin) is history: a run may copy the byte just before `begin`, so a
+  // caller passes the previous piece's last byte in front of the next piece.
+  // `last` ends the stream (the final block, the padded last byte).
+  void add(std::string_view data, size_t begin, bool last, std::string& out);
+
+  struct Bits {
+    uint64_t acc = 0;
+    int used = 0;
+  };
+
+ private:
+  Bits bits_;
+};
+
 // Code lengths (at most max_bits) of a prefix code for symbols with these
 // frequencies; unused symbols get 0. At least two symbols get a length, so
 // that the code is complete. Exposed for tests.

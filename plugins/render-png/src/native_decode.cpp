@@ -148,8 +148,13 @@ std::optional<Frame> decode_without_codec(std::string_view bytes, uint32_t frame
     if (static_cast<uint64_t>(frame_bytes) * (frame_index + 1) > all.size())
       throw NotRenderable("the pixel data is shorter than its frames");
     std::string_view one = all.substr(frame_bytes * frame_index, frame_bytes);
-    f.pixels.assign(one.begin(), one.end());
-    if (ts == gdcm::TransferSyntax::ExplicitVRBigEndian) swap_to_little_endian(f.pixels, f.bits_allocated);
+    bool big_endian = ts == gdcm::TransferSyntax::ExplicitVRBigEndian;
+    if (storage.empty() && !big_endian) {
+      f.borrowed = one;  // the caller's bytes, as they are
+    } else {
+      f.pixels.assign(one.begin(), one.end());
+      if (big_endian) swap_to_little_endian(f.pixels, f.bits_allocated);
+    }
   }
   read_display_attributes(ds, f);
   return f;

@@ -138,10 +138,8 @@ class RenderPngPlugin : public dicomd::Plugin {
   // Runs in a worker process.
   static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out) {
     if (kind != kRenderJob) return DICOMD_E_INVALID;
-    std::string output;
-    dicomd_status s = dicomd::render::run_render_job(input, output);
-    out.write(out.ctx, output.data(), output.size());
-    return s;
+    return dicomd::render::run_render_job(
+        input, [out](std::string_view piece) { out.write(out.ctx, piece.data(), piece.size()); });
   }
 
   // GET /files/:study/:file/png?frame=&window=&size=&bits=

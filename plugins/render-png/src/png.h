@@ -5,13 +5,20 @@
 // tens.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "display.h"
 
 namespace dicomd::render {
 
-// Throws std::invalid_argument for an image PNG cannot hold.
+// Writes the PNG to `write` in pieces of about a MiB (one IDAT chunk
+// each), holding about two pieces at a time besides the image. Throws
+// std::invalid_argument, before writing anything, for an image PNG cannot
+// hold.
+void encode_png(const Image& image, const std::function<void(std::string_view)>& write);
+// The whole PNG in one string.
 std::string encode_png(const Image& image);
 
 }  // namespace dicomd::render

@@ -35,7 +35,7 @@ std::string encode_request(const RenderOptions& o, std::string_view dicom_bytes)
   return out;
 }
 
-dicomd_status run_render_job(std::string_view request, std::string& output) {
+dicomd_status run_render_job(std::string_view request, const std::function<void(std::string_view)>& write) {
   if (request.size() < sizeof(RequestHeader)) return DICOMD_E_INTERNAL;
   RequestHeader h;
   std::memcpy(&h, request.data(), sizeof h);
@@ -46,14 +46,14 @@ dicomd_status run_render_job(std::string_view request, std::string& output) {
   o.bits = h.bits;
   if (h.has_window) o.window = Window{h.center, h.width, h.function};
   try {
-    Frame frame = decode_frame(request.substr(sizeof h), o.frame);
-    output = encode_png(to_display(frame, o));
+    Image image = to_display(decode_frame(request.substr(sizeof h), o.frame), o);  // the frame may view `request`
+    encode_png(image, write);
     return DICOMD_OK;
   } catch (const BadRequest& e) {
-    output = e.what();
+    write(e.what());
     return DICOMD_E_INVALID;
   } catch (const NotRenderable& e) {
-    output = e.what();
+    write(e.what());
     return DICOMD_E_UNSUPPORTED;
   }
 }

@@ -3,6 +3,7 @@
 // request, 400) or DICOMD_E_UNSUPPORTED (not renderable, 422).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -13,7 +14,9 @@
 namespace dicomd::render {
 
 std::string encode_request(const RenderOptions& options, std::string_view dicom_bytes);
-// Runs in the worker.
-dicomd_status run_render_job(std::string_view request, std::string& output);
+// Runs in the worker. Writes the PNG to `write` as it is encoded (pieces of
+// about a MiB), or the error message; every error is found before the first
+// piece is written.
+dicomd_status run_render_job(std::string_view request, const std::function<void(std::string_view)>& write);
 
 }  // namespace dicomd::render
