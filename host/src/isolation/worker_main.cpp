@@ -1,6 +1,7 @@
 #include "isolation/worker_main.h"
 
 #include <dlfcn.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -14,6 +15,7 @@
 
 #include <dicomd/plugin.h>
 
+#include "idle_trim.h"
 #include "isolation/pipe_io.h"
 #include "isolation/sandbox.h"
 #include "plugins/loaded_plugin.h"
@@ -81,7 +83,16 @@ class MappedInput {
 // Serves jobs until the host closes the request socket.
 int serve(const dicomd_plugin_descriptor* d, rlim_t cpu_seconds_per_job) {
   std::string kind, input, output;
+  bool trimmed = true;
   while (true) {
+    if (!trimmed) {  // after a job: a quiet second gives its freed memory back (idle_trim.h)
+      pollfd next{kInFd, POLLIN, 0};
+      if (::poll(&next, 1, static_cast<int>(IdleTrim::kQuiet.count())) == 0) {
+        output = std::string();  // the largest buffer kept between jobs
+        return_free_memory();
+      }
+      trimmed = true;
+    }
     isolation::RequestHeader req{};
     int file = -1;
     if (!isolation::receive_with_fd(kInFd, &req, sizeof req, &file)) return 0;
@@ -114,6 +125,7 @@ int serve(const dicomd_plugin_descriptor* d, rlim_t cpu_seconds_per_job) {
         !isolation::write_all(kOutFd, output.data(), output.size(), std::nullopt))
       return 0;
     if (input.capacity() > (64u << 20)) std::string().swap(input);  // don't sit on a huge buffer
+    trimmed = false;
   }
 }
 

@@ -15,6 +15,7 @@
 #include <pistache/listener.h>
 #include <pistache/peer.h>
 
+#include "idle_trim.h"
 #include "server/admission.h"
 #include "server/connection.h"
 #include "server/http_server.h"
@@ -50,6 +51,8 @@ struct HttpServer::Core {
   std::mutex flight_mutex;
   std::condition_variable flight_done;
   size_t in_flight = 0;  // requests received and not yet answered, plus running handler jobs
+  uint64_t flights_begun = 0;
+  IdleTrim idle_trim;  // reaper thread only
 
   std::thread reaper;
   uint32_t id_prefix = 0;
@@ -69,6 +72,8 @@ struct HttpServer::Core {
   // Closes idle keep-alive connections, stalled or too slow requests and
   // replies the peer does not read.
   void reap();
+  // Returns freed memory after a quiet second (idle_trim.h).
+  void trim_when_idle();
   void reap_one(Connection& c, Clock::time_point now) DICOMD_REQUIRES(c.mutex);
   bool body_too_slow(const Connection& c, Clock::time_point now) const DICOMD_REQUIRES(c.mutex);
   // Registers a new connection; false when it is over a connection limit.

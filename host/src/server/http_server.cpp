@@ -38,6 +38,18 @@ std::string HttpServer::Core::next_request_id() {
 void HttpServer::Core::flight_begin() {
   std::lock_guard lock(flight_mutex);
   ++in_flight;
+  ++flights_begun;
+}
+
+void HttpServer::Core::trim_when_idle() {
+  uint64_t begun;
+  bool busy;
+  {
+    std::lock_guard lock(flight_mutex);
+    begun = flights_begun;
+    busy = in_flight > 0;
+  }
+  idle_trim.tick(begun, busy, IdleTrim::Clock::now());
 }
 
 void HttpServer::Core::flight_end() {
@@ -289,6 +301,7 @@ void HttpServer::start() {
     while (!core->stopping) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       core->reap();
+      core->trim_when_idle();
     }
   });
 }
