@@ -2,8 +2,8 @@
 # dicomd and Orthanc side by side, on the same machine, files and client, in
 # one run, every measure repeated REPS times (medians and min–max): uploads
 # (each repetition into an emptied server), tag lookups and uncached renders,
-# with the peak resident memory of each server's process tree in every
-# scenario, the load client's CPU share in every row, and this machine's
+# with the peak memory of each server's process tree in every scenario
+# (proportional and resident sets), the load client's CPU share in every row, and this machine's
 # ceiling for storing the same files (fs_ceiling: write, fsync, rename by 8
 # threads, no HTTP), of which uploads are reported as a share.
 # Everything runs in a private network namespace (Orthanc cannot bind to one
@@ -18,7 +18,7 @@ if [ -z "${DICOMD_BENCH_NETNS:-}" ] && ! command -v Orthanc > /dev/null; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends orthanc
 fi
 source benchmarks/bench_lib.sh
-bench_netns build dicomd make_dataset load_client fs_ceiling dicomd-plugin-storage-fs dicomd-plugin-validator-gdcm \
+bench_netns build dicomd make_dataset load_client fs_ceiling tree_memory dicomd-plugin-storage-fs dicomd-plugin-validator-gdcm \
   dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite dicomd-plugin-search -- "$@"
 
 bench_workdir compare-orthanc
@@ -47,18 +47,15 @@ for port in $dicomd_port $orthanc_port; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
-# Peak resident memory (KiB) of each server with its child processes
-# (dicomd's workers count), sampled every 100 ms while a scenario runs.
-tree_rss() {
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '/VmRSS/ {print $2}' /proc/$p/status 2> /dev/null || echo 0)))
-  done
-  echo $total
-}
+# Peak memory (KiB) of each server with its child processes (dicomd's
+# workers count), sampled every 100 ms by tree_memory while a scenario
+# runs, two ways: the sum of resident sets (RSS), which counts a page shared
+# by several processes (shared libraries, the page cache of a file two
+# workers map) once per process, and the sum of proportional sets (PSS),
+# which splits each shared page among its users: the physical memory the
+# tree holds.
 sample() {  # sample NAME PID
-  local peak=0 now
-  while true; do now=$(tree_rss "$2"); [ "$now" -gt "$peak" ] && peak=$now && echo $peak > "$work/peak.$1"; sleep 0.1; done
+  exec "$bin/tree_memory" "$2" "$work/peak.$1" 100
 }
 samplers=()
 stop_samplers() {
@@ -67,15 +64,18 @@ stop_samplers() {
 }
 start_samplers() {
   stop_samplers
-  echo 0 > "$work/peak.dicomd"; echo 0 > "$work/peak.orthanc"
+  echo 0 0 > "$work/peak.dicomd"; echo 0 0 > "$work/peak.orthanc"
   sample dicomd "$dicomd_pid" & samplers+=($!)
   sample orthanc "$orthanc_pid" & samplers+=($!)
 }
-# keep_peaks SCENARIO: the peaks of this repetition, in MiB.
-declare -A mem
+# keep_peaks SCENARIO: the peaks of this repetition, in MiB: mem[d|o,SCENARIO]
+# the RSS sums, pss[d|o,SCENARIO] the PSS sums.
+declare -A mem pss
 keep_peaks() {
+  local rss_kib pss_kib
   stop_samplers
-  mem[d,$1]+="$(($(cat "$work/peak.dicomd") / 1024)) "; mem[o,$1]+="$(($(cat "$work/peak.orthanc") / 1024)) "
+  read -r rss_kib pss_kib < "$work/peak.dicomd"; mem[d,$1]+="$((rss_kib / 1024)) "; pss[d,$1]+="$((pss_kib / 1024)) "
+  read -r rss_kib pss_kib < "$work/peak.orthanc"; mem[o,$1]+="$((rss_kib / 1024)) "; pss[o,$1]+="$((pss_kib / 1024)) "
 }
 
 # Every figure of every repetition: val[d|o,SCENARIO,FIELD] holds a list.
@@ -155,11 +155,15 @@ row() {  # row LABEL SCENARIO FIELD [lower]
   echo "| $1 | $a ($(spread "${val[d,$2,$3]}")) | $b ($(spread "${val[o,$2,$3]}")) | $ratio |" \
     "$(spread "${val[d,$2,client_cpu_pct]}") / $(spread "${val[o,$2,client_cpu_pct]}") |"
 }
-mem_row() {  # mem_row LABEL SCENARIO
+mem_line() {  # mem_line LABEL KIND DICOMD_PEAKS ORTHANC_PEAKS
   local a b
-  a=$(median "${mem[d,$2]}"); b=$(median "${mem[o,$2]}")
-  echo "| peak memory, $1 (MiB) | $a ($(spread "${mem[d,$2]}")) | $b ($(spread "${mem[o,$2]}")) |" \
+  a=$(median "$3"); b=$(median "$4")
+  echo "| peak memory, $1 ($2, MiB) | $a ($(spread "$3")) | $b ($(spread "$4")) |" \
     "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f× of Orthanc", (b > 0 ? a / b : 0) }') | |"
+}
+mem_row() {  # mem_row LABEL SCENARIO: the PSS sums, then the RSS sums
+  mem_line "$1" PSS "${pss[d,$2]}" "${pss[o,$2]}"
+  mem_line "$1" RSS "${mem[d,$2]}" "${mem[o,$2]}"
 }
 share_row() {  # share_row LABEL SCENARIO CEILING
   local a c
