@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 #include <functional>
 #include <queue>
 
@@ -20,7 +22,7 @@ struct LengthCode {
   uint8_t extra_bits;
   uint16_t extra;
 };
-LengthCode length_code(size_t length) {
+LengthCode compute_length_code(size_t length) {
   static constexpr uint16_t kBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
                                          31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
   static constexpr uint8_t kExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
@@ -29,22 +31,72 @@ LengthCode length_code(size_t length) {
   while (kBase[i] > length) --i;
   return {static_cast<uint16_t>(257 + i), kExtra[i], static_cast<uint16_t>(length - kBase[i])};
 }
+const LengthCode& length_code(size_t length) {  // kMinRun <= length <= kMaxRun
+  static const auto table = [] {
+    std::array<LengthCode, kMaxRun + 1> t{};
+    for (size_t n = kMinRun; n <= kMaxRun; ++n) t[n] = compute_length_code(n);
+    return t;
+  }();
+  return table[length];
+}
+
+// Length of the run of `value` at `p` (its first kMinRun bytes known to
+// match), at most `limit`: eight bytes compared at a time, the first that
+// differs found by counting trailing zero bits.
+size_t run_length(const unsigned char* p, size_t limit, unsigned char value) {
+  size_t n = kMinRun;
+  if constexpr (std::endian::native == std::endian::little) {
+    const uint64_t pattern = 0x0101010101010101ull * value;
+    while (n + 8 <= limit) {
+      uint64_t word;
+      std::memcpy(&word, p + n, 8);
+      if (uint64_t differ = word ^ pattern) return n + static_cast<size_t>(std::countr_zero(differ)) / 8;
+      n += 8;
+    }
+  }
+  while (n < limit && p[n] == value) ++n;
+  return n;
+}
+
+// Where, among the 6 positions from `p` on, a run could start: bit 8k+7
+// is set when p[k], p[k+1] and p[k+2] each equal the byte before them (so
+// all equal p[k-1]). Eight bytes are compared with the eight before them at
+// once; `zero` has 0x80 in each byte of the difference that is zero.
+uint64_t run_starts(const unsigned char* p) {
+  uint64_t here, before;
+  std::memcpy(&here, p, 8);
+  std::memcpy(&before, p - 1, 8);
+  const uint64_t x = here ^ before, low7 = 0x7f7f7f7f7f7f7f7full;
+  const uint64_t zero = ~(((x & low7) + low7) | x | low7);
+  return zero & (zero >> 8) & (zero >> 16);
+}
 
 // Splits data[begin, end) into literals and runs: where the next kMinRun
-// bytes all equal the byte before them, a run of copies at distance 1. The
-// test is branch-free over those bytes: in noisy data two equal neighbours
-// are common and a mispredicted branch per byte costs more than the compares.
+// bytes all equal the byte before them, a run of copies at distance 1.
+// Noisy data has few runs: six positions at a time are cleared by one
+// word comparison (run_starts), and only a position that may start a run
+// is looked at byte by byte.
 template <class Literal, class Run>
 void for_each_token(std::string_view data, size_t begin, size_t end, Literal&& literal, Run&& run) {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   size_t i = begin;
+  if (i == 0 && i < end) literal(p[i++]);  // no byte before the first: no run
   while (i < end) {
-    if (i > 0 && i + kMinRun <= end) {
+    if constexpr (std::endian::native == std::endian::little) {
+      while (i + 8 <= end) {
+        uint64_t starts = run_starts(p + i);
+        size_t literals = starts ? static_cast<size_t>(std::countr_zero(starts)) / 8 : 6;
+        for (size_t k = 0; k < literals; ++k) literal(p[i + k]);
+        i += literals;
+        if (starts) break;  // a run starts at i
+      }
+      if (i >= end) break;
+    }
+    if (i + kMinRun <= end) {
       const unsigned char previous = p[i - 1];
       if ((p[i] == previous) & (p[i + 1] == previous) & (p[i + 2] == previous)) {
-        size_t n = kMinRun;
-        while (n < kMaxRun && i + n < end && p[i + n] == previous) ++n;
-        run(n);
+        size_t n = run_length(p + i, std::min(kMaxRun, end - i), previous);
+        run(i, n);
         i += n;
         continue;
       }
@@ -57,24 +109,77 @@ void for_each_token(std::string_view data, size_t begin, size_t end, Literal&& l
 // The order in which a dynamic block gives the code-length code's lengths.
 constexpr std::array<uint8_t, 19> kCodeLengthOrder = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 
-// LSB-first bit packing, as DEFLATE wants; the bits not yet a whole byte
-// stay in `state` between calls.
+// LSB-first bit packing, as DEFLATE wants. The accumulator is a local copy
+// of `state` (written back by sync()), and whole words go to a small staging
+// array before `out`: the per-symbol path is a shift, an or and, every 32
+// bits, one store, with no string bookkeeping.
 class BitWriter {
  public:
-  BitWriter(std::string& out, DeflateRunsStream::Bits& state) : out_(out), acc_(state.acc), used_(state.used) {}
+  BitWriter(std::string& out, DeflateRunsStream::Bits& state)
+      : out_(out), state_(state), acc_(state.acc), used_(state.used) {}
+  BitWriter(const BitWriter&) = delete;
+  BitWriter& operator=(const BitWriter&) = delete;
+  ~BitWriter() { sync(); }
+
   void put(uint32_t bits, int count) {  // count <= 32
     acc_ |= static_cast<uint64_t>(bits) << used_;
     used_ += count;
     if (used_ >= 32) {
-      char word[4] = {static_cast<char>(acc_), static_cast<char>(acc_ >> 8), static_cast<char>(acc_ >> 16),
-                      static_cast<char>(acc_ >> 24)};
-      out_.append(word, 4);
+      for (int b = 0; b < 4; ++b) staged_[staged_count_ + b] = static_cast<char>(acc_ >> (8 * b));
+      staged_count_ += 4;
       acc_ >>= 32;
       used_ -= 32;
+      if (staged_count_ == sizeof staged_) drain();
     }
+  }
+  // Codes p[from, to) as literals, `table` holding code | length << 16 of
+  // each byte: the hot loop of the encoder, on locals the compiler keeps in
+  // registers (the staging stores are char stores, which may alias members).
+  void put_literals(const unsigned char* p, size_t from, size_t to, const std::array<uint32_t, 256>& table) {
+    uint64_t acc = acc_;
+    int used = used_;
+    size_t staged = staged_count_;
+    // Two codes of at most 15 bits fit beside the fewer than 32 bits held.
+    size_t i = from;
+    for (; i + 2 <= to; i += 2) {
+      uint32_t first = table[p[i]], second = table[p[i + 1]];
+      acc |= static_cast<uint64_t>(first & 0xffff) << used;
+      used += static_cast<int>(first >> 16);
+      acc |= static_cast<uint64_t>(second & 0xffff) << used;
+      used += static_cast<int>(second >> 16);
+      if (used >= 32) {
+        for (int b = 0; b < 4; ++b) staged_[staged + b] = static_cast<char>(acc >> (8 * b));
+        staged += 4;
+        acc >>= 32;
+        used -= 32;
+        if (staged == sizeof staged_) {
+          out_.append(staged_, staged);
+          staged = 0;
+        }
+      }
+    }
+    for (; i < to; ++i) {
+      uint32_t entry = table[p[i]];
+      acc |= static_cast<uint64_t>(entry & 0xffff) << used;
+      used += static_cast<int>(entry >> 16);
+      if (used >= 32) {
+        for (int b = 0; b < 4; ++b) staged_[staged + b] = static_cast<char>(acc >> (8 * b));
+        staged += 4;
+        acc >>= 32;
+        used -= 32;
+        if (staged == sizeof staged_) {
+          out_.append(staged_, staged);
+          staged = 0;
+        }
+      }
+    }
+    acc_ = acc;
+    used_ = used;
+    staged_count_ = staged;
   }
   // Writes the whole bytes held; the rest (< 8 bits) stays.
   void write_whole_bytes() {
+    drain();
     while (used_ >= 8) {
       out_.push_back(static_cast<char>(acc_));
       acc_ >>= 8;
@@ -88,11 +193,24 @@ class BitWriter {
     used_ = 0;
     acc_ = 0;
   }
+  // Staged words to `out`, the accumulator back to the stream's state.
+  void sync() {
+    drain();
+    state_.acc = acc_;
+    state_.used = used_;
+  }
 
  private:
+  void drain() {
+    out_.append(staged_, staged_count_);
+    staged_count_ = 0;
+  }
   std::string& out_;
-  uint64_t& acc_;
-  int& used_;
+  DeflateRunsStream::Bits& state_;
+  uint64_t acc_;
+  int used_;
+  size_t staged_count_ = 0;
+  char staged_[4096];
 };
 
 // Depths of the leaves of a Huffman tree over the non-zero counts.
@@ -152,11 +270,24 @@ std::vector<uint16_t> canonical_codes(const std::vector<uint8_t>& lengths) {
   return codes;
 }
 
+// A run found by the counting pass: `length` copies at distance 1 from `at`.
+struct Run {
+  size_t at;
+  size_t length;
+};
+
 // One dynamic block of data[begin, end); earlier bytes are its history.
-void write_block(std::string_view data, size_t begin, size_t end, bool last, BitWriter& bits) {
+// One pass finds the runs and counts the symbols; the coding pass then
+// writes the literals between runs without looking for runs again.
+void write_block(std::string_view data, size_t begin, size_t end, bool last, BitWriter& bits, std::vector<Run>& runs) {
   std::vector<uint32_t> counts(kLengthCodes, 0);
+  runs.clear();
   for_each_token(
-      data, begin, end, [&](unsigned char c) { ++counts[c]; }, [&](size_t n) { ++counts[length_code(n).symbol]; });
+      data, begin, end, [&](unsigned char c) { ++counts[c]; },
+      [&](size_t at, size_t n) {
+        runs.push_back({at, n});
+        ++counts[length_code(n).symbol];
+      });
   counts[kEndOfBlock] = 1;
   std::vector<uint8_t> lit_lengths = huffman_lengths(counts, kLiteralBits);
   std::vector<uint16_t> lit_codes = canonical_codes(lit_lengths);
@@ -180,14 +311,19 @@ void write_block(std::string_view data, size_t begin, size_t end, bool last, Bit
   for (uint8_t sym : kCodeLengthOrder) bits.put(cl_lengths[sym], 3);
   for (uint8_t l : all_lengths) bits.put(cl_codes[l], cl_lengths[l]);
 
-  for_each_token(
-      data, begin, end, [&](unsigned char c) { bits.put(lit_codes[c], lit_lengths[c]); },
-      [&](size_t n) {
-        LengthCode code = length_code(n);
-        bits.put(lit_codes[code.symbol], lit_lengths[code.symbol]);
-        bits.put(code.extra, code.extra_bits);
-        bits.put(0, 1);  // distance code 0: distance 1
-      });
+  std::array<uint32_t, 256> literal{};  // code | length << 16
+  for (size_t c = 0; c < literal.size(); ++c) literal[c] = lit_codes[c] | static_cast<uint32_t>(lit_lengths[c]) << 16;
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t i = begin;
+  for (const Run& run : runs) {
+    bits.put_literals(p, i, run.at, literal);
+    const LengthCode& code = length_code(run.length);
+    bits.put(lit_codes[code.symbol], lit_lengths[code.symbol]);
+    bits.put(code.extra, code.extra_bits);
+    bits.put(0, 1);  // distance code 0: distance 1
+    i = run.at + run.length;
+  }
+  bits.put_literals(p, i, end, literal);
   bits.put(lit_codes[kEndOfBlock], lit_lengths[kEndOfBlock]);
 }
 
@@ -214,12 +350,13 @@ std::vector<uint8_t> huffman_lengths(const std::vector<uint32_t>& counts, int ma
 
 void DeflateRunsStream::add(std::string_view data, size_t begin, bool last, std::string& out) {
   BitWriter bits(out, bits_);
+  std::vector<Run> runs;
   if (begin == data.size()) {
-    if (last) write_block(data, begin, begin, true, bits);
+    if (last) write_block(data, begin, begin, true, bits, runs);
   } else {
     for (size_t at = begin; at < data.size(); at += kBlockBytes) {
       size_t end = std::min(data.size(), at + kBlockBytes);
-      write_block(data, at, end, last && end == data.size(), bits);
+      write_block(data, at, end, last && end == data.size(), bits, runs);
     }
   }
   if (last)
