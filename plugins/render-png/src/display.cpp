@@ -151,12 +151,19 @@ Image grey_by_table(const Frame& f, const RenderOptions& o) {
   const char* p = f.bytes().data();
   constexpr uint32_t kValues = 1u << (8 * sizeof(Raw));
   int32_t smin = INT32_MAX, smax = INT32_MIN;
-  std::vector<uint8_t> seen(kValues);  // which raw values occur: the table is built for those only
-  for (size_t i = 0; i < n; ++i) {
-    Raw raw;
-    std::memcpy(&raw, p + i * sizeof(Raw), sizeof(Raw));
-    seen[raw] = 1;
-  }
+  // Which raw values occur: the table is built for those only. A large
+  // frame whose window is known (the request's, the file's or its VOI LUT)
+  // needs no range: building the table for every raw value then costs less
+  // than a pass over the pixels to find them (a 2000x2500 radiograph: 5
+  // million samples against 65,536 entries).
+  bool range_needed = o.bits == 16 || (!o.window && f.windows.empty() && !f.voi_lut);
+  std::vector<uint8_t> seen(kValues, range_needed || n < 16 * kValues ? 0 : 1);
+  if (!seen[0])
+    for (size_t i = 0; i < n; ++i) {
+      Raw raw;
+      std::memcpy(&raw, p + i * sizeof(Raw), sizeof(Raw));
+      seen[raw] = 1;
+    }
   for (uint32_t r = 0; r < kValues; ++r)
     if (seen[r]) {
       int32_t s = stored_of(r, f);
