@@ -5,14 +5,15 @@
 # with the peak memory of each server's process tree in every scenario
 # (proportional and resident sets), the load client's CPU share in every row, and this machine's
 # ceiling for storing the same files (fs_ceiling: write, fsync, rename by 8
-# threads, no HTTP), of which uploads are reported as a share.
+# threads, no HTTP), of which uploads are reported as a share (each against
+# the ceiling measured just before it).
 # Everything runs in a private network namespace (Orthanc cannot bind to one
 # address; there it only has loopback).
-#   benchmarks/compare_orthanc.sh [CT_COUNT=600] [RADIOGRAPH_COUNT=4] [SECONDS=8] [REPS=3]
+#   benchmarks/compare_orthanc.sh [CT_COUNT=1200] [RADIOGRAPH_COUNT=24] [SECONDS=8] [REPS=3]
 # Prints one Markdown table (figures of the last run: benchmarks/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ct_count=${1:-600}; dx_count=${2:-4}; secs=${3:-8}; reps=${4:-3}
+ct_count=${1:-1200}; dx_count=${2:-24}; secs=${3:-8}; reps=${4:-3}
 
 if [ -z "${DICOMD_BENCH_NETNS:-}" ] && ! command -v Orthanc > /dev/null; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends orthanc
@@ -71,11 +72,15 @@ start_samplers() {
 # keep_peaks SCENARIO: the peaks of this repetition, in MiB: mem[d|o,SCENARIO]
 # the RSS sums, pss[d|o,SCENARIO] the PSS sums.
 declare -A mem pss
-keep_peaks() {
+keep_peaks() {  # keep_peaks SCENARIO [dicomd|orthanc]: both unless one is named
   local rss_kib pss_kib
   stop_samplers
-  read -r rss_kib pss_kib < "$work/peak.dicomd"; mem[d,$1]+="$((rss_kib / 1024)) "; pss[d,$1]+="$((pss_kib / 1024)) "
-  read -r rss_kib pss_kib < "$work/peak.orthanc"; mem[o,$1]+="$((rss_kib / 1024)) "; pss[o,$1]+="$((pss_kib / 1024)) "
+  if [ "${2:-dicomd}" = dicomd ]; then
+    read -r rss_kib pss_kib < "$work/peak.dicomd"; mem[d,$1]+="$((rss_kib / 1024)) "; pss[d,$1]+="$((pss_kib / 1024)) "
+  fi
+  if [ "${2:-orthanc}" = orthanc ]; then
+    read -r rss_kib pss_kib < "$work/peak.orthanc"; mem[o,$1]+="$((rss_kib / 1024)) "; pss[o,$1]+="$((pss_kib / 1024)) "
+  fi
 }
 
 # Every figure of every repetition: val[d|o,SCENARIO,FIELD] holds a list.
@@ -96,24 +101,42 @@ empty_servers() {  # empty_servers REP
     xargs -r -n 100 curl -s -X DELETE > /dev/null
 }
 
-ceiling=()
+# The disk's ceiling is measured right before each server's uploads of the
+# same files (it moves by tens of percent within minutes on this shared
+# disk), and each upload is set against the ceiling measured next to it.
+# Every one starts with the dirty pages of the one before written out
+# (sync): otherwise a measure pays for its predecessor's writeback.
+ceiling() {  # ceiling KIND LIST: appends to val[c,KIND,rps]
+  local c
+  sync
+  c=$("$bin/fs_ceiling" "$work/ceiling" 8 "$2"); val[c,$1,rps]+="$(field files_per_s "$c") "
+  rm -rf "$work/ceiling"
+  sync
+}
 for r in $(seq "$reps"); do
   echo "uploads, repetition $r of $reps..." >&2
   [ "$r" -gt 1 ] && empty_servers $((r - 1))
+  sync
   d=$("$bin/load_client" $dicomd_port 1 0 upload-dicomd "ct1-$r" "$work/ct_1")
+  sync
   o=$("$bin/load_client" $orthanc_port 1 0 upload-orthanc "$work/ct_1" "$work/ids_1")
   keep up_ct1 "$d" "$o"
+  ceiling ct "$work/ct_8"
   start_samplers
   d=$("$bin/load_client" $dicomd_port 8 0 upload-dicomd "ct8-$r" "$work/ct_8")
+  keep_peaks up_ct8 dicomd
+  ceiling ct_o "$work/ct_8"
+  start_samplers
   o=$("$bin/load_client" $orthanc_port 8 0 upload-orthanc "$work/ct_8" "$work/ids_8")
-  keep_peaks up_ct8; keep up_ct8 "$d" "$o"
+  keep_peaks up_ct8 orthanc; keep up_ct8 "$d" "$o"
+  ceiling dx "$work/dx_all"
   start_samplers
   d=$("$bin/load_client" $dicomd_port 8 0 upload-dicomd "dx-$r" "$work/dx_all")
+  keep_peaks up_dx dicomd
+  ceiling dx_o "$work/dx_all"
+  start_samplers
   o=$("$bin/load_client" $orthanc_port 8 0 upload-orthanc "$work/dx_all" "$work/ids_dx")
-  keep_peaks up_dx; keep up_dx "$d" "$o"
-  c=$("$bin/fs_ceiling" "$work/ceiling-ct-$r" 8 "$work/ct_8"); val[c,ct,rps]+="$(field files_per_s "$c") "
-  c=$("$bin/fs_ceiling" "$work/ceiling-dx-$r" 8 "$work/dx_all"); val[c,dx,rps]+="$(field files_per_s "$c") "
-  rm -rf "$work"/ceiling-*
+  keep_peaks up_dx orthanc; keep up_dx "$d" "$o"
 done
 
 # URL lists over the last repetition's files: the same instances on both.
@@ -165,12 +188,14 @@ mem_row() {  # mem_row LABEL SCENARIO: the PSS sums, then the RSS sums
   mem_line "$1" PSS "${pss[d,$2]}" "${pss[o,$2]}"
   mem_line "$1" RSS "${mem[d,$2]}" "${mem[o,$2]}"
 }
-share_row() {  # share_row LABEL SCENARIO CEILING
-  local a c
-  a=$(median "${val[d,$2,rps]}"); c=$(median "${val[c,$3,rps]}")
-  echo "| $1 | $(awk -v a="$a" -v c="$c" 'BEGIN { printf "%.0f %%", (c > 0 ? 100 * a / c : 0) }') of $c files/s" \
-    "($(spread "${val[c,$3,rps]}")) | $(awk -v a="$(median "${val[o,$2,rps]}")" -v c="$c" \
-    'BEGIN { printf "%.0f %%", (c > 0 ? 100 * a / c : 0) }') | | |"
+share_row() {  # share_row LABEL SCENARIO CEILING: each upload against the ceiling measured before it
+  local d o
+  d=$(paste -d' ' <(tr ' ' '\n' <<< "${val[d,$2,rps]}") <(tr ' ' '\n' <<< "${val[c,$3,rps]}") |
+    awk 'NF == 2 && $2 > 0 { printf "%.0f ", 100 * $1 / $2 }')
+  o=$(paste -d' ' <(tr ' ' '\n' <<< "${val[o,$2,rps]}") <(tr ' ' '\n' <<< "${val[c,$3_o,rps]}") |
+    awk 'NF == 2 && $2 > 0 { printf "%.0f ", 100 * $1 / $2 }')
+  echo "| $1 | $(median "$d") % ($(spread "$d")) of $(median "${val[c,$3,rps]}") files/s" \
+    "($(spread "${val[c,$3,rps]}")) | $(median "$o") % ($(spread "$o")) of $(median "${val[c,$3_o,rps]}") files/s | | |"
 }
 
 echo
