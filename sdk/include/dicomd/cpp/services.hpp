@@ -305,6 +305,19 @@ class Validator : public Consumer<dicomd_validator_v1> {
     check(s, "the validator failed");
     return {true, ""};
   }
+
+  // Whether validate_file is there (a validator built for ABI 1.5 or later).
+  bool can_validate_file() const {
+    return DICOMD_HAS_FIELD(v_, dicomd_validator_v1, validate_file) && v_->validate_file;
+  }
+  // The verdict on the first `length` bytes of the open file `fd`.
+  Verdict validate_file(int fd, uint64_t length) const {
+    Verdict verdict;
+    dicomd_status s = v_->validate_file(v_->self, fd, length, string_sink(verdict.reason));
+    if (s == DICOMD_E_INVALID) return verdict;
+    check(s, "the validator failed");
+    return {true, ""};
+  }
 };
 
 // dicomd.metadata v1.

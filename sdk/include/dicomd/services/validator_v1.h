@@ -18,6 +18,11 @@ typedef struct dicomd_validator_v1 {
    * short human reason ("empty file", "pixel data shorter than declared") is
    * written to `reason`. Any other status: the check itself failed. */
   dicomd_status (*validate)(void* self, dicomd_str bytes, dicomd_sink reason);
+  /* Since 1.5 (check DICOMD_HAS_FIELD and NULL). The same verdict on the
+   * first `length` bytes of the open regular file `fd` (readable; the caller
+   * keeps and closes it), read where it lies: a storage validates the file it
+   * has just written, not a second copy of the upload. */
+  dicomd_status (*validate_file)(void* self, int32_t fd, uint64_t length, dicomd_sink reason);
 } dicomd_validator_v1;
 
 #ifdef __cplusplus
