@@ -147,3 +147,39 @@ TEST(FsBlobStore, StartCleansTheTempFolder) {
   FsBlobStore store(dir.str());
   EXPECT_TRUE(std::filesystem::is_empty(dir / ".tmp"));
 }
+
+// put_checked runs the check on the written temporary file, before it is
+// made durable and visible: a refusal or a throwing check leaves nothing,
+// not even the temporary file; a name taken is answered before any write.
+TEST(FsBlobStore, CheckedPutsStoreOnlyWhatTheCheckAccepts) {
+  TempDir dir;
+  FsBlobStore store(dir.str());
+  std::string seen, refusal;
+  auto read_through_fd = [&](int fd, uint64_t size) -> std::optional<std::string> {
+    seen.assign(size, '\0');
+    EXPECT_EQ(::pread(fd, seen.data(), size, 0), static_cast<ssize_t>(size));
+    return std::nullopt;
+  };
+  EXPECT_EQ(store.put_checked("s", "good", "GOOD BYTES", "", read_through_fd, refusal), StoreStatus::kOk);
+  EXPECT_EQ(seen, "GOOD BYTES");
+  EXPECT_EQ(read_back(store, "s", "good"), "GOOD BYTES");
+
+  auto refuse = [](int, uint64_t) -> std::optional<std::string> { return "not DICOM"; };
+  EXPECT_EQ(store.put_checked("s", "bad", "BAD", "", refuse, refusal), StoreStatus::kRefused);
+  EXPECT_EQ(refusal, "not DICOM");
+  auto fail = [](int, uint64_t) -> std::optional<std::string> { throw std::runtime_error("validators busy"); };
+  EXPECT_THROW(store.put_checked("s", "busy", "B", "", fail, refusal), std::runtime_error);
+  ObjectInfo info;
+  EXPECT_EQ(store.stat("s", "bad", info), StoreStatus::kNotFound);
+  EXPECT_EQ(store.stat("s", "busy", info), StoreStatus::kNotFound);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path() / ".tmp"));
+
+  bool checked = false;
+  auto note = [&](int, uint64_t) -> std::optional<std::string> {
+    checked = true;
+    return std::nullopt;
+  };
+  EXPECT_EQ(store.put_checked("s", "good", "OTHER", "", note, refusal), StoreStatus::kExists);
+  EXPECT_FALSE(checked);
+  EXPECT_EQ(read_back(store, "s", "good"), "GOOD BYTES");
+}

@@ -5,13 +5,19 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace dicomd::storage {
 
-enum class StoreStatus { kOk, kNotFound, kExists, kIoError, kInvalidName };
+enum class StoreStatus { kOk, kNotFound, kExists, kIoError, kInvalidName, kRefused };
+
+// Looks at bytes just written, before they are made durable and visible:
+// gets a readable descriptor of them and their size, and returns the reason
+// to refuse them, or nullopt to store them. May throw: nothing is stored then.
+using WrittenCheck = std::function<std::optional<std::string>(int fd, uint64_t size)>;
 
 struct ObjectInfo {
   uint64_t size = 0;
@@ -32,8 +38,16 @@ class BlobStore {
     return put_by(study, name, bytes, {});
   }
   // The same, recording `uploader` (a signed-in subject) with the object.
-  virtual StoreStatus put_by(std::string_view study, std::string_view name, std::string_view bytes,
-                             std::string_view uploader) = 0;
+  StoreStatus put_by(std::string_view study, std::string_view name, std::string_view bytes, std::string_view uploader) {
+    std::string unused;
+    return put_checked(study, name, bytes, uploader, {}, unused);
+  }
+  // The same, storing only what `check` (when set) accepts: kRefused, with
+  // its reason in `refusal`, otherwise. A filesystem runs the check on the
+  // temporary file, so the check reads the bytes where they were written
+  // while the disk starts writing them back.
+  virtual StoreStatus put_checked(std::string_view study, std::string_view name, std::string_view bytes,
+                                  std::string_view uploader, const WrittenCheck& check, std::string& refusal) = 0;
   // Calls consume once with a view of the whole object, valid during the call.
   virtual StoreStatus read(std::string_view study, std::string_view name,
                            const std::function<void(std::string_view)>& consume) = 0;

@@ -80,11 +80,29 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
   ObjectInfo info;
   if (store_.stat(study, name, info) == StoreStatus::kOk)
     return Failure{name, "duplicate", "a file of this name is already stored in the study"};
-  Validator::Verdict verdict = validator_.validate(data);
-  if (!verdict.valid) return Failure{name, "invalid_type", verdict.reason};
-  switch (store_.put_by(study, name, data, uploader)) {
+  StoreStatus status;
+  std::string refusal;
+  if (validator_.can_validate_file()) {
+    // Validated where it was written: the upload's bytes are not copied to
+    // a validator worker, and the disk writes them back meanwhile.
+    status = store_.put_checked(
+        study, name, data, uploader,
+        [this](int fd, uint64_t size) -> std::optional<std::string> {
+          Validator::Verdict verdict = validator_.validate_file(fd, size);
+          if (verdict.valid) return std::nullopt;
+          return verdict.reason;
+        },
+        refusal);
+  } else {
+    Validator::Verdict verdict = validator_.validate(data);
+    if (!verdict.valid) return Failure{name, "invalid_type", verdict.reason};
+    status = store_.put_by(study, name, data, uploader);
+  }
+  switch (status) {
     case StoreStatus::kOk:
       return std::nullopt;
+    case StoreStatus::kRefused:
+      return Failure{name, "invalid_type", refusal};
     case StoreStatus::kExists:
       return Failure{name, "duplicate", "a file of this name is already stored in the study"};
     case StoreStatus::kInvalidName:

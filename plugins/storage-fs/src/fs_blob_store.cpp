@@ -169,8 +169,26 @@ std::string content_hash_of(std::string_view bytes) {
   return buf;
 }
 
-StoreStatus FsBlobStore::put_by(std::string_view study, std::string_view name, std::string_view bytes,
-                                std::string_view uploader) {
+// A temporary file, removed unless it was renamed into place (also when a
+// check throws).
+class FsBlobStore::Temp {
+ public:
+  Temp(int folder, std::string name) : folder_(folder), name_(std::move(name)) {}
+  ~Temp() {
+    if (!name_.empty()) ::unlinkat(folder_, name_.c_str(), 0);
+  }
+  Temp(const Temp&) = delete;
+  Temp& operator=(const Temp&) = delete;
+  const char* name() const { return name_.c_str(); }
+  void keep() { name_.clear(); }
+
+ private:
+  int folder_;
+  std::string name_;
+};
+
+StoreStatus FsBlobStore::put_checked(std::string_view study, std::string_view name, std::string_view bytes,
+                                     std::string_view uploader, const WrittenCheck& check, std::string& refusal) {
   // Only NFC spellings are stored, so a look-alike name can never be created.
   if (!is_valid_name(study) || !is_valid_name(name) || !is_nfc(study) || !is_nfc(name))
     return StoreStatus::kInvalidName;
@@ -180,33 +198,29 @@ StoreStatus FsBlobStore::put_by(std::string_view study, std::string_view name, s
   std::string target = z(name);
   if (::faccessat(dir.get(), target.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) return StoreStatus::kExists;
 
-  std::string temp = temp_name();
-  Fd file(::openat(tmp_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  Temp temp(tmp_fd_, temp_name());
+  Fd file(::openat(tmp_fd_, temp.name(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));  // readable: for the check
   if (!file.ok()) return StoreStatus::kIoError;
+  if (!write_all(file.get(), bytes)) return StoreStatus::kIoError;
+  if (check)
+    if (std::optional<std::string> why = check(file.get(), bytes.size())) {
+      refusal = std::move(*why);
+      return StoreStatus::kRefused;
+    }
   // The uploader is recorded before the rename, so a file never appears
   // without it: an owner check (a standard role's delete) can trust it.
   bool written =
-      write_all(file.get(), bytes) && keep_content_hash(file.get(), bytes) &&
+      keep_content_hash(file.get(), bytes) &&
       (uploader.empty() || ::fsetxattr(file.get(), kUploaderAttribute, uploader.data(), uploader.size(), 0) == 0) &&
       stamp_now(file.get()) && ::fsync(file.get()) == 0;
   if (::close(file.release()) != 0) written = false;
-  if (!written) {
-    ::unlinkat(tmp_fd_, temp.c_str(), 0);
-    return StoreStatus::kIoError;
-  }
+  if (!written) return StoreStatus::kIoError;
   // Appears complete or not at all; a concurrent put of the same name loses.
-  int rc = ::renameat2(tmp_fd_, temp.c_str(), dir.get(), target.c_str(), RENAME_NOREPLACE);
-  if (rc != 0 && errno == EINVAL) {  // a filesystem without RENAME_NOREPLACE
-    rc = ::linkat(tmp_fd_, temp.c_str(), dir.get(), target.c_str(), 0);
-    int saved = errno;
-    ::unlinkat(tmp_fd_, temp.c_str(), 0);
-    errno = saved;
-  }
-  if (rc != 0) {
-    int saved = errno;
-    ::unlinkat(tmp_fd_, temp.c_str(), 0);
-    return saved == EEXIST ? StoreStatus::kExists : StoreStatus::kIoError;
-  }
+  int rc = ::renameat2(tmp_fd_, temp.name(), dir.get(), target.c_str(), RENAME_NOREPLACE);
+  if (rc == 0) temp.keep();        // renamed: nothing left to remove
+  if (rc != 0 && errno == EINVAL)  // a filesystem without RENAME_NOREPLACE: the temporary name goes with `temp`
+    rc = ::linkat(tmp_fd_, temp.name(), dir.get(), target.c_str(), 0);
+  if (rc != 0) return errno == EEXIST ? StoreStatus::kExists : StoreStatus::kIoError;
   // The new name is durable once the folder is: an fsync shared with the
   // uploads landing in this study at the same time.
   return directory_sync_.sync(std::string(study), dir.get()) ? StoreStatus::kOk : StoreStatus::kIoError;

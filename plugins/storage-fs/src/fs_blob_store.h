@@ -27,8 +27,8 @@ class FsBlobStore : public BlobStore {
   FsBlobStore(const FsBlobStore&) = delete;
   FsBlobStore& operator=(const FsBlobStore&) = delete;
 
-  StoreStatus put_by(std::string_view study, std::string_view name, std::string_view bytes,
-                     std::string_view uploader) override;
+  StoreStatus put_checked(std::string_view study, std::string_view name, std::string_view bytes,
+                          std::string_view uploader, const WrittenCheck& check, std::string& refusal) override;
   StoreStatus open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) override;
   StoreStatus read(std::string_view study, std::string_view name,
                    const std::function<void(std::string_view)>& consume) override;
@@ -42,6 +42,7 @@ class FsBlobStore : public BlobStore {
   uint64_t folder_fsyncs() const { return directory_sync_.fsync_calls(); }
 
  private:
+  class Temp;
   int open_study(std::string_view study, bool create);
   int open_file(std::string_view study, std::string_view name);
   std::string temp_name();

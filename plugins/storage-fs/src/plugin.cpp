@@ -28,6 +28,7 @@ dicomd_status to_status(StoreStatus s) {
     case StoreStatus::kExists:
       return DICOMD_E_EXISTS;
     case StoreStatus::kInvalidName:
+    case StoreStatus::kRefused:  // (the storage service's put runs no check)
       return DICOMD_E_INVALID;
     case StoreStatus::kIoError:
       return DICOMD_E_IO;

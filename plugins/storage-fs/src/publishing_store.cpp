@@ -28,10 +28,10 @@ std::mutex& PublishingStore::stripe(std::string_view key) {
   return stripes_[std::hash<std::string_view>{}(key) % stripes_.size()];
 }
 
-StoreStatus PublishingStore::put_by(std::string_view study, std::string_view name, std::string_view bytes,
-                                    std::string_view uploader) {
+StoreStatus PublishingStore::put_checked(std::string_view study, std::string_view name, std::string_view bytes,
+                                         std::string_view uploader, const WrittenCheck& check, std::string& refusal) {
   // Not under the lock: uploads of files sharing a stripe must not wait on each other's fsyncs.
-  StoreStatus status = inner_.put_by(study, name, bytes, uploader);
+  StoreStatus status = inner_.put_checked(study, name, bytes, uploader, check, refusal);
   if (status == StoreStatus::kIoError) ++write_errors_;
   if (status != StoreStatus::kOk) return status;
   ++files_stored_;

@@ -30,8 +30,8 @@ class PublishingStore : public BlobStore {
   using Publish = std::function<void(std::string_view topic, std::string_view key, std::string_view payload)>;
   PublishingStore(BlobStore& inner, Publish publish) : inner_(inner), publish_(std::move(publish)) {}
 
-  StoreStatus put_by(std::string_view study, std::string_view name, std::string_view bytes,
-                     std::string_view uploader) override;
+  StoreStatus put_checked(std::string_view study, std::string_view name, std::string_view bytes,
+                          std::string_view uploader, const WrittenCheck& check, std::string& refusal) override;
   StoreStatus open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) override {
     return inner_.open(study, name, fd, info);
   }

@@ -5,7 +5,10 @@
 #include <dicomd/cpp/json.hpp>
 #include <dicomd/cpp/plugin.hpp>
 
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 
 #include "dicom_check.h"
 
@@ -57,7 +60,30 @@ class ValidatorGdcmPlugin : public dicomd::Plugin {
   dicomd::validator::Verdict judge(std::string_view bytes) const {
     if (bytes.empty()) return {false, "empty file"};
     std::string reason;
-    dicomd_status status = host().isolate(kValidateJob, bytes, reason);
+    dicomd_status status = host().isolate(kValidateJob, bytes, reason);  // before `reason` is passed on
+    return verdict_of(status, std::move(reason));
+  }
+
+  // The same on a file's first `length` bytes: the worker maps the file
+  // (isolate_file), so the bytes cross no pipe and sit in no heap.
+  dicomd::validator::Verdict judge_file(int fd, uint64_t length) const {
+    if (length == 0) return {false, "empty file"};
+    std::string reason;
+    if (!host().has_isolate_file()) {  // a host before ABI 1.4: read the file and judge the bytes
+      std::string bytes(length, '\0');
+      for (uint64_t done = 0; done < length;) {
+        ssize_t n = ::pread(fd, bytes.data() + done, length - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw std::runtime_error("the file to validate cannot be read");
+        done += static_cast<uint64_t>(n);
+      }
+      return judge(bytes);
+    }
+    dicomd_status status = host().isolate_file(kValidateJob, {}, fd, 0, length, reason);
+    return verdict_of(status, std::move(reason));
+  }
+
+  static dicomd::validator::Verdict verdict_of(dicomd_status status, std::string reason) {
     switch (status) {
       case DICOMD_OK:
         return {true, ""};
@@ -86,7 +112,15 @@ class ValidatorGdcmPlugin : public dicomd::Plugin {
     return DICOMD_E_INVALID;
   }
 
-  dicomd_validator_v1 validator_{sizeof(dicomd_validator_v1), this, dicomd::service<&ValidatorGdcmPlugin::validate>};
+  dicomd_status validate_file(int32_t fd, uint64_t length, dicomd_sink reason) {
+    auto v = judge_file(fd, length);
+    if (v.valid) return DICOMD_OK;
+    reason.write(reason.ctx, v.reason.data(), v.reason.size());
+    return DICOMD_E_INVALID;
+  }
+
+  dicomd_validator_v1 validator_{sizeof(dicomd_validator_v1), this, dicomd::service<&ValidatorGdcmPlugin::validate>,
+                                 dicomd::service<&ValidatorGdcmPlugin::validate_file>};
 };
 
 // {"reason"?, "valid"} of one verdict (keys sorted, as the original service wrote them).
