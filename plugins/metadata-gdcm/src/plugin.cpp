@@ -7,8 +7,11 @@
 #include <dicomd/cpp/json.hpp>
 #include <dicomd/cpp/plugin.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 
 #include "header_cache.h"
@@ -213,7 +216,10 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     std::shared_ptr<const ParsedHeader> header;
     std::string parsed;
     dicomd_status s = DICOMD_E_INTERNAL;
-    storage_.read(study, file, [&](std::string_view bytes) { s = parse_in_worker(bytes, parsed); });
+    if (auto opened = host().has_isolate_file() ? storage_.open(study, file) : std::nullopt)
+      s = parse_opened(opened->fd.get(), opened->size, parsed);
+    else
+      storage_.read(study, file, [&](std::string_view bytes) { s = parse_in_worker(bytes, parsed); });
     header = parse_result(s, parsed);
     // Keyed by the version seen before the read: if the file changed in
     // between, the next lookup sees a newer version and reads it again.
@@ -256,6 +262,35 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
       parsed.clear();
     }
     return host().isolate(kParseJob, bytes, parsed);
+  }
+
+  // The same from an open file, without reading all of it here: its start
+  // is read with pread (64 KiB, where a 10 MB radiograph was read whole to
+  // send its first kilobytes), and a whole parse maps the file in the
+  // worker (isolate_file).
+  dicomd_status parse_opened(int fd, uint64_t size, std::string& parsed) {
+    if (size > kStartBytes) {
+      std::string input(sizeof(uint64_t), '\0');
+      std::memcpy(input.data(), &size, sizeof size);
+      input.resize(sizeof size + kStartBytes);
+      if (read_exactly(fd, input.data() + sizeof size, kStartBytes)) {
+        input.resize(sizeof size + start_length(std::string_view(input).substr(sizeof size)));
+        dicomd_status s = host().isolate(kParseStartJob, input, parsed);
+        if (s == DICOMD_OK || s == DICOMD_E_UNAVAILABLE) return s;
+        parsed.clear();
+      }
+    }
+    return host().isolate_file(kParseJob, {}, fd, 0, size, parsed);
+  }
+
+  static bool read_exactly(int fd, char* out, size_t size) {
+    for (size_t done = 0; done < size;) {
+      ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
   }
 
   // The header a parse job returned, or the HttpError its failure deserves.
