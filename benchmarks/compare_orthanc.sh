@@ -104,6 +104,11 @@ empty_servers() {  # empty_servers REP
 # The disk's ceiling is measured right before each server's uploads of the
 # same files (it moves by tens of percent within minutes on this shared
 # disk), and each upload is set against the ceiling measured next to it.
+# The disk also slows for seconds after any large burst of writes (right
+# after 800 CT uploads its ceiling was about half the one before them): a
+# share says how near a server came to the disk's speed of that moment,
+# not to one fixed figure, and the server measured after the other's
+# uploads meets the slower disk.
 # Every one starts with the dirty pages of the one before written out
 # (sync): otherwise a measure pays for its predecessor's writeback.
 ceiling() {  # ceiling KIND LIST: appends to val[c,KIND,rps]
