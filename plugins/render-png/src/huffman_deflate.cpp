@@ -139,39 +139,31 @@ class BitWriter {
     uint64_t acc = acc_;
     int used = used_;
     size_t staged = staged_count_;
+    auto add = [&](uint32_t entry) {
+      acc |= static_cast<uint64_t>(entry & 0xffff) << used;
+      used += static_cast<int>(entry >> 16);
+    };
+    auto spill_if_full = [&] {  // a whole 32-bit word to the staging array
+      if (used < 32) return;
+      for (int b = 0; b < 4; ++b) staged_[staged + b] = static_cast<char>(acc >> (8 * b));
+      staged += 4;
+      acc >>= 32;
+      used -= 32;
+      if (staged == sizeof staged_) {
+        out_.append(staged_, staged);
+        staged = 0;
+      }
+    };
     // Two codes of at most 15 bits fit beside the fewer than 32 bits held.
     size_t i = from;
     for (; i + 2 <= to; i += 2) {
-      uint32_t first = table[p[i]], second = table[p[i + 1]];
-      acc |= static_cast<uint64_t>(first & 0xffff) << used;
-      used += static_cast<int>(first >> 16);
-      acc |= static_cast<uint64_t>(second & 0xffff) << used;
-      used += static_cast<int>(second >> 16);
-      if (used >= 32) {
-        for (int b = 0; b < 4; ++b) staged_[staged + b] = static_cast<char>(acc >> (8 * b));
-        staged += 4;
-        acc >>= 32;
-        used -= 32;
-        if (staged == sizeof staged_) {
-          out_.append(staged_, staged);
-          staged = 0;
-        }
-      }
+      add(table[p[i]]);
+      add(table[p[i + 1]]);
+      spill_if_full();
     }
-    for (; i < to; ++i) {
-      uint32_t entry = table[p[i]];
-      acc |= static_cast<uint64_t>(entry & 0xffff) << used;
-      used += static_cast<int>(entry >> 16);
-      if (used >= 32) {
-        for (int b = 0; b < 4; ++b) staged_[staged + b] = static_cast<char>(acc >> (8 * b));
-        staged += 4;
-        acc >>= 32;
-        used -= 32;
-        if (staged == sizeof staged_) {
-          out_.append(staged_, staged);
-          staged = 0;
-        }
-      }
+    if (i < to) {
+      add(table[p[i]]);
+      spill_if_full();
     }
     acc_ = acc;
     used_ = used;
