@@ -114,25 +114,6 @@ TEST_F(HostHttp, ReplyLargerThanTheSocketBufferArrivesWholeBeforeTheNextOne) {
   EXPECT_EQ(next->body, R"({"mayBlock":false,"success":true})");
 }
 
-// Large bodies are moved into the write queue behind their head, never
-// copied: two of them pipelined (the second queued behind the first, head
-// and body), the last with Connection: close, arrive whole and in order,
-// and the connection closes after the last byte.
-TEST_F(HostHttp, PipelinedLargeRepliesArriveWholeInOrderThenClose) {
-  Connection c(port());
-  c.send_raw(
-      "GET /test/big?mb=1 HTTP/1.1\r\nHost: x\r\n\r\n"
-      "GET /test/big?mb=3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  for (size_t mb : {1u, 3u}) {
-    auto r = c.read_reply(10s);
-    ASSERT_TRUE(r) << mb << " MiB";
-    EXPECT_EQ(r->status, 200);
-    ASSERT_EQ(r->body.size(), mb << 20);
-    EXPECT_EQ(r->body[(mb << 20) - 1], static_cast<char>(((mb << 20) - 1) % 251));
-  }
-  EXPECT_TRUE(c.closed_by_peer(2s));
-}
-
 TEST_F(HostHttp, KeepAliveServesSeveralRequestsOnOneConnection) {
   Connection c(port());
   for (int i = 0; i < 3; ++i) {

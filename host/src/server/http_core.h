@@ -85,13 +85,11 @@ struct HttpServer::Core {
   void settle(Connection& c) DICOMD_REQUIRES(c.mutex);
   void reply_and_close(const ConnectionPtr& conn, const PeerPtr& peer, int status, const std::string& message,
                        bool retry_later = false) DICOMD_REQUIRES(conn->mutex);
-  void reply_and_close(const ConnectionPtr& conn, const PeerPtr& peer, http::Response response)
+  void reply_and_close(const ConnectionPtr& conn, const PeerPtr& peer, const http::Response& response)
       DICOMD_REQUIRES(conn->mutex);
   void send_interim(const ConnectionPtr& conn, const PeerPtr& peer, std::string bytes) DICOMD_REQUIRES(conn->mutex);
-  void write_reply(const ConnectionPtr& conn, const PeerPtr& peer, http::Response&& response, bool keep_alive,
+  void write_reply(const ConnectionPtr& conn, const PeerPtr& peer, const http::Response& response, bool keep_alive,
                    std::string_view id, bool head) DICOMD_REQUIRES(conn->mutex);
-  void write_large_reply(const ConnectionPtr& conn, const PeerPtr& peer, std::string head_bytes, std::string body,
-                         bool keep) DICOMD_REQUIRES(conn->mutex);
   void queue_write(const ConnectionPtr& conn, const PeerPtr& peer, std::string bytes, WriteKind kind)
       DICOMD_REQUIRES(conn->mutex);
   void start_stream(const ConnectionPtr& conn, const PeerPtr& peer, std::string head_bytes,

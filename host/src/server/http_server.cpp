@@ -77,7 +77,7 @@ void HttpServer::Core::pump(const ConnectionPtr& conn, const PeerPtr& peer, bool
         // "Send the body" only for a request something will take.
         if (precheck)
           if (auto refusal = precheck(conn->parser.head())) {
-            reply_and_close(conn, peer, std::move(*refusal));
+            reply_and_close(conn, peer, *refusal);
             return;
           }
         send_interim(conn, peer, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -122,7 +122,7 @@ void HttpServer::Core::dispatch(const ConnectionPtr& conn, const PeerPtr& peer, 
   bool head = request.method == "HEAD";
   bool keep_alive = request.keep_alive;
   auto reply_here = [&](http::Response&& response) DICOMD_NO_THREAD_SAFETY_ANALYSIS {
-    write_reply(conn, peer, std::move(response), keep_alive, id, head);  // before handler() returns: the lock is held
+    write_reply(conn, peer, response, keep_alive, id, head);  // called before handler() returns: the lock is held
   };
   Deferred later = handler(request, id, reply_here);
   if (!later) return;
@@ -143,7 +143,7 @@ void HttpServer::Core::dispatch(const ConnectionPtr& conn, const PeerPtr& peer, 
       if (!conn) return;
       auto peer = weak_peer.lock();
       MutexLock lock(conn->mutex);
-      write_reply(conn, peer, std::move(response), keep_alive, id, head);
+      write_reply(conn, peer, response, keep_alive, id, head);
       if (peer && !conn->closed) pump(conn, peer);  // a pipelined request may be waiting
     };
     later(reply);

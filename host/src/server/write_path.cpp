@@ -34,12 +34,12 @@ void HttpServer::Core::reply_and_close(const ConnectionPtr& conn, const PeerPtr&
   http::Response r;
   r.json(status, http::json_error(message));
   if (retry_later) r.header("Retry-After", "1");
-  reply_and_close(conn, peer, std::move(r));
+  reply_and_close(conn, peer, r);
 }
 
-void HttpServer::Core::reply_and_close(const ConnectionPtr& conn, const PeerPtr& peer, http::Response response) {
+void HttpServer::Core::reply_and_close(const ConnectionPtr& conn, const PeerPtr& peer, const http::Response& response) {
   begin_request(*conn);
-  write_reply(conn, peer, std::move(response), false, "", false);
+  write_reply(conn, peer, response, false, "", false);
 }
 
 // Interim bytes ("100 Continue") that must reach the peer before the reply.
@@ -49,20 +49,11 @@ void HttpServer::Core::send_interim(const ConnectionPtr& conn, const PeerPtr& pe
   queue_write(conn, peer, bytes.substr(sent), WriteKind::kInterim);
 }
 
-namespace {
-
-// A body this large goes to the write queue whole, moved, behind its head:
-// sent at once in part, it would leave a remainder to copy (a radiograph's
-// PNG is 2-3 MB, more than a loopback socket takes at once).
-constexpr size_t kMovedBodyBytes = 256 << 10;
-
-}  // namespace
-
 // Writes a reply straight to the socket when nothing is queued before it
 // (no thread switch, no copy of the body); what the socket does not take
 // at once goes through Pistache's write queue, and the request settles
 // when that is written.
-void HttpServer::Core::write_reply(const ConnectionPtr& conn, const PeerPtr& peer, http::Response&& response,
+void HttpServer::Core::write_reply(const ConnectionPtr& conn, const PeerPtr& peer, const http::Response& response,
                                    bool keep_alive, std::string_view id, bool head) {
   bool keep = keep_alive && !response.close && !draining;
   if (!peer || conn->closed) {
@@ -75,10 +66,6 @@ void HttpServer::Core::write_reply(const ConnectionPtr& conn, const PeerPtr& pee
     return;
   }
   std::string_view body = http::has_body(response.status) && !head ? std::string_view(response.body) : "";
-  if (body.size() >= kMovedBodyBytes) {
-    write_large_reply(conn, peer, std::move(head_bytes), std::move(response.body), keep);
-    return;
-  }
   size_t sent = conn->queued_writes == 0 ? send_now(*conn, head_bytes, body) : 0;
   if (sent == SIZE_MAX) {  // the peer is gone
     settle(*conn);
@@ -100,21 +87,6 @@ void HttpServer::Core::write_reply(const ConnectionPtr& conn, const PeerPtr& pee
     rest.assign(body.substr(sent - head_bytes.size()));
   }
   queue_write(conn, peer, std::move(rest), keep ? WriteKind::kReplyKeepAlive : WriteKind::kReplyClose);
-}
-
-// The head at once (what the socket takes of it), the body moved into the
-// write queue behind it: never copied.
-void HttpServer::Core::write_large_reply(const ConnectionPtr& conn, const PeerPtr& peer, std::string head_bytes,
-                                         std::string body, bool keep) {
-  size_t sent = conn->queued_writes == 0 ? send_now(*conn, head_bytes, {}) : 0;
-  if (sent == SIZE_MAX) {  // the peer is gone
-    settle(*conn);
-    hard_close(*conn);
-    return;
-  }
-  if (!keep) conn->closing = true;
-  if (sent < head_bytes.size()) queue_write(conn, peer, head_bytes.substr(sent), WriteKind::kInterim);
-  queue_write(conn, peer, std::move(body), keep ? WriteKind::kReplyKeepAlive : WriteKind::kReplyClose);
 }
 
 namespace {
