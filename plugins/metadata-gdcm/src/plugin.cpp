@@ -7,14 +7,12 @@
 #include <dicomd/cpp/json.hpp>
 #include <dicomd/cpp/plugin.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstring>
 
 #include "header_cache.h"
+#include "read_at.h"
 #include "metadata.h"
 
 namespace {
@@ -216,7 +214,7 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     std::shared_ptr<const ParsedHeader> header;
     std::string parsed;
     dicomd_status s = DICOMD_E_INTERNAL;
-    if (auto opened = host().has_isolate_file() ? storage_.open(study, file) : std::nullopt)
+    if (auto opened = storage_.open(study, file))
       s = parse_opened(opened->fd.get(), opened->size, parsed);
     else
       storage_.read(study, file, [&](std::string_view bytes) { s = parse_in_worker(bytes, parsed); });
@@ -273,7 +271,7 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
       std::string input(sizeof(uint64_t), '\0');
       std::memcpy(input.data(), &size, sizeof size);
       input.resize(sizeof size + kStartBytes);
-      if (read_exactly(fd, input.data() + sizeof size, kStartBytes)) {
+      if (dicomd::common::read_exactly_at(fd, 0, input.data() + sizeof size, kStartBytes)) {
         input.resize(sizeof size + start_length(std::string_view(input).substr(sizeof size)));
         dicomd_status s = host().isolate(kParseStartJob, input, parsed);
         if (s == DICOMD_OK || s == DICOMD_E_UNAVAILABLE) return s;
@@ -281,16 +279,6 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
       }
     }
     return host().isolate_file(kParseJob, {}, fd, 0, size, parsed);
-  }
-
-  static bool read_exactly(int fd, char* out, size_t size) {
-    for (size_t done = 0; done < size;) {
-      ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      done += static_cast<size_t>(n);
-    }
-    return true;
   }
 
   // The header a parse job returned, or the HttpError its failure deserves.

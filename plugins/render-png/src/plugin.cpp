@@ -173,15 +173,15 @@ class RenderPngPlugin : public dicomd::Plugin {
   }
 
   // The render job on the stored file: the worker maps the file itself when
-  // the storage gives a descriptor and the host passes it (ABI 1.4), so no
-  // copy of a 10 MB radiograph sits in this process's heap while the job
-  // runs or waits for a worker; else the bytes go through the pipe.
+  // the storage gives a descriptor (ABI 1.4; every host that loads this
+  // plugin has isolate_file), so no copy of a 10 MB radiograph sits in this
+  // process's heap while the job runs or waits for a worker; else the bytes
+  // go through the pipe.
   dicomd_status run_job(std::string_view study, std::string_view file, const RenderOptions& options,
                         std::string& output) const {
-    if (host().has_isolate_file())
-      if (auto opened = storage_.open(study, file))
-        return host().isolate_file(kRenderJob, dicomd::render::encode_request(options, {}), opened->fd.get(), 0,
-                                   opened->size, output);
+    if (auto opened = storage_.open(study, file))
+      return host().isolate_file(kRenderJob, dicomd::render::encode_request(options, {}), opened->fd.get(), 0,
+                                 opened->size, output);
     std::string request;
     storage_.read(study, file,
                   [&](std::string_view bytes) { request = dicomd::render::encode_request(options, bytes); });

@@ -20,6 +20,7 @@
 
 #include <dicomd/cpp/names.hpp>
 
+#include "read_at.h"
 #include "unicode_nfc.h"
 
 namespace dicomd::storage {
@@ -230,18 +231,6 @@ namespace {
 
 constexpr size_t kReadCopyMax = 64 << 20;  // larger files are mapped
 
-// False on an I/O error or when the file is shorter than `size`.
-bool read_all_at(int fd, char* out, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 StoreStatus FsBlobStore::read(std::string_view study, std::string_view name,
@@ -262,7 +251,7 @@ StoreStatus FsBlobStore::read(std::string_view study, std::string_view name,
     // Copied into memory the allocator reuses: cheaper than mapping, where
     // every page is a fault and every unmap a TLB shootdown on all cores.
     auto bytes = std::make_unique_for_overwrite<char[]>(size);
-    if (!read_all_at(file.get(), bytes.get(), size)) return StoreStatus::kIoError;
+    if (!common::read_exactly_at(file.get(), 0, bytes.get(), size)) return StoreStatus::kIoError;
     consume(std::string_view(bytes.get(), size));
     return StoreStatus::kOk;
   }

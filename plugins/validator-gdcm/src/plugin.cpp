@@ -5,10 +5,7 @@
 #include <dicomd/cpp/json.hpp>
 #include <dicomd/cpp/plugin.hpp>
 
-#include <unistd.h>
-
 #include <array>
-#include <cerrno>
 
 #include "dicom_check.h"
 
@@ -65,20 +62,12 @@ class ValidatorGdcmPlugin : public dicomd::Plugin {
   }
 
   // The same on a file's first `length` bytes: the worker maps the file
-  // (isolate_file), so the bytes cross no pipe and sit in no heap.
+  // (isolate_file), so the bytes cross no pipe and sit in no heap. Every
+  // host that loads this plugin has isolate_file: the loader refuses a
+  // plugin built for a newer ABI minor than its own.
   dicomd::validator::Verdict judge_file(int fd, uint64_t length) const {
     if (length == 0) return {false, "empty file"};
     std::string reason;
-    if (!host().has_isolate_file()) {  // a host before ABI 1.4: read the file and judge the bytes
-      std::string bytes(length, '\0');
-      for (uint64_t done = 0; done < length;) {
-        ssize_t n = ::pread(fd, bytes.data() + done, length - done, static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw std::runtime_error("the file to validate cannot be read");
-        done += static_cast<uint64_t>(n);
-      }
-      return judge(bytes);
-    }
     dicomd_status status = host().isolate_file(kValidateJob, {}, fd, 0, length, reason);
     return verdict_of(status, std::move(reason));
   }
