@@ -118,6 +118,21 @@ ceiling() {  # ceiling KIND LIST: appends to val[c,KIND,rps]
   rm -rf "$work/ceiling"
   sync
 }
+# uploads8 SCENARIO CEILING LIST STUDY IDS: each server stores LIST from 8
+# clients right after its own ceiling (val[c,CEILING] and [c,CEILING_o]),
+# with its memory sampled; dicomd into STUDY, Orthanc's ids into IDS.
+uploads8() {
+  local d o
+  ceiling "$2" "$3"
+  start_samplers
+  d=$("$bin/load_client" $dicomd_port 8 0 upload-dicomd "$4" "$3")
+  keep_peaks "$1" dicomd
+  ceiling "$2_o" "$3"
+  start_samplers
+  o=$("$bin/load_client" $orthanc_port 8 0 upload-orthanc "$3" "$5")
+  keep_peaks "$1" orthanc
+  keep "$1" "$d" "$o"
+}
 for r in $(seq "$reps"); do
   echo "uploads, repetition $r of $reps..." >&2
   [ "$r" -gt 1 ] && empty_servers $((r - 1))
@@ -126,22 +141,8 @@ for r in $(seq "$reps"); do
   sync
   o=$("$bin/load_client" $orthanc_port 1 0 upload-orthanc "$work/ct_1" "$work/ids_1")
   keep up_ct1 "$d" "$o"
-  ceiling ct "$work/ct_8"
-  start_samplers
-  d=$("$bin/load_client" $dicomd_port 8 0 upload-dicomd "ct8-$r" "$work/ct_8")
-  keep_peaks up_ct8 dicomd
-  ceiling ct_o "$work/ct_8"
-  start_samplers
-  o=$("$bin/load_client" $orthanc_port 8 0 upload-orthanc "$work/ct_8" "$work/ids_8")
-  keep_peaks up_ct8 orthanc; keep up_ct8 "$d" "$o"
-  ceiling dx "$work/dx_all"
-  start_samplers
-  d=$("$bin/load_client" $dicomd_port 8 0 upload-dicomd "dx-$r" "$work/dx_all")
-  keep_peaks up_dx dicomd
-  ceiling dx_o "$work/dx_all"
-  start_samplers
-  o=$("$bin/load_client" $orthanc_port 8 0 upload-orthanc "$work/dx_all" "$work/ids_dx")
-  keep_peaks up_dx orthanc; keep up_dx "$d" "$o"
+  uploads8 up_ct8 ct "$work/ct_8" "ct8-$r" "$work/ids_8"
+  uploads8 up_dx dx "$work/dx_all" "dx-$r" "$work/ids_dx"
 done
 
 # URL lists over the last repetition's files: the same instances on both.
