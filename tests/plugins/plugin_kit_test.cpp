@@ -21,6 +21,18 @@ std::string pydicom(const std::string& name) {
   return read_file(pydicom_data_dir() / "test_files" / name);
 }
 
+// The dicomd.storage vtable of a plugin built for an older ABI: read and
+// stat only, the struct ending where `size` says (an offsetof).
+template <auto Read, auto Stat, class Self>
+dicomd_storage_v1 read_stat_vtable(size_t size, Self* self) {
+  dicomd_storage_v1 v{};
+  v.struct_size = static_cast<uint32_t>(size);
+  v.self = self;
+  v.read = dicomd::service<Read>;
+  v.stat = dicomd::service<Stat>;
+  return v;
+}
+
 // Records the events it receives; fails the first delivery of a key named
 // "flaky/…" to show redelivery.
 class Recorder : public dicomd::Plugin {
@@ -232,21 +244,10 @@ class BrokenStorage : public dicomd::Plugin {
  private:
   dicomd_status stat(dicomd_str, dicomd_str, dicomd_object_info*) { return status_; }
   dicomd_status read(dicomd_str, dicomd_str, dicomd_bytes_fn, void*) { return status_; }
-  dicomd_status other() { throw std::runtime_error("not used"); }
   dicomd_status status_ = DICOMD_OK;
   // A 1.0 vtable: no removal_count, so every lookup stats.
-  dicomd_storage_v1 vtable_{offsetof(dicomd_storage_v1, removal_count),
-                            this,
-                            nullptr,
-                            dicomd::service<&BrokenStorage::read>,
-                            dicomd::service<&BrokenStorage::stat>,
-                            nullptr,
-                            nullptr,
-                            nullptr,
-                            nullptr,
-                            nullptr,
-                            nullptr,
-                            nullptr};
+  dicomd_storage_v1 vtable_ =
+      read_stat_vtable<&BrokenStorage::read, &BrokenStorage::stat>(offsetof(dicomd_storage_v1, removal_count), this);
 };
 
 TEST(ServiceErrors, MapToOneHttpStatusInEveryPlugin) {
@@ -439,19 +440,9 @@ class FolderStorage : public dicomd::Plugin {
     return DICOMD_OK;
   }
   std::string root_;
-  // A 1.2 vtable: everything up to content_hash, which it leaves out.
-  dicomd_storage_v1 vtable_{offsetof(dicomd_storage_v1, open),
-                            this,
-                            nullptr,
-                            dicomd::service<&FolderStorage::read>,
-                            dicomd::service<&FolderStorage::stat>,
-                            nullptr,
-                            nullptr,
-                            nullptr,
-                            nullptr,
-                            nullptr,
-                            nullptr,
-                            nullptr};
+  // A 1.3 vtable: the struct ends before open (content_hash left NULL).
+  dicomd_storage_v1 vtable_ =
+      read_stat_vtable<&FolderStorage::read, &FolderStorage::stat>(offsetof(dicomd_storage_v1, open), this);
 };
 
 // render-png hands a worker the stored file's descriptor when the storage
