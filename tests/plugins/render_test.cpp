@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "decode.h"
 #include "display.h"
 #include "rle.h"
@@ -88,6 +90,37 @@ TEST(Display, BitCountsFromTheFileAreClamped) {
   h.high_bit = 59;
   h.pixels.assign(12, '\x01');
   EXPECT_NO_THROW(to_display(h, {}));
+}
+
+// A frame of at least 16 x 65,536 pixels with a known window builds its
+// display table over every raw value, without the pass that finds the
+// values used (display.cpp, grey_by_table). Both ways give the same grey
+// for every pixel: the large frame's rows against the same rows alone.
+TEST(Display, LargeFramesWithAKnownWindowShowTheSameGreys) {
+  const uint32_t width = 1024, height = 1025;  // 1,049,600 pixels: the table over every value
+  Frame large;
+  large.width = width;
+  large.height = height;
+  large.photometric = "MONOCHROME2";
+  large.bits_allocated = large.bits_stored = 16;
+  large.high_bit = 15;
+  large.is_signed = true;
+  large.slope = 2;
+  large.intercept = -1024;
+  large.windows = {Window{40, 400, "LINEAR"}};
+  large.pixels.resize(static_cast<size_t>(width) * height * 2);
+  for (size_t i = 0; i < large.pixels.size(); ++i) large.pixels[i] = static_cast<char>((i * 7919) >> 3);
+  Frame few = large;  // the first 16 rows: 16,384 pixels, the table over the values found
+  few.height = 16;
+  few.pixels.resize(static_cast<size_t>(width) * few.height * 2);
+  RenderOptions options;
+  Image all = to_display(large, options), part = to_display(few, options);
+  ASSERT_EQ(part.data.size(), static_cast<size_t>(width) * 16);
+  EXPECT_TRUE(std::equal(part.data.begin(), part.data.end(), all.data.begin()));
+  options.window = Window{500, 100, "LINEAR"};  // the request's window, the same way
+  all = to_display(large, options);
+  part = to_display(few, options);
+  EXPECT_TRUE(std::equal(part.data.begin(), part.data.end(), all.data.begin()));
 }
 
 TEST(Display, ThumbnailKeepsAspect) {
