@@ -8,6 +8,7 @@
 #include "ops/metrics_page.h"
 #include "ops/openapi.h"
 #include "server/builtin_routes.h"
+#include "trace/request_trace.h"
 
 namespace dicomd {
 std::string plugin_dir_default(const std::string& self_exe) {
@@ -18,6 +19,7 @@ std::string plugin_dir_default(const std::string& self_exe) {
 App::App(Config config, std::string self_exe) : config_(std::move(config)), self_exe_(std::move(self_exe)) {}
 
 App::~App() {
+  trace::set_failure_sink(nullptr, nullptr);
   shutdown();
 }
 
@@ -38,10 +40,33 @@ void App::start_plugins() {
   plugins_.load(config_, plugin_dir);
   plugins_.resolve(config_.bind);
   mount_routes();  // before init: a route conflict must stop us before any plugin runs
-  plugins_.init_all(context_);
-  plugins_.start_workers(self_exe_, config_.isolation);
-  plugins_.start_all();
+  trace::set_failure_sink(&App::publish_failure, this);
+  try {
+    plugins_.init_all(context_);
+    plugins_.start_workers(self_exe_, config_.isolation);
+    plugins_.start_all();
+  } catch (const PluginError& e) {
+    // Plugins that started before (an error tracker listed first) hear of
+    // it before the server exits.
+    publish_failure(this, e.plugin, DICOMD_E_INTERNAL, "start-up", e.what());
+    events_.start();
+    events_.flush(std::chrono::seconds(2));
+    throw;
+  }
   events_.start();  // subscribers get events once every plugin has started
+}
+
+// A "host.error" event (docs/plugin-sdk.md): a failure no request saw.
+void App::publish_failure(void* self, std::string_view source, int32_t status, std::string_view what,
+                          std::string_view detail) {
+  std::string payload = "{\"source\":";
+  log::append_json_string(payload, source);
+  payload += ",\"status\":" + std::to_string(status) + ",\"what\":";
+  log::append_json_string(payload, what);
+  payload += ",\"detail\":";
+  log::append_json_string(payload, detail);
+  payload += '}';
+  static_cast<App*>(self)->events_.publish("host.error", source, payload);
 }
 
 bool App::check(std::FILE* out) {

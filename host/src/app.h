@@ -48,6 +48,8 @@ class App {
 
  private:
   void mount_routes();
+  static void publish_failure(void* self, std::string_view source, int32_t status, std::string_view what,
+                              std::string_view detail);
 
   Config config_;
   std::string self_exe_;

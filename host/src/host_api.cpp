@@ -1,5 +1,7 @@
 #include "host_api.h"
 
+#include "trace/request_trace.h"
+
 #include <sys/stat.h>
 
 #include <memory>
@@ -190,6 +192,26 @@ dicomd_status api_isolate_file(dicomd_host* h, dicomd_str kind, dicomd_str head,
   return h->plugin->workers->run_file(view(kind), view(head), fd, offset, length, timeout_ms, output);
 }
 
+uint64_t api_span_begin(dicomd_host* h, dicomd_str name) {
+  trace::RequestTrace* t = trace::current();
+  return t ? t->begin(view(name), h->plugin->name) : 0;
+}
+
+// Failures that are the server's, not the request's: what error trackers
+// want to hear about even when no request saw them.
+bool server_side_failure(dicomd_status status) {
+  return status == DICOMD_E_IO || status == DICOMD_E_INTERNAL || status == DICOMD_E_WORKER_DIED;
+}
+
+void api_span_end(dicomd_host* h, uint64_t token, dicomd_status status, dicomd_str detail) {
+  if (trace::RequestTrace* t = trace::current(); t && token != 0) {
+    t->end(token, status, view(detail));
+    return;
+  }
+  if (token == 0 && status != DICOMD_OK && server_side_failure(status))
+    trace::report_outside_request(h->plugin->name, status, "span", view(detail));
+}
+
 constexpr dicomd_host_api kTable = {
     sizeof(dicomd_host_api), DICOMD_ABI_MAJOR,    DICOMD_ABI_MINOR,     api_log,
     api_log_enabled,         api_provide,         api_acquire,          api_data_dir,
@@ -197,6 +219,7 @@ constexpr dicomd_host_api kTable = {
     api_parse_multipart,     api_isolate,         api_publish,          api_subscribe,
     api_events_flush,        api_set_identity,    api_response_file,    api_metric_define,
     api_metric_add,          api_metric_set,      api_metric_collector, api_isolate_file,
+    api_span_begin,          api_span_end,
 };
 
 }  // namespace

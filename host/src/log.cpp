@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "trace/request_trace.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -283,6 +285,8 @@ void stop_buffering() {
 
 void write(Level level, std::string_view source, std::string_view message) {
   if (!enabled(level)) return;
+  const trace::RequestTrace* trace = trace::current();
+  if (trace) trace::current()->add_log_line(static_cast<int32_t>(level), source, message);  // breadcrumbs
   std::string line;
   line.reserve(message.size() + 96);
   if (sink().json) {
@@ -294,6 +298,7 @@ void write(Level level, std::string_view source, std::string_view message) {
     append_field(line, "source", source);
     append_field(line, "msg", message);
     if (!t_request_id.empty()) append_field(line, "request_id", t_request_id);
+    if (trace) append_field(line, "trace_id", trace->trace_id());
     line += "}\n";
   } else {
     append_timestamp(line);
@@ -306,6 +311,10 @@ void write(Level level, std::string_view source, std::string_view message) {
     if (!t_request_id.empty()) {
       line += " request_id=";
       line += t_request_id;
+    }
+    if (trace) {
+      line += " trace_id=";
+      line.append(trace->trace_id());
     }
     line += '\n';
   }
@@ -321,6 +330,7 @@ void access(const Access& a) {
     append_timestamp(line);
     line += "\",\"level\":\"info\",\"source\":\"access\",\"msg\":\"request\"";
     append_field(line, "request_id", a.request_id);
+    if (!a.trace_id.empty()) append_field(line, "trace_id", a.trace_id);
     append_field(line, "method", a.method);
     if (a.route.empty())
       line += ",\"route\":null";
@@ -349,6 +359,10 @@ void access(const Access& a) {
     append_uint(line, a.bytes_out);
     line += " request_id=";
     append_text(line, a.request_id);
+    if (!a.trace_id.empty()) {
+      line += " trace_id=";
+      append_text(line, a.trace_id);
+    }
     if (!a.subject.empty()) {
       line += " sub=";
       append_text(line, a.subject);

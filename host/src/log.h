@@ -52,6 +52,9 @@ inline void debug(std::string_view source, std::string_view m) {
   write(Level::kDebug, source, m);
 }
 
+// Lines written on a thread serving a request with a trace
+// (trace/request_trace.h) also carry its trace id, and are kept as the
+// request's breadcrumbs.
 // One access-log line: the route pattern, never the raw URL (it may hold
 // names of patients' files); the subject only when auth set one.
 struct Access {
@@ -59,6 +62,7 @@ struct Access {
   int status = 0;
   uint64_t bytes_in = 0, bytes_out = 0;
   double duration_ms = 0;
+  std::string_view trace_id;  // the request's W3C trace id; empty: none
 };
 void access(const Access& a);
 

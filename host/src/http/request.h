@@ -1,6 +1,7 @@
 // An HTTP request as the host's parser produces it.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
   std::string body;
   bool keep_alive = true;
+  std::chrono::steady_clock::time_point received_at{};  // its first byte; unset: not known
 
   // First value of a lower-case header name, or nullptr.
   const std::string* header(const std::string& lower_name) const {

@@ -33,6 +33,7 @@ struct RequestHeader {
   uint64_t input_len;
   uint64_t file_offset;
   uint64_t file_length;
+  char traceparent[56];  // the job span's W3C traceparent, NUL-terminated; "" outside a request
 };
 struct ResponseHeader {
   int32_t status;

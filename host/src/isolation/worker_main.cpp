@@ -84,6 +84,7 @@ class MappedInput {
 int serve(const dicomd_plugin_descriptor* d, rlim_t cpu_seconds_per_job) {
   std::string kind, input, output;
   bool trimmed = true;
+  auto traced = DICOMD_HAS_FIELD(d, dicomd_plugin_descriptor, isolated_job_traced) ? d->isolated_job_traced : nullptr;
   while (true) {
     if (!trimmed) {  // after a job: a quiet second gives its freed memory back (idle_trim.h)
       pollfd next{kInFd, POLLIN, 0};
@@ -116,9 +117,12 @@ int serve(const dicomd_plugin_descriptor* d, rlim_t cpu_seconds_per_job) {
       if (!mapped->ok()) return 1;
       job_input = mapped->view();
     }
+    req.traceparent[sizeof req.traceparent - 1] = '\0';
+    dicomd_str job_kind{kind.data(), kind.size()}, job_data{job_input.data(), job_input.size()};
+    dicomd_sink sink{&output, append};
     dicomd_status status =
-        d->isolated_job(dicomd_str{kind.data(), kind.size()}, dicomd_str{job_input.data(), job_input.size()},
-                        dicomd_sink{&output, append});
+        traced ? traced(job_kind, job_data, dicomd_str{req.traceparent, std::strlen(req.traceparent)}, sink)
+               : d->isolated_job(job_kind, job_data, sink);
     mapped.reset();
     isolation::ResponseHeader resp{status, 0, output.size()};
     if (!isolation::write_all(kOutFd, &resp, sizeof resp, std::nullopt) ||

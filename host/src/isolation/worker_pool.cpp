@@ -14,6 +14,7 @@
 
 #include "isolation/pipe_io.h"
 #include "log.h"
+#include "trace/request_trace.h"
 
 namespace dicomd {
 
@@ -128,8 +129,13 @@ std::string WorkerPool::terminate(Worker& w) {
 
 dicomd_status WorkerPool::exchange(Worker& w, const Job& job, Clock::time_point deadline, dicomd_sink output) {
   bool timed_out = false;
-  isolation::RequestHeader req{static_cast<uint32_t>(job.kind.size()), job.file >= 0 ? 1u : 0u, job.input.size(),
-                               job.file_offset, job.file_length};
+  isolation::RequestHeader req{static_cast<uint32_t>(job.kind.size()),
+                               job.file >= 0 ? 1u : 0u,
+                               job.input.size(),
+                               job.file_offset,
+                               job.file_length,
+                               {}};
+  job.traceparent.copy(req.traceparent, sizeof req.traceparent - 1);
   bool sent = job.file >= 0 ? isolation::send_with_fd(w.to_worker, &req, sizeof req, job.file, deadline, &timed_out)
                             : isolation::write_all(w.to_worker, &req, sizeof req, deadline, &timed_out);
   if (!sent || !isolation::write_all(w.to_worker, job.kind.data(), job.kind.size(), deadline, &timed_out) ||
@@ -159,14 +165,27 @@ dicomd_status WorkerPool::run_file(std::string_view kind, std::string_view head,
       ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || offset > static_cast<uint64_t>(st.st_size) ||
       length > static_cast<uint64_t>(st.st_size) - offset)
     return DICOMD_E_INVALID;
-  return run_job(Job{kind, head, fd, offset, length}, timeout_ms, output);
+  Job job{kind, head, fd, offset, length, {}};
+  return run_job(job, timeout_ms, output);
 }
 
 dicomd_status WorkerPool::run(std::string_view kind, std::string_view input, uint32_t timeout_ms, dicomd_sink output) {
-  return run_job(Job{kind, input}, timeout_ms, output);
+  Job job{kind, input, -1, 0, 0, {}};
+  return run_job(job, timeout_ms, output);
 }
 
-dicomd_status WorkerPool::run_job(const Job& job, uint32_t timeout_ms, dicomd_sink output) {
+// A job run for a request shows in its trace as two spans: waiting for a
+// worker, then running on it; the worker gets the run span's traceparent.
+dicomd_status WorkerPool::run_job(Job& job, uint32_t timeout_ms, dicomd_sink output) {
+  trace::RequestTrace* trace = trace::current();
+  size_t wait = trace ? trace->begin("worker.wait", plugin_name_) : 0;
+  dicomd_status status = take_worker_and_run(job, timeout_ms, output, trace, wait);
+  if (trace) trace->end(wait, status);  // when it never ran (no worker free), this span says why
+  return status;
+}
+
+dicomd_status WorkerPool::take_worker_and_run(Job& job, uint32_t timeout_ms, dicomd_sink output,
+                                              trace::RequestTrace* trace, size_t& wait_span) {
   std::string_view kind = job.kind;
   if (kind.size() > isolation::kMaxKindBytes) return DICOMD_E_INVALID;
   Worker w;
@@ -191,18 +210,29 @@ dicomd_status WorkerPool::run_job(const Job& job, uint32_t timeout_ms, dicomd_si
     available_.notify_one();
     return DICOMD_E_UNAVAILABLE;
   }
+  size_t run = 0;
+  if (trace) {
+    trace->end(wait_span);
+    wait_span = 0;
+    run = trace->begin("worker.run", plugin_name_);
+    job.traceparent = trace::format_traceparent(trace->trace_id(), trace->innermost_span_id(), trace->flags());
+  }
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms ? timeout_ms : config_.timeout_ms);
   dicomd_status status = exchange(w, job, deadline, output);
   ++jobs_;
   if (status != DICOMD_OK) ++failed_jobs_;
   bool failed = status == DICOMD_E_TIMEOUT || status == DICOMD_E_WORKER_DIED;
+  std::string what_happened;
   if (failed) {
     std::string how = terminate(w);
-    log::warn(plugin_name_, std::string("isolated job '") + std::string(kind) + "' " +
-                                (status == DICOMD_E_TIMEOUT ? "timed out" : "crashed its worker") +
-                                (how.empty() ? "" : " (" + how + ")") + "; worker replaced");
+    what_happened = std::string("isolated job '") + std::string(kind) + "' " +
+                    (status == DICOMD_E_TIMEOUT ? "timed out" : "crashed its worker") +
+                    (how.empty() ? "" : " (" + how + ")");
+    log::warn(plugin_name_, what_happened + "; worker replaced");
+    trace::report_outside_request(plugin_name_, status, "worker", what_happened);
     spawn(w);  // if this fails, the next job retries
   }
+  if (trace) trace->end(run, status, what_happened);
   std::lock_guard lock(mutex_);
   if (failed) ++replaced_;
   --busy_;

@@ -17,6 +17,9 @@
 #include "config.h"
 
 namespace dicomd {
+namespace trace {
+class RequestTrace;
+}
 
 class WorkerPool {
  public:
@@ -57,8 +60,11 @@ class WorkerPool {
     std::string_view kind, input;
     int file = -1;  // with a file job
     uint64_t file_offset = 0, file_length = 0;
+    std::string traceparent;  // of the job's span, when run for a request
   };
-  dicomd_status run_job(const Job& job, uint32_t timeout_ms, dicomd_sink output);
+  dicomd_status run_job(Job& job, uint32_t timeout_ms, dicomd_sink output);
+  dicomd_status take_worker_and_run(Job& job, uint32_t timeout_ms, dicomd_sink output, trace::RequestTrace* trace,
+                                    size_t& wait_span);
   bool spawn(Worker& w);
   // Ends the worker; says how it ended ("killed by Segmentation fault"), or "".
   static std::string terminate(Worker& w);

@@ -19,8 +19,9 @@ class WorkerPool;
 
 // An operator-visible failure about one plugin: "plugin 'x': reason".
 struct PluginError : std::runtime_error {
-  PluginError(const std::string& plugin, const std::string& reason)
-      : std::runtime_error("plugin '" + plugin + "': " + reason) {}
+  PluginError(const std::string& plugin_name, const std::string& reason)
+      : std::runtime_error("plugin '" + plugin_name + "': " + reason), plugin(plugin_name) {}
+  std::string plugin;
 };
 
 // "dicomd.storage@1": services are matched by name and major version.

@@ -1,18 +1,20 @@
 #include "server/dispatcher.h"
 
+#include <array>
 #include <set>
 
 #include "host_api.h"
 #include "http/text.h"
 #include "http/url.h"
 #include "log.h"
+#include "trace/request_trace.h"
 
 namespace dicomd {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-dicomd_str str(const std::string& s) {
+dicomd_str str(std::string_view s) {
   return {s.data(), s.size()};
 }
 
@@ -78,11 +80,36 @@ std::vector<std::string> parse_media_types(const char* list) {
 }
 
 struct Dispatcher::Routed {
+  explicit Routed(const http::Request& request)
+      : trace(request.header("traceparent"),
+              request.received_at == Clock::time_point{} ? start : std::min(request.received_at, start), start) {}
+
   const RouteTarget* target = nullptr;                          // null: no route
   std::vector<std::pair<std::string, std::string>> raw_params;  // not yet decoded
   std::vector<std::string> allowed;                             // methods of the path, when no route
   Clock::time_point start = Clock::now();
+  mutable trace::RequestTrace trace;  // written by the one thread answering, then read by finish()
 };
+
+namespace {
+
+// A span of the request's trace for as long as it lives.
+class SpanScope {
+ public:
+  SpanScope(trace::RequestTrace& trace, std::string_view name, std::string_view plugin)
+      : trace_(trace), token_(trace.begin(name, plugin)) {}
+  ~SpanScope() { trace_.end(token_, status_); }
+  SpanScope(const SpanScope&) = delete;
+  SpanScope& operator=(const SpanScope&) = delete;
+  void set_status(dicomd_status status) { status_ = status; }
+
+ private:
+  trace::RequestTrace& trace_;
+  size_t token_;
+  dicomd_status status_ = DICOMD_OK;
+};
+
+}  // namespace
 
 void Dispatcher::add_route(const std::string& method, const std::string& pattern, const std::string& owner,
                            RouteTarget target) {
@@ -149,7 +176,7 @@ void Dispatcher::write_request_metrics(std::string& out) const {
 
 Deferred Dispatcher::accept(http::Request& request, const std::string& request_id, const Reply& reply) {
   auto in_flight = std::make_shared<InFlight>(in_flight_);
-  Routed routed;
+  Routed routed(request);
   auto match = this->match(request);
   routed.target = match.target;
   routed.raw_params = std::move(match.params);
@@ -166,6 +193,7 @@ Deferred Dispatcher::accept(http::Request& request, const std::string& request_i
   }
   return [this, routed = std::move(routed), request = std::move(request), request_id,
           in_flight = std::move(in_flight)](const Reply& reply) {
+    routed.trace.add("queue", routed.start, Clock::now());  // waiting for a request thread
     std::string subject;
     auto response = answer(routed, request, request_id, true, subject);
     finish(routed, request, request_id, reply, response ? std::move(*response) : internal_error(request_id), subject,
@@ -176,6 +204,7 @@ Deferred Dispatcher::accept(http::Request& request, const std::string& request_i
 std::optional<http::Response> Dispatcher::answer(const Routed& routed, const http::Request& request,
                                                  const std::string& id, bool may_block, std::string& subject) const {
   log::RequestScope scope(id);
+  trace::Scope trace_scope(&routed.trace);
   try {
     std::vector<std::pair<std::string, std::string>> params;
     for (const auto& [name, raw] : routed.raw_params) {
@@ -205,6 +234,8 @@ std::optional<http::Response> Dispatcher::answer(const Routed& routed, const htt
                        route,
                        {},
                        {}};
+    std::optional<SpanScope> filter_span;
+    if (!filters_.empty()) filter_span.emplace(routed.trace, "filters", "");
     for (LoadedPlugin* filter : filters_) {
       dicomd_status status = filter->request_filter()(filter->self, &req, &response);
       req.subject = str(response.subject);
@@ -213,14 +244,21 @@ std::optional<http::Response> Dispatcher::answer(const Routed& routed, const htt
       if (status == DICOMD_OK) continue;
       if (status == DICOMD_FILTER_ANSWERED) return std::move(response.response);
       if (status == DICOMD_E_WOULD_BLOCK && !may_block) return std::nullopt;
+      filter_span->set_status(status);
       log::error(filter->name, "request " + id + ": request filter failed with status " + std::to_string(status));
       return internal_error(id);
     }
+    filter_span.reset();
     if (!target) return not_routed(routed.allowed);
-    if (target->builtin) return target->builtin();
+    if (target->builtin) {
+      SpanScope handler_span(routed.trace, "handler", "");
+      return target->builtin();
+    }
     if (auto refusal = refuse_media_type(*target, request)) return refusal;
 
+    SpanScope handler_span(routed.trace, "handler", target->plugin->name);
     dicomd_status status = target->handler(target->plugin->self, &req, &response);
+    handler_span.set_status(status);
     if (status == DICOMD_E_WOULD_BLOCK && !may_block) return std::nullopt;
     if (status != DICOMD_OK) {
       log::error(target->plugin->name, "request " + id + " " + request.method + " " + request.path +
@@ -241,26 +279,60 @@ void Dispatcher::finish(const Routed& routed, const http::Request& request, cons
   uint64_t bytes_out = response.body_length();
   // Counted before the reply goes out: a client that reads it and then
   // scrapes /metrics must see it.
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - routed.start).count();
+  auto answered_at = Clock::now();
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(answered_at - routed.start).count();
   const std::string& pattern = routed.target ? routed.target->pattern : std::string();
   (routed.target ? *routed.target->stats : unrouted_)
       .record(request.method, status, static_cast<uint64_t>(ns), request.body.size(), bytes_out);
   ++answered_;
   in_flight.release();
   reply(std::move(response));
-  log::access(
-      {request.method, pattern, id, subject, status, request.body.size(), bytes_out, static_cast<double>(ns) / 1e6});
+  const trace::RequestTrace& trace = routed.trace;
+  log::access({request.method, pattern, id, subject, status, request.body.size(), bytes_out,
+               static_cast<double>(ns) / 1e6, trace.trace_id()});
   if (after_.empty()) return;
-  dicomd_str route = str(pattern);
+  auto end = answered_at;  // the reply was handed over just after: within a microsecond
+  // The usual few spans on the stack: the hooks run for every request.
+  std::array<dicomd_span, 8> few;
+  std::vector<dicomd_span> many(trace.span_count() > few.size() ? trace.span_count() : 0);
+  dicomd_span* spans = many.empty() ? few.data() : many.data();
+  for (size_t i = 0; i < trace.span_count(); ++i) {
+    const auto& s = trace.span(i);
+    spans[i] = {str(s.name()),
+                str(s.plugin),
+                s.id,
+                s.parent,
+                trace.unix_ns(s.start),
+                trace.unix_ns(s.open ? end : s.end),
+                s.status,
+                0,
+                str(s.detail)};
+  }
+  std::vector<dicomd_log_line> lines;
+  lines.reserve(trace.log_lines().size());
+  for (const auto& l : trace.log_lines()) lines.push_back({l.unix_ns, l.level, 0, str(l.source), str(l.message)});
+  const std::string& plugin = routed.target && routed.target->plugin ? routed.target->plugin->name : std::string();
   dicomd_request_summary summary{sizeof(dicomd_request_summary),
                                  str(request.method),
-                                 route,
+                                 str(pattern),
                                  str(id),
                                  str(subject),
                                  status,
                                  request.body.size(),
                                  bytes_out,
-                                 static_cast<uint64_t>(ns)};
+                                 static_cast<uint64_t>(ns),
+                                 str(trace.trace_id()),
+                                 trace.span_id(),
+                                 trace.parent_span_id(),
+                                 trace.flags(),
+                                 trace.has_traceparent() ? 1 : 0,
+                                 trace.unix_ns(trace.received()),
+                                 trace.unix_ns(end),
+                                 spans,
+                                 trace.span_count(),
+                                 lines.data(),
+                                 lines.size(),
+                                 str(plugin)};
   for (LoadedPlugin* p : after_) p->after_answer()(p->self, &summary);
 }
 

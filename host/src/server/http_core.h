@@ -66,7 +66,8 @@ struct HttpServer::Core {
   // `on_reactor`: called from the connection's reactor thread, the only one
   // that may read its socket.
   void pump(const ConnectionPtr& conn, const PeerPtr& peer, bool on_reactor = false) DICOMD_REQUIRES(conn->mutex);
-  void dispatch(const ConnectionPtr& conn, const PeerPtr& peer, http::Request request) DICOMD_REQUIRES(conn->mutex);
+  void dispatch(const ConnectionPtr& conn, const PeerPtr& peer, http::Request request, Clock::time_point received_at)
+      DICOMD_REQUIRES(conn->mutex);
   // True when a connection closed, or was dropped, since a request of it was queued.
   static bool connection_gone(const std::weak_ptr<Connection>& conn);
   // Closes idle keep-alive connections, stalled or too slow requests and

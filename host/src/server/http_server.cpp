@@ -90,7 +90,8 @@ void HttpServer::Core::pump(const ConnectionPtr& conn, const PeerPtr& peer, bool
           reply_and_close(conn, peer, 503, "server is shutting down");
           return;
         }
-        dispatch(conn, peer, conn->parser.take());
+        dispatch(conn, peer, conn->parser.take(), conn->head_started);
+        conn->head_started = Clock::now();  // a pipelined request after it starts no earlier
         continue;
     }
   }
@@ -115,8 +116,10 @@ bool sane_request_id(const std::string& id) {
 
 // The dispatcher answers on this (I/O) thread, or hands back the work that
 // answers on a handler thread.
-void HttpServer::Core::dispatch(const ConnectionPtr& conn, const PeerPtr& peer, http::Request request) {
+void HttpServer::Core::dispatch(const ConnectionPtr& conn, const PeerPtr& peer, http::Request request,
+                                Clock::time_point received_at) {
   begin_request(*conn);
+  request.received_at = received_at;
   const std::string* given = request.header("x-request-id");
   std::string id = given && sane_request_id(*given) ? *given : next_request_id();
   bool head = request.method == "HEAD";

@@ -169,6 +169,22 @@ typedef struct dicomd_host_api {
    * not aligned, or a range past the file's end. */
   dicomd_status (*isolate_file)(dicomd_host* host, dicomd_str kind, dicomd_str header, int32_t fd, uint64_t offset,
                                 uint64_t length, uint32_t timeout_ms, dicomd_sink output);
+
+  /* --- request traces. Any thread. Since: 1.6. ---------------------------
+   * span_begin starts a span named `name` ("storage.read", copied) in the
+   * trace of the request this thread is serving, inside the innermost span
+   * still open on this thread; it returns the token to end it with, on the
+   * same thread. Outside a request (an event subscriber, a start hook) it
+   * returns 0 and costs nothing. The spans reach after-answer hooks
+   * (dicomd_request_summary.spans): the traces-otlp plugin exports them.
+   * span_end ends the span with the status the work ended with and, for a
+   * failure, a short reason (copied). Error trackers read that reason:
+   * never put a secret or a server path in it. A token of 0 with a
+   * server-side failure (DICOMD_E_IO, DICOMD_E_INTERNAL,
+   * DICOMD_E_WORKER_DIED) publishes a "host.error" event instead, so a
+   * failure outside any request still reaches error trackers. */
+  uint64_t (*span_begin)(dicomd_host* host, dicomd_str name);
+  void (*span_end)(dicomd_host* host, uint64_t token, dicomd_status status, dicomd_str detail);
 } dicomd_host_api;
 
 /* Kept for plugins written against 1.1; DICOMD_HAS_FIELD (abi.h) is general. */

@@ -54,6 +54,37 @@ typedef struct dicomd_request {
  * only by the thread running the handler, only until the handler returns. */
 typedef struct dicomd_response dicomd_response;
 
+/* One piece of the work done for a request, in its trace (summary below).
+ * Never grows: fields come in a new struct. Since: 1.6.
+ *   name   — "parse", "queue", "filters", "handler", "worker.wait",
+ *            "worker.run", or a plugin's own ("storage.read", "index.query")
+ *   plugin — the plugin that did the work; empty: the host
+ *   parent_span_id — the request's span id, or the span this one ran in
+ *   status — DICOMD_OK, or how the work failed; detail says why (empty
+ *            when it did not fail): "killed by Aborted" for a worker */
+typedef struct dicomd_span {
+  dicomd_str name;
+  dicomd_str plugin;
+  uint64_t span_id;
+  uint64_t parent_span_id;
+  uint64_t start_unix_ns;
+  uint64_t end_unix_ns;
+  int32_t status;
+  int32_t reserved; /* 0 */
+  dicomd_str detail;
+} dicomd_span;
+
+/* One log line written while a request was handled (the request's
+ * breadcrumbs). Never grows. Since: 1.6. `level` is a DICOMD_LOG_* value;
+ * `source` the plugin, or "dicomd" for the host. */
+typedef struct dicomd_log_line {
+  uint64_t unix_ns;
+  int32_t level;
+  int32_t reserved; /* 0 */
+  dicomd_str source;
+  dicomd_str message;
+} dicomd_log_line;
+
 /* What the after-answer hook (plugin.h) sees of a request that has been
  * answered. Views are valid during the call. Since: 1.2. */
 typedef struct dicomd_request_summary {
@@ -66,6 +97,23 @@ typedef struct dicomd_request_summary {
   uint64_t bytes_in;     /* the request body's length */
   uint64_t bytes_out;    /* the reply body's length */
   uint64_t duration_ns;  /* from the complete request to the reply handed to the socket */
+
+  /* Since 1.6 (check with DICOMD_HAS_FIELD): the request's trace, after W3C
+   * Trace Context. The trace id is the one of the client's `traceparent`
+   * header when it sent a valid one, else a new random one; every span id
+   * is random and never 0. Times are Unix nanoseconds. */
+  dicomd_str trace_id;      /* 32 lower-case hex digits */
+  uint64_t span_id;         /* the request's own span: the server span */
+  uint64_t parent_span_id;  /* the client's span, from its traceparent; 0: none came */
+  uint32_t trace_flags;     /* the traceparent's flags (bit 0: the caller sampled it); 0 without one */
+  int32_t has_traceparent;  /* 1 when a valid traceparent came with the request */
+  uint64_t start_unix_ns;   /* when the request's first byte arrived */
+  uint64_t end_unix_ns;     /* when its answer was handed to the socket */
+  const dicomd_span* spans; /* the work done for it, in the order it began */
+  size_t span_count;
+  const dicomd_log_line* log_lines; /* lines logged while it was handled, oldest first (at most 32) */
+  size_t log_line_count;
+  dicomd_str plugin; /* the plugin whose route answered; empty: the host's own route, or none */
 } dicomd_request_summary;
 
 /* A route handler. `self` is the pointer the plugin's init returned.

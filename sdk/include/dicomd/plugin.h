@@ -102,6 +102,12 @@ typedef struct dicomd_plugin_descriptor {
    * `dicomd --check-config`, where init is never called; may be called in a
    * process that will not serve. */
   dicomd_status (*check_config)(dicomd_str config_json, dicomd_sink problem);
+
+  /* Since 1.6. Optional: isolated_job with the W3C traceparent of the
+   * job's span ("00-<trace id>-<span id>-<flags>"), for a job that logs or
+   * calls out under the request's trace. The worker calls it instead of
+   * isolated_job when both are set. */
+  dicomd_status (*isolated_job_traced)(dicomd_str kind, dicomd_str input, dicomd_str traceparent, dicomd_sink output);
 } dicomd_plugin_descriptor;
 
 /* A quick route is first called on the I/O thread that read the request,

@@ -152,7 +152,11 @@ class Testkit : public dicomd::Plugin {
     res.json(200, R"({"type":")" + dicomd::json_escape(req.media_type()) + R"(","success":true})");
   }
 
-  void throws(const dicomd::Request&, dicomd::Response&) { throw std::runtime_error("secret /internal/path"); }
+  // A 500. ?say= is logged first: what an error tracker's breadcrumbs get.
+  void throws(const dicomd::Request& req, dicomd::Response&) {
+    if (auto say = req.query("say")) host().warn("about to fail: " + std::string(*say));
+    throw std::runtime_error("secret /internal/path");
+  }
 
   // ?mb= MiB (at most 64) of a byte pattern: i % 251 at offset i.
   void big(const dicomd::Request& req, dicomd::Response& res) {
@@ -170,7 +174,12 @@ class Testkit : public dicomd::Plugin {
   }
 
   // Runs in a worker process.
-  static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out) {
+  static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out,
+                                    std::string_view traceparent) {
+    if (kind == "traceparent") {  // the W3C traceparent the job was given
+      out.write(out.ctx, traceparent.data(), traceparent.size());
+      return DICOMD_OK;
+    }
     if (kind == "echo") {
       std::string text = "pid " + std::to_string(::getpid()) + ": " + std::string(input);
       out.write(out.ctx, text.data(), text.size());

@@ -41,6 +41,37 @@ class Metric {
   dicomd_metric* m_ = nullptr;
 };
 
+// A span of the current request's trace (ABI 1.6), ended when it goes out
+// of scope: `auto span = host().span("storage.read");`. Call fail() with
+// the status and a short reason (no secrets, no server paths: error
+// trackers read it) when the work failed. Outside a request, or on an
+// older host, it costs nothing; a failure outside a request with a
+// server-side status (I/O, internal) is published as a "host.error" event.
+class Span {
+ public:
+  Span() = default;
+  Span(const dicomd_host_api* api, dicomd_host* h, std::string_view name)
+      : api_(DICOMD_HAS_FIELD(api, dicomd_host_api, span_end) ? api : nullptr), h_(h) {
+    if (api_) token_ = api_->span_begin(h_, str(name));
+  }
+  ~Span() {
+    if (api_) api_->span_end(h_, token_, status_, str(detail_));
+  }
+  Span(const Span&) = delete;
+  Span& operator=(const Span&) = delete;
+  void fail(dicomd_status status, std::string detail) {
+    status_ = status;
+    detail_ = std::move(detail);
+  }
+
+ private:
+  const dicomd_host_api* api_ = nullptr;
+  dicomd_host* h_ = nullptr;
+  uint64_t token_ = 0;
+  dicomd_status status_ = DICOMD_OK;
+  std::string detail_;
+};
+
 class Host {
  public:
   Host(const dicomd_host_api* api, dicomd_host* handle) : api_(api), h_(handle) {}
@@ -91,6 +122,9 @@ class Host {
     if (status == DICOMD_E_TOO_LARGE) throw HttpError(413, "the form has more than 10000 parts");
     return status == DICOMD_OK;
   }
+
+  // A span of the current request's trace (see Span).
+  [[nodiscard]] Span span(std::string_view name) const { return Span(api_, h_, name); }
 
   // True when the host serves metrics (ABI 1.4 or newer).
   bool has_metrics() const { return DICOMD_HAS_FIELD(api_, dicomd_host_api, metric_collector); }

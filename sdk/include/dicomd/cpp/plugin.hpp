@@ -27,6 +27,8 @@
 //   static void check_config(std::string_view config_json)  throws on a bad
 //       config, touching nothing: dicomd --check-config (1.4)
 //   static dicomd_status isolated_job(std::string_view kind, std::string_view input, dicomd_sink out)
+//       or, to see the job's W3C traceparent (1.6), the same with a fourth
+//       parameter std::string_view traceparent
 //   dicomd::FilterResult filter(const Request&, Response&)   a request filter (1.2)
 //   void after_answer(const dicomd::RequestSummary&)          the after-answer hook (1.2)
 // and a plugin subscribes to events in its constructor with subscribe(),
@@ -146,6 +148,10 @@ struct RequestSummary {
   std::string_view method, route, request_id, subject;
   int status = 0;
   uint64_t bytes_in = 0, bytes_out = 0, duration_ns = 0;
+  // The whole C summary: its trace, spans and log lines (ABI 1.6, when
+  // has_trace()).
+  const dicomd_request_summary* raw = nullptr;
+  bool has_trace() const { return raw && DICOMD_HAS_FIELD(raw, dicomd_request_summary, plugin); }
 };
 
 namespace detail {
@@ -275,7 +281,18 @@ int32_t ready(void* self, dicomd_sink detail_sink) {
 template <class P>
 dicomd_status isolated_job(dicomd_str kind, dicomd_str input, dicomd_sink output) {
   dicomd_status status = DICOMD_E_INTERNAL;
-  barrier(nullptr, [&] { status = P::isolated_job(view(kind), view(input), output); });
+  barrier(nullptr, [&] {
+    if constexpr (requires(std::string_view s, dicomd_sink o) { P::isolated_job(s, s, o); })
+      status = P::isolated_job(view(kind), view(input), output);
+    else
+      status = P::isolated_job(view(kind), view(input), output, std::string_view());
+  });
+  return status;
+}
+template <class P>
+dicomd_status isolated_job_traced(dicomd_str kind, dicomd_str input, dicomd_str traceparent, dicomd_sink output) {
+  dicomd_status status = DICOMD_E_INTERNAL;
+  barrier(nullptr, [&] { status = P::isolated_job(view(kind), view(input), output, view(traceparent)); });
   return status;
 }
 
@@ -294,7 +311,7 @@ void after_answer(void* self, const dicomd_request_summary* s) {
   auto* p = static_cast<P*>(self);
   barrier(&p->host(), [&] {
     p->after_answer(RequestSummary{view(s->method), view(s->route), view(s->request_id), view(s->subject), s->status,
-                                   s->bytes_in, s->bytes_out, s->duration_ns});
+                                   s->bytes_in, s->bytes_out, s->duration_ns, s});
   });
 }
 
@@ -316,10 +333,20 @@ constexpr auto after_answer_hook() {
 
 template <class P>
 constexpr auto job_hook() {
-  if constexpr (requires(std::string_view s, dicomd_sink o) { P::isolated_job(s, s, o); })
+  if constexpr (
+      requires(std::string_view s, dicomd_sink o) { P::isolated_job(s, s, o); } ||
+      requires(std::string_view s, dicomd_sink o) { P::isolated_job(s, s, o, s); })
     return &isolated_job<P>;
   else
     return static_cast<dicomd_status (*)(dicomd_str, dicomd_str, dicomd_sink)>(nullptr);
+}
+
+template <class P>
+constexpr auto traced_job_hook() {
+  if constexpr (requires(std::string_view s, dicomd_sink o) { P::isolated_job(s, s, o, s); })
+    return &isolated_job_traced<P>;
+  else
+    return static_cast<dicomd_status (*)(dicomd_str, dicomd_str, dicomd_str, dicomd_sink)>(nullptr);
 }
 
 // Static storage for the route table a plugin class returns from routes().
@@ -411,6 +438,7 @@ constexpr dicomd_plugin_descriptor make_descriptor() {
       kRouteMediaTypesOf<P>.empty() ? nullptr : kRouteMediaTypesOf<P>.data(),
       kRouteDocsOf<P>.empty() ? nullptr : kRouteDocsOf<P>.data(),
       check_config_hook<P>(),
+      traced_job_hook<P>(),
   };
 }
 
