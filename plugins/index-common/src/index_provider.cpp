@@ -196,11 +196,16 @@ dicomd_status IndexProvider::remove(dicomd_str study, dicomd_str file) {
 dicomd_status IndexProvider::search(dicomd_str query_json, dicomd_sink out) {
   std::string answer;
   dicomd_status status = DICOMD_OK;
+  auto span = host_.span("index.query");
   try {
     answer = store_.search(parse_search_query(view(query_json)));
   } catch (const QueryError& e) {
     answer = query_error_json(e.what());
     status = DICOMD_E_INVALID;
+    span.fail(status, "");
+  } catch (...) {
+    span.fail(DICOMD_E_INTERNAL, "the index database failed the query");
+    throw;
   }
   out.write(out.ctx, answer.data(), answer.size());
   return status;

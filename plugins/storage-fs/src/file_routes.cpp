@@ -82,6 +82,7 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
     return Failure{name, "duplicate", "a file of this name is already stored in the study"};
   StoreStatus status;
   std::string refusal;
+  auto span = host_.span("storage.write");  // the validator's job runs inside it
   if (validator_.can_validate_file()) {
     // Validated where it was written: the upload's bytes are not copied to
     // a validator worker, and the disk writes them back meanwhile.
@@ -109,6 +110,7 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
       return Failure{name, "invalid_name", "file name is not allowed"};
     default:
       host_.error("storing " + std::string(study) + "/" + name + " failed");
+      span.fail(DICOMD_E_IO, "storage-fs could not write a file");
       return Failure{name, "storage_error", "the file could not be written"};
   }
 }
@@ -177,7 +179,13 @@ void FileRoutes::get_file(const Request& req, Response& res) {
   std::string_view file = req.name_param("file");
   ObjectInfo info;
   int fd = -1;
-  StoreStatus found = store_.open(study, file, fd, info);
+  StoreStatus found;
+  {
+    auto span = host_.span("storage.open");
+    found = store_.open(study, file, fd, info);
+    if (found != StoreStatus::kOk && found != StoreStatus::kNotFound)
+      span.fail(DICOMD_E_IO, "storage-fs could not open a stored file");
+  }
   if (found == StoreStatus::kNotFound) throw HttpError(404, "file not found");
   if (found != StoreStatus::kOk) throw std::runtime_error("cannot open stored file");
   if (!info.uploader.empty()) res.header("X-Dicomd-Uploader", info.uploader);

@@ -150,13 +150,27 @@ class StorageFsPlugin : public dicomd::Plugin {
   static void check_config(std::string_view json) { parse_settings("/", 1, json); }
 
  private:
+  // A span of the request's trace around a storage call; an I/O failure
+  // is marked on it (and reaches error trackers) without names or paths.
+  template <class Call>
+  dicomd_status traced(const char* span_name, const char* what, Call&& call) {
+    auto span = host().span(span_name);
+    dicomd_status status = call();
+    if (status == DICOMD_E_IO || status == DICOMD_E_INTERNAL)
+      span.fail(status, std::string("storage-fs could not ") + what);
+    return status;
+  }
+
   // dicomd.storage v1, on the same store as the routes (so it publishes too).
   dicomd_status put(dicomd_str study, dicomd_str name, dicomd_str bytes) {
-    return to_status(store_.put(dicomd::view(study), dicomd::view(name), dicomd::view(bytes)));
+    return traced("storage.write", "write a file",
+                  [&] { return to_status(store_.put(dicomd::view(study), dicomd::view(name), dicomd::view(bytes))); });
   }
   dicomd_status read(dicomd_str study, dicomd_str name, dicomd_bytes_fn consume, void* ctx) {
-    return to_status(store_.read(dicomd::view(study), dicomd::view(name),
-                                 [&](std::string_view bytes) { consume(ctx, dicomd::str(bytes)); }));
+    return traced("storage.read", "read a file", [&] {
+      return to_status(store_.read(dicomd::view(study), dicomd::view(name),
+                                   [&](std::string_view bytes) { consume(ctx, dicomd::str(bytes)); }));
+    });
   }
   dicomd_status stat(dicomd_str study, dicomd_str name, dicomd_object_info* info) {
     ObjectInfo i;
@@ -185,14 +199,16 @@ class StorageFsPlugin : public dicomd::Plugin {
   }
   uint64_t removal_count() { return store_.removal_count(); }
   dicomd_status open(dicomd_str study, dicomd_str name, int32_t* fd, uint64_t* size) {
-    ObjectInfo i;
-    int opened = -1;
-    StoreStatus s = store_.open(dicomd::view(study), dicomd::view(name), opened, i);
-    if (s == StoreStatus::kOk) {
-      *fd = opened;
-      *size = i.size;
-    }
-    return to_status(s);
+    return traced("storage.open", "open a file", [&] {
+      ObjectInfo i;
+      int opened = -1;
+      StoreStatus s = store_.open(dicomd::view(study), dicomd::view(name), opened, i);
+      if (s == StoreStatus::kOk) {
+        *fd = opened;
+        *size = i.size;
+      }
+      return to_status(s);
+    });
   }
   dicomd_status content_hash(dicomd_str study, dicomd_str name, dicomd_sink hash) {
     ObjectInfo i;
