@@ -50,6 +50,8 @@ lookup_dataset() {
 # NAME the caller's `start NAME`, SECONDS of GET requests from $work/urls at
 # 32 connections, and `stop`. Appends to the caller's associative arrays
 # rps, p99 and client (declare -A rps p99 client). Fails on any error.
+# A caller that defines `measured NAME OUT` has it called after each
+# measure, before `stop`, while the server still runs.
 lookup_rounds() {
   local rounds=$1 secs=$2 r name out
   shift 2
@@ -57,6 +59,7 @@ lookup_rounds() {
     for name in "$@"; do
       start "$name"
       out=$("$bin/load_client" $port 32 "$secs" get "$work/urls")
+      if declare -F measured > /dev/null; then measured "$name" "$out"; fi
       stop
       [ "$(field errors "$out")" = 0 ] || { echo "$name: errors: $out" >&2; exit 1; }
       rps[$name]+="$(field rps "$out") "; p99[$name]+="$(field p99_ms "$out") "

@@ -58,29 +58,18 @@ start() {  # start NAME: the server on one data folder, every file uploaded and 
   sink_before=$(cpu_ticks "$sink")
   server_before=$(cpu_ticks "$server")
 }
-declare -A sink_cpu
-stop() {
-  kill "$server"; wait "$server" 2> /dev/null || true; server=""
-  sink_cpu[$current]+="$(( $(cpu_ticks "$sink") - sink_before )) "
+stop() { kill "$server"; wait "$server" 2> /dev/null || true; server=""; }
+# After each measure: the server's CPU per request (what tracing costs it,
+# whatever else the shared machine is doing) and the collector's CPU.
+declare -A sink_cpu server_us
+measured() {  # measured NAME LOAD_CLIENT_OUTPUT
+  server_us[$1]+="$(awk -v t=$(( $(cpu_ticks "$server") - server_before )) -v hz="$(getconf CLK_TCK)" \
+    -v n="$(field requests "$2")" 'BEGIN { printf "%.2f", 1e6 * t / hz / n }') "
+  sink_cpu[$1]+="$(( $(cpu_ticks "$sink") - sink_before )) "
 }
 
-declare -A rps p99 client server_us
-# lookup_rounds from bench_lib.sh, naming the running config for stop().
-for r in $(seq "$rounds"); do
-  for current in "${names[@]}"; do
-    start "$current"
-    out=$("$bin/load_client" $port 32 "$secs" get "$work/urls")
-    # The server's CPU per request: what tracing costs it, whatever else
-    # the shared machine is doing.
-    server_us[$current]+="$(awk -v t=$(( $(cpu_ticks "$server") - server_before )) -v hz="$(getconf CLK_TCK)" \
-      -v n="$(field requests "$out")" 'BEGIN { printf "%.2f", 1e6 * t / hz / n }') "
-    stop
-    [ "$(field errors "$out")" = 0 ] || { echo "$current: errors: $out" >&2; exit 1; }
-    rps[$current]+="$(field rps "$out") "; p99[$current]+="$(field p99_ms "$out") "
-    client[$current]+="$(field client_cpu_pct "$out") "
-    echo "round $r $current: $(field rps "$out") req/s" >&2
-  done
-done
+declare -A rps p99 client
+lookup_rounds "$rounds" "$secs" "${names[@]}"
 kill -TERM "$sink"; wait "$sink" 2> /dev/null || true; sink=""
 hz=$(getconf CLK_TCK)
 

@@ -16,6 +16,7 @@
 #include "dicom_files.h"
 #include "http_client.h"
 #include "http_receiver.h"
+#include "observed_server.h"
 #include "server_process.h"
 
 namespace dicomd::test {
@@ -29,32 +30,7 @@ constexpr const char* kParentId = "00f067aa0ba902b7";
 // A JWT-shaped token and a password: neither may reach the tracker.
 constexpr const char* kToken = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2VjcmV0LXNpZ25hdHVyZQ";
 
-// dicomd with `plugins_json`, from a plugin folder holding the core and the
-// test plugins side by side; JSON logs.
-class Server {
- public:
-  explicit Server(const std::string& plugins_json) {
-    fs::create_directories(dir_.path() / "plugins");
-    for (const fs::path& from : {fs::path(core_plugin_dir()), fs::path(test_plugin_dir())})
-      for (const auto& entry : fs::directory_iterator(from))
-        if (entry.path().extension() == ".so" && !fs::exists(dir_ / "plugins" / entry.path().filename()))
-          fs::create_symlink(entry.path(), dir_ / "plugins" / entry.path().filename());
-    write_file(dir_ / "config.json", config(plugins_json));
-    process_ = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"--config", (dir_ / "config.json").string(), "--data", (dir_ / "data").string()});
-  }
-  std::string config(const std::string& plugins_json) const {
-    return R"({"listen":"127.0.0.1:0","log_format":"json","plugin_dir":")" + (dir_.path() / "plugins").string() +
-           R"(","plugins":)" + plugins_json + "}";
-  }
-  uint16_t port() const { return process_->port(); }
-  ServerProcess& process() { return *process_; }
-  const TempDir& dir() const { return dir_; }
-
- private:
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> process_;
-};
+using Server = ObservedServer;
 
 std::string sentry_plugin(const HttpReceiver& r, const std::string& extra = "") {
   return R"({"name":"errors-sentry","config":{"dsn":"http://publickey@127.0.0.1:)" + std::to_string(r.port()) +

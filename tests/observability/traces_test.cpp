@@ -11,6 +11,7 @@
 #include "dicom_files.h"
 #include "http_client.h"
 #include "http_receiver.h"
+#include "observed_server.h"
 #include "server_process.h"
 
 namespace dicomd::test {
@@ -22,29 +23,14 @@ using namespace std::chrono_literals;
 constexpr const char* kTraceId = "0af7651916cd43dd8448eb211c80319c";
 constexpr const char* kParentId = "b7ad6b7169203331";
 
-class Server {
+// dicomd with traces-otlp first, sending to `receiver`, then `more_plugins`.
+class Server : public ObservedServer {
  public:
   Server(const HttpReceiver& receiver, const std::string& ratio, const std::string& more_plugins,
-         const std::string& more_config = "") {
-    fs::create_directories(dir_.path() / "plugins");
-    for (const fs::path& from : {fs::path(core_plugin_dir()), fs::path(test_plugin_dir())})
-      for (const auto& entry : fs::directory_iterator(from))
-        if (entry.path().extension() == ".so" && !fs::exists(dir_.path() / "plugins" / entry.path().filename()))
-          fs::create_symlink(entry.path(), dir_.path() / "plugins" / entry.path().filename());
-    write_file(dir_ / "config.json",
-               R"({"listen":"127.0.0.1:0","log_format":"json","plugin_dir":")" + (dir_.path() / "plugins").string() +
-                   R"(","plugins":[{"name":"traces-otlp","config":{"endpoint":"http://127.0.0.1:)" +
-                   std::to_string(receiver.port()) + R"(","sample_ratio":)" + ratio + R"(,"flush_interval_ms":100)" +
-                   more_config + "}}," + more_plugins + "]}");
-    process_ = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"--config", (dir_ / "config.json").string(), "--data", (dir_ / "data").string()});
-  }
-  uint16_t port() const { return process_->port(); }
-  ServerProcess& process() { return *process_; }
-
- private:
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> process_;
+         const std::string& more_config = "")
+      : ObservedServer(R"([{"name":"traces-otlp","config":{"endpoint":"http://127.0.0.1:)" +
+                       std::to_string(receiver.port()) + R"(","sample_ratio":)" + ratio +
+                       R"(,"flush_interval_ms":100)" + more_config + "}}," + more_plugins + "]") {}
 };
 
 struct Span {
