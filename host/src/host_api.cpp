@@ -197,18 +197,12 @@ uint64_t api_span_begin(dicomd_host* h, dicomd_str name) {
   return t ? t->begin(view(name), h->plugin->name) : 0;
 }
 
-// Failures that are the server's, not the request's: what error trackers
-// want to hear about even when no request saw them.
-bool server_side_failure(dicomd_status status) {
-  return status == DICOMD_E_IO || status == DICOMD_E_INTERNAL || status == DICOMD_E_WORKER_DIED;
-}
-
 void api_span_end(dicomd_host* h, uint64_t token, dicomd_status status, dicomd_str detail) {
   if (trace::RequestTrace* t = trace::current(); t && token != 0) {
     t->end(token, status, view(detail));
     return;
   }
-  if (token == 0 && status != DICOMD_OK && server_side_failure(status))
+  if (token == 0 && dicomd_is_server_failure(status))
     trace::report_outside_request(h->plugin->name, status, "span", view(detail));
 }
 

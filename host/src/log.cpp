@@ -285,8 +285,8 @@ void stop_buffering() {
 
 void write(Level level, std::string_view source, std::string_view message) {
   if (!enabled(level)) return;
-  const trace::RequestTrace* trace = trace::current();
-  if (trace) trace::current()->add_log_line(static_cast<int32_t>(level), source, message);  // breadcrumbs
+  trace::RequestTrace* trace = trace::current();
+  if (trace) trace->add_log_line(static_cast<int32_t>(level), source, message);  // breadcrumbs
   std::string line;
   line.reserve(message.size() + 96);
   if (sink().json) {

@@ -87,11 +87,6 @@ class RateLimit {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
-// Failures of the server's making: what an on-call engineer must hear of.
-bool server_side(dicomd_status s) {
-  return s == DICOMD_E_INTERNAL || s == DICOMD_E_IO || s == DICOMD_E_WORKER_DIED || s == DICOMD_E_TIMEOUT;
-}
-
 const char* failure_type(dicomd_status s) {
   switch (s) {
     case DICOMD_E_WORKER_DIED:
@@ -114,7 +109,7 @@ double now_seconds() {
 }
 
 std::string view_string(dicomd_str s) {
-  return std::string(s.ptr ? s.ptr : "", s.len);
+  return std::string(dicomd::view(s));
 }
 
 class ErrorsSentryPlugin : public dicomd::Plugin {
@@ -149,7 +144,7 @@ class ErrorsSentryPlugin : public dicomd::Plugin {
     const dicomd_span* failed = nullptr;
     if (s.has_trace())
       for (size_t i = 0; i < s.raw->span_count && !failed; ++i)
-        if (server_side(s.raw->spans[i].status)) failed = &s.raw->spans[i];
+        if (dicomd_is_server_failure(s.raw->spans[i].status)) failed = &s.raw->spans[i];
     if (s.status < 500 && !failed) return;
     if (!limit_.take()) return dropped_.add(1, "rate_limited");
     send(request_event(s, failed));
@@ -189,7 +184,7 @@ class ErrorsSentryPlugin : public dicomd::Plugin {
       plugin = view_string(s.raw->plugin);
       e.timestamp = unix_seconds(s.raw->end_unix_ns);
       e.trace_id = view_string(s.raw->trace_id);
-      e.span_id = trace_hex(s.raw->span_id);
+      dicomd::exporter::append_hex16(e.span_id, s.raw->span_id);
       for (size_t i = 0; i < s.raw->log_line_count; ++i) {
         const dicomd_log_line& l = s.raw->log_lines[i];
         e.breadcrumbs.push_back({unix_seconds(l.unix_ns), dicomd::sentry::level_name(l.level), view_string(l.source),
@@ -239,28 +234,14 @@ class ErrorsSentryPlugin : public dicomd::Plugin {
     exporter_.offer(dicomd::sentry::envelope(settings_.dsn, e.event_id, json, now_seconds()));
   }
 
-  // One log line per minute at most: a tracker that is down must not
-  // flood the log that would tell it.
   void note_send_failure(std::string_view detail) {
-    auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(log_mutex_);
-    if (now - last_failure_log_ < std::chrono::minutes(1)) return;
-    last_failure_log_ = now;
-    host().warn("cannot send events to " + settings_.dsn.host + ": " + std::string(detail));
-  }
-
-  static std::string trace_hex(uint64_t id) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(16, '0');
-    for (int i = 15; i >= 0; --i, id >>= 4) out[static_cast<size_t>(i)] = kHex[id & 15];
-    return out;
+    if (exporter_.failure_worth_logging())
+      host().warn("cannot send events to " + settings_.dsn.host + ": " + std::string(detail));
   }
 
   Settings settings_;
   RateLimit limit_;
   dicomd::Metric sent_, dropped_;
-  std::mutex log_mutex_;
-  std::chrono::steady_clock::time_point last_failure_log_{};
   dicomd::exporter::HttpExporter exporter_;  // last: its thread stops before the rest goes
 };
 

@@ -122,6 +122,13 @@ bool HttpExporter::idle_within(std::chrono::milliseconds timeout) {
   return idle_.wait_for(lock, timeout, [this] { return queue_.empty() && !sending_; });
 }
 
+bool HttpExporter::failure_worth_logging() {
+  auto now = Clock::now();
+  if (failure_logged_ != Clock::time_point{} && now - failure_logged_ < std::chrono::minutes(1)) return false;
+  failure_logged_ = now;
+  return true;
+}
+
 size_t HttpExporter::queued() const {
   std::lock_guard lock(mutex_);
   return queue_.size();

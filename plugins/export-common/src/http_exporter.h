@@ -56,6 +56,9 @@ class HttpExporter {
   // Waits until the queue is empty and nothing is being sent, or the timeout.
   bool idle_within(std::chrono::milliseconds timeout);
   size_t queued() const;
+  // For a kFailed report (made on the sender's thread only): true at most
+  // once a minute, so a collector that is down is logged, not flooded.
+  bool failure_worth_logging();
 
  private:
   using Body = std::vector<std::string>;
@@ -74,7 +77,8 @@ class HttpExporter {
   bool stopping_ = false;
   std::chrono::steady_clock::time_point stop_deadline_{};
   std::chrono::steady_clock::time_point paused_until_{};
-  void* compressor_ = nullptr;  // libdeflate's, the sender thread's only
+  std::chrono::steady_clock::time_point failure_logged_{};  // the sender's thread only
+  void* compressor_ = nullptr;                              // libdeflate's, the sender thread's only
   std::thread thread_;
 };
 

@@ -80,6 +80,16 @@ void append_uint(std::string& out, uint64_t value) {
   out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
 }
 
+void append_hex16(std::string& out, uint64_t id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char text[16];
+  for (int i = 14; i >= 0; i -= 2, id >>= 8) {  // a byte at a time
+    text[i] = kHex[(id >> 4) & 15];
+    text[i + 1] = kHex[id & 15];
+  }
+  out.append(text, 16);
+}
+
 std::string random_hex32() {
   thread_local std::mt19937_64 g{(static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";

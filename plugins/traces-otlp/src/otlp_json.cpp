@@ -7,6 +7,7 @@
 namespace dicomd::otlp {
 namespace {
 
+using exporter::append_hex16;
 using exporter::append_json_string;
 using exporter::append_string_field;
 using exporter::append_uint;
@@ -16,16 +17,6 @@ constexpr int kStatusError = 2;
 
 std::string_view view(dicomd_str s) {
   return {s.ptr ? s.ptr : "", s.len};
-}
-
-void append_hex16(std::string& out, uint64_t id) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  char text[16];
-  for (int i = 14; i >= 0; i -= 2, id >>= 8) {  // a byte at a time
-    text[i] = kHex[(id >> 4) & 15];
-    text[i + 1] = kHex[id & 15];
-  }
-  out.append(text, 16);
 }
 
 void append_time_field(std::string& out, std::string_view key, uint64_t ns) {
@@ -74,11 +65,11 @@ void append_span_head(std::string& out, const dicomd_request_summary& s, uint64_
   append_time_field(out, "endTimeUnixNano", end);
 }
 
-// Failures of the server's making. A span that ended otherwise (a file not
-// found, a job that refused bad input) keeps its status as an attribute.
+// A span that ended otherwise than OK without failing on the server's
+// side (a file not found, a job that refused bad input) keeps its status
+// as an attribute, not an ERROR.
 bool span_failed(const dicomd_span& span) {
-  return span.status == DICOMD_E_INTERNAL || span.status == DICOMD_E_IO || span.status == DICOMD_E_WORKER_DIED ||
-         span.status == DICOMD_E_TIMEOUT;
+  return dicomd_is_server_failure(span.status);
 }
 
 uint64_t trace_id_low(std::string_view trace_id) {

@@ -163,13 +163,8 @@ class TracesOtlpPlugin : public dicomd::Plugin {
     }
     if (o == dicomd::exporter::Outcome::kSent) return exported_.add(static_cast<double>(traces));
     dropped_.add(static_cast<double>(traces), dicomd::exporter::outcome_name(o));
-    if (o == dicomd::exporter::Outcome::kFailed) {
-      auto now = std::chrono::steady_clock::now();
-      std::lock_guard counts(counts_mutex_);
-      if (now - last_failure_log_ < std::chrono::minutes(1)) return;
-      last_failure_log_ = now;
+    if (o == dicomd::exporter::Outcome::kFailed && exporter_.failure_worth_logging())
       host().warn("cannot export traces to " + settings_.url + ": " + std::string(detail));
-    }
   }
 
   Settings settings_;
@@ -182,8 +177,7 @@ class TracesOtlpPlugin : public dicomd::Plugin {
   std::vector<std::string> batch_;
   size_t batch_traces_ = 0;
   std::mutex counts_mutex_;
-  std::vector<size_t> in_flight_counts_;  // traces per batch handed to the exporter, oldest first
-  std::chrono::steady_clock::time_point last_failure_log_{};
+  std::vector<size_t> in_flight_counts_;     // traces per batch handed to the exporter, oldest first
   dicomd::exporter::HttpExporter exporter_;  // last: its thread stops first
 };
 

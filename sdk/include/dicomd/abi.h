@@ -66,6 +66,14 @@ enum {
   DICOMD_FILTER_ANSWERED = 12
 };
 
+/* True for a status that is the server's failure, not the request's: an
+ * internal error, a storage I/O error, a worker that crashed or ran past
+ * its deadline. What error trackers report and traces mark as errors.
+ * Since: 1.6. */
+static inline int dicomd_is_server_failure(dicomd_status s) {
+  return s == DICOMD_E_INTERNAL || s == DICOMD_E_IO || s == DICOMD_E_WORKER_DIED || s == DICOMD_E_TIMEOUT;
+}
+
 /* Log levels. Since: 1.0. */
 enum { DICOMD_LOG_ERROR = 0, DICOMD_LOG_WARN = 1, DICOMD_LOG_INFO = 2, DICOMD_LOG_DEBUG = 3 };
 

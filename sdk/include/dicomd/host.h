@@ -180,9 +180,9 @@ typedef struct dicomd_host_api {
    * span_end ends the span with the status the work ended with and, for a
    * failure, a short reason (copied). Error trackers read that reason:
    * never put a secret or a server path in it. A token of 0 with a
-   * server-side failure (DICOMD_E_IO, DICOMD_E_INTERNAL,
-   * DICOMD_E_WORKER_DIED) publishes a "host.error" event instead, so a
-   * failure outside any request still reaches error trackers. */
+   * server-side failure (dicomd_is_server_failure, abi.h) publishes a
+   * "host.error" event instead, so a failure outside any request still
+   * reaches error trackers. */
   uint64_t (*span_begin)(dicomd_host* host, dicomd_str name);
   void (*span_end)(dicomd_host* host, uint64_t token, dicomd_status status, dicomd_str detail);
 } dicomd_host_api;
