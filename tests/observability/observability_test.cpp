@@ -268,5 +268,36 @@ TEST(ErrorsSentry, ADownOrSlowTrackerNeverSlowsARequest) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 15s) << "a slow tracker held up the exit";
 }
 
+// Bad configs of both plugins stop the server before it starts, naming
+// what is wrong (dicomd --check-config runs the same checks as init).
+TEST(ObservabilityConfig, BadSettingsAreRefusedByName) {
+  TempDir dir;
+  struct Case {
+    std::string plugin, expected;
+  };
+  std::vector<Case> cases = {
+      {R"({"name":"errors-sentry","config":{}})", "needs \"dsn\""},
+      {R"({"name":"errors-sentry","config":{"dsn":"https://sentry.io/42"}})", "no public key"},
+      {R"({"name":"errors-sentry","config":{"dsn":"https://k@h/abc"}})", "project id must be digits"},
+      {R"({"name":"errors-sentry","config":{"dsn":"https://k@h/1","burst":0}})", "burst"},
+      {R"({"name":"errors-sentry","config":{"dsn":"https://k@h/1","dns":"x"}})", "unknown key \"dns\""},
+      {R"({"name":"traces-otlp","config":{}})", "needs \"endpoint\""},
+      {R"({"name":"traces-otlp","config":{"endpoint":"ftp://h"}})", "needs \"endpoint\""},
+      {R"({"name":"traces-otlp","config":{"endpoint":"http://h","sample_ratio":1.5}})", "from 0 to 1"},
+      {R"({"name":"traces-otlp","config":{"endpoint":"http://h","compression":"zstd"}})", "\"gzip\" or \"none\""},
+      {R"({"name":"traces-otlp","config":{"endpoint":"http://h","headers":{"X-A":"a\r\nB: c"}}})", "one-line"},
+  };
+  for (const Case& c : cases) {
+    write_file(dir / "bad.json", R"({"plugins":[)" + c.plugin + "]}");
+    RunResult r = run_dicomd({"--check-config", (dir / "bad.json").string(), "--plugin-dir", core_plugin_dir()});
+    EXPECT_EQ(r.exit_code, 1) << c.plugin << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.plugin << "\n" << r.output;
+  }
+  write_file(dir / "good.json", R"({"plugins":[{"name":"errors-sentry","config":{"dsn":"https://k@h/1"}},)"
+                                R"({"name":"traces-otlp","config":{"endpoint":"http://h:4318"}}]})");
+  RunResult good = run_dicomd({"--check-config", (dir / "good.json").string(), "--plugin-dir", core_plugin_dir()});
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+}
+
 }  // namespace
 }  // namespace dicomd::test
