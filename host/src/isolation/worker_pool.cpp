@@ -180,12 +180,13 @@ dicomd_status WorkerPool::run_job(Job& job, uint32_t timeout_ms, dicomd_sink out
   trace::RequestTrace* trace = trace::current();
   size_t wait = trace ? trace->begin("worker.wait", plugin_name_) : 0;
   dicomd_status status = take_worker_and_run(job, timeout_ms, output, trace, wait);
-  if (trace) trace->end(wait, status);  // when it never ran (no worker free), this span says why
+  // Ended already when a worker took the job; when none did, says why.
+  if (trace) trace->end(wait, status);
   return status;
 }
 
 dicomd_status WorkerPool::take_worker_and_run(Job& job, uint32_t timeout_ms, dicomd_sink output,
-                                              trace::RequestTrace* trace, size_t& wait_span) {
+                                              trace::RequestTrace* trace, size_t wait_span) {
   std::string_view kind = job.kind;
   if (kind.size() > isolation::kMaxKindBytes) return DICOMD_E_INVALID;
   Worker w;
@@ -213,7 +214,6 @@ dicomd_status WorkerPool::take_worker_and_run(Job& job, uint32_t timeout_ms, dic
   size_t run = 0;
   if (trace) {
     trace->end(wait_span);
-    wait_span = 0;
     run = trace->begin("worker.run", plugin_name_);
     job.traceparent = trace::format_traceparent(trace->trace_id(), trace->innermost_span_id(), trace->flags());
   }

@@ -64,7 +64,7 @@ class WorkerPool {
   };
   dicomd_status run_job(Job& job, uint32_t timeout_ms, dicomd_sink output);
   dicomd_status take_worker_and_run(Job& job, uint32_t timeout_ms, dicomd_sink output, trace::RequestTrace* trace,
-                                    size_t& wait_span);
+                                    size_t wait_span);
   bool spawn(Worker& w);
   // Ends the worker; says how it ended ("killed by Segmentation fault"), or "".
   static std::string terminate(Worker& w);
