@@ -1,7 +1,6 @@
 #include "fs_blob_store.h"
 
 #include <sys/xattr.h>
-#include <xxhash.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -160,14 +159,6 @@ bool FsBlobStore::keep_content_hash(int fd, std::string_view bytes) {
   std::string hash = content_hash_of(bytes);
   if (::fsetxattr(fd, kHashAttribute, hash.data(), hash.size(), 0) == 0) return true;
   return errno == ENOTSUP || errno == EOPNOTSUPP;
-}
-
-std::string content_hash_of(std::string_view bytes) {
-  XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
-                static_cast<unsigned long long>(h.low64));
-  return buf;
 }
 
 // A temporary file, removed unless it was renamed into place (also when a

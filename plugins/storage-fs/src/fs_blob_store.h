@@ -9,12 +9,10 @@
 #include <string>
 
 #include "blob_store.h"
+#include "content_hash.h"
 #include "directory_sync.h"
 
 namespace dicomd::storage {
-
-// XXH3-128 of `bytes`, 32 hex digits: the content hash storage-fs keeps.
-std::string content_hash_of(std::string_view bytes);
 
 class FsBlobStore : public BlobStore {
  public:

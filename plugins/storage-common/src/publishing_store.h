@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include <dicomd/cpp/plugin.hpp>
+
 #include "blob_store.h"
 
 namespace dicomd::storage {
@@ -66,5 +68,9 @@ class PublishingStore : public BlobStore {
   std::shared_mutex studies_;
   std::atomic<uint64_t> files_stored_{0}, bytes_stored_{0}, files_removed_{0}, write_errors_{0};
 };
+
+// Sets the storage counters of GET /metrics from the store's totals: pass
+// it to Plugin::collect_metrics.
+std::function<void()> storage_metrics(const Host& host, const PublishingStore& store);
 
 }  // namespace dicomd::storage

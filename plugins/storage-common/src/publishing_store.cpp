@@ -32,7 +32,7 @@ StoreStatus PublishingStore::put_checked(std::string_view study, std::string_vie
                                          std::string_view uploader, const WrittenCheck& check, std::string& refusal) {
   // Not under the lock: uploads of files sharing a stripe must not wait on each other's fsyncs.
   StoreStatus status = inner_.put_checked(study, name, bytes, uploader, check, refusal);
-  if (status == StoreStatus::kIoError) ++write_errors_;
+  if (status == StoreStatus::kIoError || status == StoreStatus::kUnavailable) ++write_errors_;
   if (status != StoreStatus::kOk) return status;
   ++files_stored_;
   bytes_stored_ += bytes.size();
@@ -74,6 +74,20 @@ void PublishingStore::removed(std::string_view study, std::string_view name) {
   JsonWriter w;
   w.start_object().key("file").string(name).key("study").string(study).end_object();
   publish_("removed", key_of(study, name), w.text());
+}
+
+std::function<void()> storage_metrics(const Host& host, const PublishingStore& store) {
+  return [&store, stored = host.counter("dicomd_storage_files_stored_total", "Files stored since start."),
+          bytes = host.counter("dicomd_storage_bytes_stored_total", "Bytes of files stored since start."),
+          removed = host.counter("dicomd_storage_files_removed_total", "Files removed since start."),
+          errors = host.counter("dicomd_storage_write_errors_total",
+                                "Files not stored for a storage failure (disk full, object store down, ...).")] {
+    auto t = store.totals();
+    stored.set(static_cast<double>(t.files_stored));
+    bytes.set(static_cast<double>(t.bytes_stored));
+    removed.set(static_cast<double>(t.files_removed));
+    errors.set(static_cast<double>(t.write_errors));
+  };
 }
 
 }  // namespace dicomd::storage

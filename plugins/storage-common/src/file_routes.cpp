@@ -12,6 +12,15 @@
 namespace dicomd::storage {
 namespace {
 
+constexpr const char* kUnavailable = "the storage is unavailable; try again later";
+
+// A store's failure as the client sees it: 503 when the store cannot be
+// used at all (details are in the server's log), 500 otherwise.
+[[noreturn]] void fail(StoreStatus s, const char* what) {
+  if (s == StoreStatus::kUnavailable) throw HttpError(503, kUnavailable);
+  throw std::runtime_error(what);
+}
+
 // {<fields>, "success": ...} as the route's JSON answer. "success" sorts
 // after every other key these routes write, so the keys stay in order.
 template <class Fields>
@@ -78,8 +87,10 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
   if (data.size() > max_file_bytes_)
     return Failure{name, "too_large", "file is larger than " + std::to_string(max_file_bytes_) + " bytes"};
   ObjectInfo info;
-  if (store_.stat(study, name, info) == StoreStatus::kOk)
+  StoreStatus before = store_.stat(study, name, info);
+  if (before == StoreStatus::kOk)
     return Failure{name, "duplicate", "a file of this name is already stored in the study"};
+  if (before == StoreStatus::kUnavailable) throw HttpError(503, kUnavailable);
   StoreStatus status;
   std::string refusal;
   auto span = host_.span("storage.write");  // the validator's job runs inside it
@@ -110,7 +121,7 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
       return Failure{name, "invalid_name", "file name is not allowed"};
     default:
       host_.error("storing " + std::string(study) + "/" + name + " failed");
-      span.fail(DICOMD_E_IO, "storage-fs could not write a file");
+      span.fail(DICOMD_E_IO, "the storage could not write a file");
       return Failure{name, "storage_error", "the file could not be written"};
   }
 }
@@ -158,7 +169,7 @@ void FileRoutes::upload(const Request& req, Response& res) {
 
 void FileRoutes::list_studies(const Request&, Response& res) {
   std::vector<std::string> studies;
-  if (store_.list_studies(studies) != StoreStatus::kOk) throw std::runtime_error("cannot list studies");
+  if (StoreStatus s = store_.list_studies(studies); s != StoreStatus::kOk) fail(s, "cannot list studies");
   reply(res, 200, true,
         [&](JsonWriter& w) { w.key("studies").strings(studies).key("studiesCount").uint(studies.size()); });
 }
@@ -168,7 +179,7 @@ void FileRoutes::list_files(const Request& req, Response& res) {
   std::vector<std::string> files;
   StoreStatus s = store_.list_files(study, files);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "study not found");
-  if (s != StoreStatus::kOk) throw std::runtime_error("cannot list files");
+  if (s != StoreStatus::kOk) fail(s, "cannot list files");
   reply(res, 200, true, [&](JsonWriter& w) {
     w.key("files").strings(files).key("filesCount").uint(files.size()).key("study").string(study);
   });
@@ -184,10 +195,10 @@ void FileRoutes::get_file(const Request& req, Response& res) {
     auto span = host_.span("storage.open");
     found = store_.open(study, file, fd, info);
     if (found != StoreStatus::kOk && found != StoreStatus::kNotFound)
-      span.fail(DICOMD_E_IO, "storage-fs could not open a stored file");
+      span.fail(DICOMD_E_IO, "the storage could not open a stored file");
   }
   if (found == StoreStatus::kNotFound) throw HttpError(404, "file not found");
-  if (found != StoreStatus::kOk) throw std::runtime_error("cannot open stored file");
+  if (found != StoreStatus::kOk) fail(found, "cannot open stored file");
   if (!info.uploader.empty()) res.header("X-Dicomd-Uploader", info.uploader);
   if (res.not_modified(req, etag_of(info))) {
     ::close(fd);
@@ -217,7 +228,7 @@ void FileRoutes::check_owner(const Request& req, std::string_view study, std::st
   int fd = -1;
   StoreStatus s = store_.open(study, file, fd, info);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
-  if (s != StoreStatus::kOk) throw std::runtime_error("cannot open stored file");
+  if (s != StoreStatus::kOk) fail(s, "cannot open stored file");
   ::close(fd);
   if (info.uploader.empty() || info.uploader != who.subject)
     throw HttpError(403, "only the file's uploader or an admin may delete it");
@@ -229,7 +240,7 @@ void FileRoutes::delete_file(const Request& req, Response& res) {
   check_owner(req, study, file);
   StoreStatus s = store_.remove(study, file);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
-  if (s != StoreStatus::kOk) throw std::runtime_error("cannot delete file");
+  if (s != StoreStatus::kOk) fail(s, "cannot delete file");
   settle_events();
   reply(res, 200, true, [&](JsonWriter& w) { w.key("deleted").string(file).key("study").string(study); });
 }
@@ -239,7 +250,7 @@ void FileRoutes::delete_study(const Request& req, Response& res) {
   size_t removed = 0;
   StoreStatus s = store_.remove_study(study, removed);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "study not found");
-  if (s != StoreStatus::kOk) throw std::runtime_error("cannot delete study");
+  if (s != StoreStatus::kOk) fail(s, "cannot delete study");
   settle_events();
   reply(res, 200, true, [&](JsonWriter& w) { w.key("deletedFiles").uint(removed).key("study").string(study); });
 }

@@ -12,7 +12,11 @@
 
 namespace dicomd::storage {
 
-enum class StoreStatus { kOk, kNotFound, kExists, kIoError, kInvalidName, kRefused };
+// kIoError: this object could not be written or read (disk full, a
+// connection cut mid-transfer). kUnavailable: the store cannot be used at
+// all now (an object store down, refusing the credentials, no bucket):
+// clients get 503.
+enum class StoreStatus { kOk, kNotFound, kExists, kIoError, kInvalidName, kRefused, kUnavailable };
 
 // Looks at bytes just written, before they are made durable and visible:
 // gets a readable descriptor of them and their size, and returns the reason
