@@ -168,8 +168,7 @@ TEST_F(Tags, ACachedHeaderNeverOutlivesItsFile) {
 // restore, a copy) are parsed in an isolated worker too: this 134-byte file
 // (128 zeros, DICM, 2 bytes) made GDCM abort the whole server on /tags.
 TEST_F(Tags, AFilePlacedInTheFolderByHandCannotKillTheServer) {
-  std::filesystem::create_directories(server_->studies_dir() / "byhand");
-  write_file(server_->studies_dir() / "byhand" / "evil.dcm", std::string(128, '\0') + "DICM" + std::string(2, '\x02'));
+  server_->store_by_hand("byhand", "evil.dcm", std::string(128, '\0') + "DICM" + std::string(2, '\x02'));
   for (const char* route : {"/tags", "/tag?tag=PatientName"}) {
     auto r = get(std::string("/files/byhand/evil.dcm") + route);
     EXPECT_EQ(r.status, 422) << route;

@@ -47,9 +47,8 @@ TEST(Upload, AllStoredIs201WithTheOriginalShape) {
   EXPECT_EQ(r.status, 201);
   EXPECT_EQ(r.body, R"({"failedFiles":0,"files":[],"stored":["MR_small.dcm","CT_small.dcm"],"storedFiles":2,)"
                     R"("study":"iraj-x-ray","success":true})");
-  EXPECT_EQ(files_under(server.studies_dir()),
-            (std::vector<std::string>{"iraj-x-ray/CT_small.dcm", "iraj-x-ray/MR_small.dcm"}));
-  EXPECT_EQ(read_file(server.studies_dir() / "iraj-x-ray" / "CT_small.dcm"), pydicom("CT_small.dcm"));
+  EXPECT_EQ(server.stored_files(), (std::vector<std::string>{"iraj-x-ray/CT_small.dcm", "iraj-x-ray/MR_small.dcm"}));
+  EXPECT_EQ(server.stored_bytes("iraj-x-ray", "CT_small.dcm"), pydicom("CT_small.dcm"));
 }
 
 TEST(Upload, EveryPydicomFileInOneRequest) {
@@ -74,7 +73,7 @@ TEST(Upload, EveryPydicomFileInOneRequest) {
   EXPECT_EQ(server.get("/health").status, 200);
   auto listing = parse_json(server.get("/files/pydicom").body);
   EXPECT_EQ(names_of(listing["files"]), names_of(d["stored"]));
-  EXPECT_TRUE(files_under(server.studies_dir() / ".tmp").empty());
+  EXPECT_TRUE(server.leftovers().empty());
 }
 
 TEST(Upload, DuplicateNameIsRejectedAndTheStoredFileKept) {
@@ -85,7 +84,7 @@ TEST(Upload, DuplicateNameIsRejectedAndTheStoredFileKept) {
   EXPECT_EQ(r.body,
             R"({"failedFiles":1,"files":[{"detail":"a file of this name is already stored in the study",)"
             R"("name":"IM000001","reason":"duplicate"}],"stored":[],"storedFiles":0,"study":"s","success":false})");
-  EXPECT_EQ(read_file(server.studies_dir() / "s" / "IM000001"), pydicom("CT_small.dcm"));
+  EXPECT_EQ(server.stored_bytes("s", "IM000001"), pydicom("CT_small.dcm"));
 }
 
 TEST(Upload, ContentDecidesNotTheExtension) {
@@ -105,7 +104,7 @@ TEST(Upload, ContentDecidesNotTheExtension) {
     EXPECT_EQ(reason_of(d, name), "invalid_type") << name;
   EXPECT_NE(r.body.find(R"("detail":"empty file")"), std::string::npos);
   EXPECT_NE(r.body.find("not DICOM: the content is a PDF document"), std::string::npos);
-  EXPECT_EQ(files_under(server.studies_dir()), (std::vector<std::string>{"s/IM-no-extension"}));
+  EXPECT_EQ(server.stored_files(), (std::vector<std::string>{"s/IM-no-extension"}));
   EXPECT_EQ(server.get("/health").status, 200);
 }
 
@@ -125,12 +124,13 @@ TEST(Upload, ClientPathsAreReducedToBaseNamesAndBadNamesRejected) {
   EXPECT_EQ(names_of(d["stored"]), (std::set<std::string>{"evil.dcm", "IM1", "IM 2+é.dcm"}));
   EXPECT_EQ(d["failedFiles"].GetUint(), 5u);
   for (const auto& f : d["files"].GetArray()) EXPECT_STREQ(f["reason"].GetString(), "invalid_name");
-  // Nothing outside the study folder (but the host's lock file and the index).
+  // Nothing outside the study (and in the data folder, nothing but the
+  // host's lock file and the index).
+  EXPECT_EQ(server.stored_files(), (std::vector<std::string>{"s/IM 2+é.dcm", "s/IM1", "s/evil.dcm"}));
   std::vector<std::string> written;
   for (const auto& f : files_under(server.data_dir()))
-    if (f.rfind("index.sqlite3", 0) != 0) written.push_back(f);
-  EXPECT_EQ(written,
-            (std::vector<std::string>{"dicomd.lock", "studies/s/IM 2+é.dcm", "studies/s/IM1", "studies/s/evil.dcm"}));
+    if (f.rfind("index.sqlite3", 0) != 0 && f.rfind("studies/", 0) != 0) written.push_back(f);
+  EXPECT_EQ(written, (std::vector<std::string>{"dicomd.lock"}));
 }
 
 TEST(Upload, BadRequestsAreRejectedAndWriteNothing) {
@@ -155,7 +155,7 @@ TEST(Upload, BadRequestsAreRejectedAndWriteNothing) {
   EXPECT_EQ(malformed.body, R"({"error":"malformed multipart body","success":false})");
   auto json = request(server.port(), "POST", "/upload", "{}", {{"Content-Type", "application/json"}});
   EXPECT_EQ(json.status, 415);
-  EXPECT_TRUE(files_under(server.studies_dir()).empty());
+  EXPECT_TRUE(server.stored_files().empty());
 }
 
 TEST(Upload, BodyOverTheLimitIs413) {
@@ -168,7 +168,7 @@ TEST(Upload, BodyOverTheLimitIs413) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(r->body, R"({"error":"request body too large","success":false})");
-  EXPECT_TRUE(files_under(server.studies_dir()).empty());
+  EXPECT_TRUE(server.stored_files().empty());
 }
 
 TEST(Upload, PerFileLimitGivesTooLarge) {
@@ -198,10 +198,10 @@ TEST(Upload, TwoClientsUploadingOneNameAtOnceStoreExactlyOne) {
     t2.join();
     ASSERT_EQ(created.load(), 1) << "round " << round;
     ASSERT_EQ(duplicate.load(), 1) << "round " << round;
-    std::string stored = read_file(server.studies_dir() / study / "same.dcm");
+    std::string stored = server.stored_bytes(study, "same.dcm");
     ASSERT_TRUE(stored == a || stored == b) << "round " << round << ": mixed or truncated file";
   }
-  EXPECT_TRUE(files_under(server.studies_dir() / ".tmp").empty());
+  EXPECT_TRUE(server.leftovers().empty());
 }
 
 TEST(Upload, WithoutTheValidatorUploadsAre503) {
@@ -225,5 +225,5 @@ TEST(Validate, RawBodyAndMultipart) {
             R"({"files":[{"name":"a.dcm","valid":true},{"name":"b.txt","reason":"not a DICOM file","valid":false}],)"
             R"("success":true})");
   EXPECT_EQ(request(server.port(), "POST", "/validate", "", {}).status, 400);
-  EXPECT_TRUE(files_under(server.studies_dir()).empty());  // validation never stores
+  EXPECT_TRUE(server.stored_files().empty());  // validation never stores
 }

@@ -106,9 +106,10 @@ uint64_t HttpReceiver::body_bytes() const {
   return body_bytes_;
 }
 
-void HttpReceiver::answer_with(int status, std::chrono::milliseconds delay) {
+void HttpReceiver::answer_with(int status, std::chrono::milliseconds delay, std::string body) {
   std::lock_guard lock(mutex_);
   status_ = status;
+  answer_body_ = std::move(body);
   delay_ = delay;
 }
 
@@ -151,6 +152,7 @@ void HttpReceiver::serve(int fd) {
       buffer.append(chunk, static_cast<size_t>(n));
     }
     int status;
+    std::string body;
     {
       std::unique_lock lock(mutex_);
       body_bytes_ += r.body.size();
@@ -158,10 +160,12 @@ void HttpReceiver::serve(int fd) {
       received_.push_back(std::move(r));
       changed_.notify_all();
       status = status_;
+      body = answer_body_;
       // A slow collector: answers after the delay, or when the test ends.
       changed_.wait_for(lock, delay_, [this] { return stopping_; });
     }
-    std::string reply = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 2\r\n\r\n{}";
+    std::string reply = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " + std::to_string(body.size()) +
+                        "\r\n\r\n" + body;
     if (::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
       // the client gave up (its timeout); the loop's next recv ends it
     }

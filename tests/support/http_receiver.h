@@ -38,8 +38,8 @@ class HttpReceiver {
   // benchmark's collector).
   void discard_bodies();
   uint64_t body_bytes() const;
-  // How later requests are answered.
-  void answer_with(int status, std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+  // How later requests are answered (the body "{}" unless given).
+  void answer_with(int status, std::chrono::milliseconds delay = std::chrono::milliseconds(0), std::string body = "{}");
   // Every request so far.
   std::vector<ReceivedRequest> received() const;
   // Waits until at least `count` requests came; false on timeout.
@@ -56,6 +56,7 @@ class HttpReceiver {
   std::vector<ReceivedRequest> received_;
   std::vector<int> open_fds_;
   int status_ = 200;
+  std::string answer_body_ = "{}";
   bool discard_ = false;
   uint64_t body_bytes_ = 0;
   std::chrono::milliseconds delay_{0};
