@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-5}; rounds=${2:-3}; count=${3:-100}
 
 source benchmarks/bench_lib.sh
-bench_netns test dicomd make_dataset load_client dicomd-plugin-storage-fs \
+bench_netns test dicomd make_dataset load_client dicomd-plugin-storage-fs dicomd-plugin-files \
   dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-auth-jwt -- "$@"
 
 bench_workdir auth-bench
@@ -34,7 +34,7 @@ rs_token="$rs_input.$(printf '%s' "$rs_input" | openssl dgst -sha256 -sign "$wor
 config() {  # config NAME [AUTH_CONFIG]
   local auth=""
   [ -n "${2:-}" ] && auth='{"name":"auth-jwt","config":'"$2"'},'
-  echo '{"listen":"127.0.0.1:'"$port"'","log_level":"warn","plugins":['"$auth"'{"name":"storage-fs"},'\
+  echo '{"listen":"127.0.0.1:'"$port"'","log_level":"warn","plugins":['"$auth"'{"name":"storage-fs"},{"name":"files"},'\
 '{"name":"validator-gdcm"},{"name":"metadata-gdcm"}]}' > "$work/$1.json"
 }
 config none

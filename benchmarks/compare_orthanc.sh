@@ -19,7 +19,7 @@ if [ -z "${DICOMD_BENCH_NETNS:-}" ] && ! command -v Orthanc > /dev/null; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends orthanc
 fi
 source benchmarks/bench_lib.sh
-bench_netns build dicomd make_dataset load_client fs_ceiling tree_memory dicomd-plugin-storage-fs dicomd-plugin-validator-gdcm \
+bench_netns build dicomd make_dataset load_client fs_ceiling tree_memory dicomd-plugin-storage-fs dicomd-plugin-files dicomd-plugin-validator-gdcm \
   dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite dicomd-plugin-search -- "$@"
 
 bench_workdir compare-orthanc

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source benchmarks/bench_lib.sh
-bench_netns build dicomd make_dataset load_client dicomd-plugin-storage-fs dicomd-plugin-validator-gdcm \
+bench_netns build dicomd make_dataset load_client dicomd-plugin-storage-fs dicomd-plugin-files dicomd-plugin-validator-gdcm \
   dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite dicomd-plugin-search -- "$@"
 
 bench_workdir idle-trim-cost

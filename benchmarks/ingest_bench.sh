@@ -20,7 +20,7 @@ if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends orthanc
   fi
   cmake --preset release > /dev/null
-  cmake --build --preset release --target dicomd make_dataset load_client fs_ceiling dicomd-plugin-storage-fs \
+  cmake --build --preset release --target dicomd make_dataset load_client fs_ceiling dicomd-plugin-storage-fs dicomd-plugin-files \
     dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite \
     dicomd-plugin-search > /dev/null
   exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"

@@ -12,14 +12,14 @@ cd "$(dirname "$0")/.."
 secs=${1:-5}; rounds=${2:-3}; count=${3:-100}
 
 source benchmarks/bench_lib.sh
-bench_netns build dicomd make_dataset load_client dicomd-plugin-storage-fs \
+bench_netns build dicomd make_dataset load_client dicomd-plugin-storage-fs dicomd-plugin-files \
   dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm -- "$@"
 
 bench_workdir ops-bench
 port=18071
 
 lookup_dataset "$count"
-echo '{"listen":"127.0.0.1:'"$port"'","plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},'\
+echo '{"listen":"127.0.0.1:'"$port"'","plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},'\
 '{"name":"metadata-gdcm"}]}' > "$work/config.json"
 
 declare -A args=([quiet]="--log-level warn" [text]="" [json]="--log-format json" [baseline]="")

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}; rounds=${2:-2}
 
 source benchmarks/bench_lib.sh
-bench_netns build dicomd make_dataset load_client dicomd-plugin-storage-fs \
+bench_netns build dicomd make_dataset load_client dicomd-plugin-storage-fs dicomd-plugin-files \
   dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-render-png -- "$@"
 
 bench_workdir render-memory

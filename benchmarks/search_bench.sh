@@ -18,7 +18,7 @@ if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends orthanc
   fi
   cmake --preset release > /dev/null
-  cmake --build --preset release --target dicomd make_search_dataset load_client dicomd-plugin-storage-fs \
+  cmake --build --preset release --target dicomd make_search_dataset load_client dicomd-plugin-storage-fs dicomd-plugin-files \
     dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-index-sqlite \
     dicomd-plugin-index-postgres dicomd-plugin-search > /dev/null
   exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
@@ -49,7 +49,7 @@ psql -q -h "$pgdir" -U postgres -c "CREATE DATABASE bench" postgres
 
 declare -A port=([sqlite]=18050 [postgres]=18051 [orthanc]=18052)
 plugins_with() {  # the default plugins with index plugin $1
-  echo '[{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},'"$1"',{"name":"search"}]'
+  echo '[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},'"$1"',{"name":"search"}]'
 }
 echo '{"listen":"127.0.0.1:'"${port[sqlite]}"'","log_level":"warn","plugins":'"$(plugins_with '{"name":"index-sqlite"}')"'}' \
   > "$work/sqlite.json"

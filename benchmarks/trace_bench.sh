@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-5}; rounds=${2:-3}; count=${3:-100}
 
 source benchmarks/bench_lib.sh
-bench_netns test dicomd make_dataset load_client telemetry_sink dicomd-plugin-storage-fs \
+bench_netns test dicomd make_dataset load_client telemetry_sink dicomd-plugin-storage-fs dicomd-plugin-files \
   dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-traces-otlp -- "$@"
 
 bench_workdir trace-bench
@@ -30,7 +30,7 @@ lookup_dataset "$count"
 config() {  # config NAME [SAMPLE_RATIO]
   local traces=""
   [ -n "${2:-}" ] && traces='{"name":"traces-otlp","config":{"endpoint":"http://127.0.0.1:'"$sink_port"'","sample_ratio":'"$2"'}},'
-  echo '{"listen":"127.0.0.1:'"$port"'","log_level":"warn","plugins":['"$traces"'{"name":"storage-fs"},'\
+  echo '{"listen":"127.0.0.1:'"$port"'","log_level":"warn","plugins":['"$traces"'{"name":"storage-fs"},{"name":"files"},'\
 '{"name":"validator-gdcm"},{"name":"metadata-gdcm"}]}' > "$work/$1.json"
 }
 

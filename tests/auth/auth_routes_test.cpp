@@ -53,7 +53,7 @@ class AuthServer {
     std::filesystem::permissions(keys_.path() / "secret", std::filesystem::perms::owner_read);
     server_ = std::make_unique<CoreServer>(
         std::vector<std::string>{},
-        R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
+        R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
         R"({"name":"render-png"},{"name":"index-sqlite"},{"name":"search"},)"
         R"({"name":"auth-jwt","config":{"algorithm":"HS256","key_file":")" +
             (keys_.path() / "secret").string() + "\"" +
@@ -240,7 +240,7 @@ TEST(AuthAttacks, Hs256SignedWithTheRsaPublicKeyIsRefused) {
   make_key_pair(keys.path(), "rsa", false);
   CoreServer server(
       {},
-      R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
+      R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
       R"({"name":"auth-jwt","config":{"algorithm":"RS256","key_file":")" +
           (keys.path() / "rsa.pub").string() + "\"}}]}");
   std::string claims = R"({"sub":"mallory","role":"admin","exp":)" + std::to_string(unix_now() + 600) + "}";
@@ -341,7 +341,7 @@ TEST(AuthConfig, AKeyOthersMayReadOrABadSettingStopsTheServer) {
   auto config = [&](const std::string& auth) {
     write_file(
         dir.path() / "c.json",
-        R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"auth-jwt","config":)" + auth + "}]}");
+        R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"auth-jwt","config":)" + auth + "}]}");
     return run_dicomd({"--config", (dir.path() / "c.json").string(), "--data", (dir.path() / "data").string(),
                        "--plugin-dir", core_plugin_dir()});
   };

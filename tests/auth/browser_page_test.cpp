@@ -24,7 +24,7 @@ TEST(BrowserPage, SignsInUploadsAndShowsTheAnswerInChromium) {
   CoreServer server({}, R"({"listen":"127.0.0.1:0","plugins":[{"name":"auth-jwt","config":{"algorithm":"HS256",)"
                         R"("key_file":")" +
                             (keys.path() / "secret").string() +
-                            R"("}},{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"}]})");
+                            R"("}},{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"}]})");
   std::string claims = R"({"sub":"browser-user","role":"standard","exp":)" + std::to_string(unix_now() + 600) + "}";
   std::string token = sign_hs256(unsigned_token(R"({"alg":"HS256","typ":"JWT"})", claims), secret);
   std::string dicom = (pydicom_data_dir() / "test_files" / "CT_small.dcm").string();

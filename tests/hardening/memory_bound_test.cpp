@@ -49,7 +49,7 @@ TEST(MemoryBound, EightHostileClientsCannotGrowTheServerOrStarveANormalOne) {
   TempDir dir;
   auto plugins = dir / "plugins";
   std::filesystem::create_directories(plugins);
-  for (const char* core : {"storage-fs.so", "validator-gdcm.so", "metadata-gdcm.so"})
+  for (const char* core : {"storage-fs.so", "files.so", "validator-gdcm.so", "metadata-gdcm.so"})
     std::filesystem::create_symlink(std::filesystem::path(core_plugin_dir()) / core, plugins / core);
   std::filesystem::create_symlink(std::filesystem::path(test_plugin_dir()) / "testkit.so", plugins / "testkit.so");
   write_file(dir / "config.json", R"({"listen":"127.0.0.1:0","plugin_dir":")" + plugins.string() +
@@ -57,7 +57,7 @@ TEST(MemoryBound, EightHostileClientsCannotGrowTheServerOrStarveANormalOne) {
                                       // Every client here is 127.0.0.1: the per-address caps would count the
                                       // normal client with the attackers, which a real deployment does not.
                                       R"("max_connections_per_client":1024,"max_body_memory_per_client_mb":2048,)"
-                                      R"("plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},)"
+                                      R"("plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},)"
                                       R"({"name":"metadata-gdcm"},{"name":"testkit"}]})");
   ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});
   uint16_t port = server.port();

@@ -225,7 +225,7 @@ TEST(SearchRoutes, AFullIndexDiskFailsNoUploadAndTheIndexCatchesUp) {
   run_command("unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs " + mount.str() + "' 2>&1", &probe);
   ASSERT_EQ(probe, 0) << "this test needs a private mount namespace (root); scripts/test runs as root in CI";
   write_file(config / "c.json", R"({"listen":"127.0.0.1:0","data":")" + data.str() +
-                                    R"(","plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},)"
+                                    R"(","plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},)"
                                     R"({"name":"metadata-gdcm"},{"name":"index-sqlite","config":{"file":")" +
                                     mount.str() + R"(/index.sqlite3","catch_up_interval_s":1}},{"name":"search"}]})");
   std::vector<std::string> wrapper = {

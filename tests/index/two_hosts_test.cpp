@@ -26,7 +26,7 @@ TEST(TwoHosts, OneIndexAndOneFolderServeBothAtOnce) {
   std::string conninfo = fresh_pg_database();
   write_file(dir / "config.json",
              R"({"listen":"127.0.0.1:0","shared_data_folder":true,"plugin_dir":")" + core_plugin_dir() +
-                 R"(","plugins":[{"name":"storage-fs","config":{"shared":true}},{"name":"validator-gdcm"},)"
+                 R"(","plugins":[{"name":"storage-fs","config":{"shared":true}},{"name":"files"},{"name":"validator-gdcm"},)"
                  R"({"name":"metadata-gdcm"},{"name":"index-postgres","config":{"conninfo":")" +
                  conninfo + R"("}},{"name":"search"}]})");
   std::vector<std::string> args = {"--config", (dir / "config.json").string(), "--data", (dir / "data").string()};
@@ -73,16 +73,16 @@ TEST(IndexConfig, BadSettingsStopTheServerNamingThem) {
   };
   const std::vector<Case> cases = {
       {R"("shared_data_folder":"yes")", "shared_data_folder must be true or false"},
-      {R"("plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
+      {R"("plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
        R"({"name":"index-postgres"},{"name":"search"}])",
        "index-postgres needs one of conninfo or conninfo_file"},
-      {R"("plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
+      {R"("plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
        R"({"name":"index-postgres","config":{"conninfo":"host=/nonexistent dbname=x"}},{"name":"search"}])",
        "cannot connect to PostgreSQL"},
-      {R"("plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
+      {R"("plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
        R"({"name":"index-sqlite","config":{"catch_up_interval_s":0}},{"name":"search"}])",
        "catch_up_interval_s"},
-      {R"("plugins":[{"name":"storage-fs"},{"name":"search"}])", "dicomd.index"},
+      {R"("plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"search"}])", "dicomd.index"},
   };
   for (const auto& c : cases) {
     write_file(dir / "c.json",

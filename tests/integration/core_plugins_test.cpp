@@ -33,21 +33,31 @@ TEST(CorePlugins, HealthAndPluginsListTheDefaultPlugins) {
   EXPECT_EQ(health.header("content-type"), "application/json");
   auto h = parse(health.body);
   EXPECT_TRUE(h["success"].GetBool());
-  EXPECT_EQ(h["plugins"].Size(), 6u);
+  EXPECT_EQ(h["plugins"].Size(), 7u);
 
   auto plugins = request(server.port(), "GET", "/plugins");
   ASSERT_EQ(plugins.status, 200);
   auto d = parse(plugins.body);
-  EXPECT_EQ(std::string(d["abiVersion"].GetString()), "1.6");
-  for (const char* name : {"storage-fs", "validator-gdcm", "metadata-gdcm", "render-png"}) {
+  EXPECT_EQ(std::string(d["abiVersion"].GetString()), "1.7");
+  for (const char* name : {"validator-gdcm", "metadata-gdcm", "render-png"}) {
     const auto* p = find_plugin(d, name);
     ASSERT_TRUE(p) << name;
     EXPECT_TRUE((*p)["enabled"].GetBool());
-    EXPECT_STREQ((*p)["abiVersion"].GetString(), "1.6");
+    EXPECT_STREQ((*p)["abiVersion"].GetString(), "1.7");
     EXPECT_FALSE(std::string((*p)["version"].GetString()).empty());
     EXPECT_EQ((*p)["provides"].Size(), 1u);
     EXPECT_GE((*p)["routes"].Size(), 1u);
   }
+  // The storage provides a service and mounts no route; the files plugin
+  // mounts the original API's file routes on it.
+  const auto* storage = find_plugin(d, "storage-fs");
+  ASSERT_TRUE(storage);
+  EXPECT_STREQ((*storage)["provides"][0]["name"].GetString(), "dicomd.storage");
+  EXPECT_EQ((*storage)["routes"].Size(), 0u);
+  const auto* files = find_plugin(d, "files");
+  ASSERT_TRUE(files);
+  EXPECT_EQ((*files)["routes"].Size(), 7u);
+  EXPECT_STREQ((*files)["requires"][0]["boundTo"].GetString(), "storage-fs");
   const auto* index = find_plugin(d, "index-sqlite");
   ASSERT_TRUE(index);
   EXPECT_STREQ((*index)["provides"][0]["name"].GetString(), "dicomd.index");
@@ -75,7 +85,7 @@ TEST(CorePlugins, DisablingRenderPngRemovesOnlyItsRoute) {
   const auto* render = find_plugin(d, "render-png");
   ASSERT_TRUE(render);
   EXPECT_FALSE((*render)["enabled"].GetBool());
-  EXPECT_EQ(parse(request(server.port(), "GET", "/health").body)["plugins"].Size(), 5u);
+  EXPECT_EQ(parse(request(server.port(), "GET", "/health").body)["plugins"].Size(), 6u);
 }
 
 TEST(CorePlugins, UnknownRouteAndWrongMethod) {

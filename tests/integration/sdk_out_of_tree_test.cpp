@@ -51,7 +51,7 @@ TEST(SdkOutOfTree, ExamplePluginBuildsAgainstTheInstalledSdkAndServes) {
   // The installed binary finds its plugins under the prefix with no flags.
   write_file(
       dir / "config.json",
-      R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"validator-gdcm"},)"
+      R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},)"
       R"({"name":"metadata-gdcm"},{"name":"render-png"},{"name":"hello","config":{"greeting":"hi","key":"k1"}}]})");
   std::string installed = prefix + "/bin/dicomd";
   // ServerProcess runs the build tree's binary; the installed one runs here.

@@ -132,12 +132,12 @@ TEST(Loader, PluginWrittenInPlainCLoadsAndServes) {
   TempDir dir;
   // One plugin folder with the core plugins it needs and the test plugin.
   std::filesystem::create_directories(dir / "plugins");
-  for (const char* core : {"storage-fs.so", "validator-gdcm.so"})
+  for (const char* core : {"storage-fs.so", "files.so", "validator-gdcm.so"})
     std::filesystem::create_symlink(std::filesystem::path(core_plugin_dir()) / core, dir / "plugins" / core);
   std::filesystem::create_symlink(std::filesystem::path(test_plugin_dir()) / "c-plugin.so",
                                   dir / "plugins" / "c-plugin.so");
   write_file(dir / "config.json", config((dir / "plugins").string(),
-                                         R"([{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"c-plugin"}])"));
+                                         R"([{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"c-plugin"}])"));
   ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});
   uint16_t port = server.port();
 
@@ -180,7 +180,7 @@ TEST(Loader, RequiredServiceMissing) {
 TEST(Loader, MetadataPluginRefusesABadCacheSize) {
   for (const char* bad : {R"({"header_cache_mb":-1})", R"({"header_cache_mb":"64"})", R"({"header_cache":64})"}) {
     auto f = start_with(config(
-        core_plugin_dir(), std::string(R"([{"name":"storage-fs"},{"name":"metadata-gdcm","config":)") + bad + "}]"));
+        core_plugin_dir(), std::string(R"([{"name":"storage-fs"},{"name":"files"},{"name":"metadata-gdcm","config":)") + bad + "}]"));
     expect_failure(f, "metadata-gdcm", "init failed");
     // The log names the key: 'config: "header_cache_mb" must be …' or 'config: unknown key "header_cache"'.
     EXPECT_NE(f.output.find("config: "), std::string::npos) << f.output;
@@ -203,7 +203,7 @@ TEST(Loader, HelpAndVersion) {
   EXPECT_NE(help.output.find("--disable NAME"), std::string::npos);
   auto version = run_dicomd({"--version"});
   EXPECT_EQ(version.exit_code, 0);
-  EXPECT_NE(version.output.find("plugin ABI 1.6"), std::string::npos);
+  EXPECT_NE(version.output.find("plugin ABI 1.7"), std::string::npos);
   auto bad = run_dicomd({"--bogus"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("unknown option --bogus"), std::string::npos);

@@ -215,7 +215,7 @@ TEST(TracesOtlp, SamplingFollowsTheCallerTheRatioAndErrors) {
 TEST(TracesOtlp, StorageAndIndexWorkShowsAsSpans) {
   HttpReceiver receiver;
   Server server(receiver, "1.0",
-                R"({"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
+                R"({"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
                 R"({"name":"index-sqlite"},{"name":"search"})",
                 R"(,"compression":"gzip")");
   auto [type, body] = multipart_body(

@@ -120,7 +120,7 @@ TEST(Logs, EveryJsonLineOfARequestCarriesItsIdAndNoTokenOrPath) {
                     R"({"listen":"127.0.0.1:0","plugins":[{"name":"auth-jwt","config":{"algorithm":"HS256",)"
                     R"("key_file":")" +
                         (keys.path() / "secret").string() +
-                        R"("}},{"name":"storage-fs"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"}]})");
+                        R"("}},{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"}]})");
   std::string claims = R"({"sub":"ops-user","role":"standard","exp":)" + std::to_string(unix_now() + 600) + "}";
   std::string token = sign_hs256(unsigned_token(R"({"alg":"HS256","typ":"JWT"})", claims), secret);
 
@@ -307,11 +307,12 @@ TEST(OpenApi, PluginsDisabledTakeTheirRoutesOutOfTheDocument) {
 TEST(CheckConfig, AGoodConfigPrintsWhatWouldBeServedAndExitsZero) {
   TempDir dir;
   write_file(dir.path() / "good.json", R"({"listen":"127.0.0.1:9999","data":")" + (dir.path() / "data").string() +
-                                           R"(","plugins":[{"name":"storage-fs","config":{"max_file_mb":10}},)"
+                                           R"(","plugins":[{"name":"storage-fs"},{"name":"files","config":{"max_file_mb":10}},)"
                                            R"({"name":"validator-gdcm"},{"name":"metadata-gdcm"}]})");
   RunResult r = run_dicomd({"--check-config", (dir.path() / "good.json").string(), "--plugin-dir", core_plugin_dir()});
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("storage-fs 0.3.0: config ok"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("storage-fs 0.4.0: config ok"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("files 0.1.0: config ok"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("uses dicomd.validator@1 from validator-gdcm"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("POST   /upload"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("listen: 127.0.0.1:9999"), std::string::npos) << r.output;

@@ -47,9 +47,10 @@ TEST(Package, TheDebPassesLintianAndItsUnpackedServerAnswers) {
   ASSERT_EQ(run_command("dpkg-deb -x " + shell_quote(deb) + " " + shell_quote(root.path().string()) + " 2>&1", &status),
             "");
   ASSERT_EQ(status, 0);
-  for (const char* path : {"usr/bin/dicomd", "usr/lib/dicomd/plugins/storage-fs.so", "usr/include/dicomd/plugin.h",
-                           "etc/dicomd/dicomd.json", "lib/systemd/system/dicomd.service",
-                           "usr/share/doc/dicomd/copyright", "usr/share/doc/dicomd/changelog.gz"})
+  for (const char* path :
+       {"usr/bin/dicomd", "usr/lib/dicomd/plugins/storage-fs.so", "usr/lib/dicomd/plugins/files.so",
+        "usr/lib/dicomd/plugins/storage-s3.so", "usr/include/dicomd/plugin.h", "etc/dicomd/dicomd.json",
+        "lib/systemd/system/dicomd.service", "usr/share/doc/dicomd/copyright", "usr/share/doc/dicomd/changelog.gz"})
     EXPECT_TRUE(std::filesystem::exists(root.path() / path)) << path;
 
   // The unit, with its binary where this test unpacked it: systemd-analyze
@@ -93,8 +94,9 @@ TEST(Package, AnInstallWithAnotherPrefixStaysUnderIt) {
       "cmake --install " + shell_quote(binary_dir()) + " --prefix " + shell_quote(prefix.path().string()) + " 2>&1",
       &status);
   ASSERT_EQ(status, 0) << out;
-  for (const char* path : {"bin/dicomd", "lib/dicomd/plugins/storage-fs.so", "include/dicomd/plugin.h",
-                           "etc/dicomd/dicomd.json", "lib/systemd/system/dicomd.service", "share/doc/dicomd/copyright"})
+  for (const char* path :
+       {"bin/dicomd", "lib/dicomd/plugins/storage-fs.so", "lib/dicomd/plugins/files.so", "include/dicomd/plugin.h",
+        "etc/dicomd/dicomd.json", "lib/systemd/system/dicomd.service", "share/doc/dicomd/copyright"})
     EXPECT_TRUE(std::filesystem::exists(prefix.path() / path)) << path;
   std::istringstream lines(out);
   for (std::string line; std::getline(lines, line);) {

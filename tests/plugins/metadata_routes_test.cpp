@@ -51,7 +51,7 @@ TEST(MetadataRoutes, LargeFilesAnswerEveryTagAsTheirWholeParse) {
     files.emplace_back(name, read_file(pydicom_data_dir() / "test_files" / name));
 
   TestHost host(dir / "data");
-  host.load("storage-fs").load("validator-gdcm").load("metadata-gdcm");
+  host.load("storage-fs").load("files").load("validator-gdcm").load("metadata-gdcm");
   host.start();
   for (const auto& [name, bytes] : files) {
     SCOPED_TRACE(name);

@@ -66,7 +66,7 @@ struct RecorderWithSelf : Recorder {
 TEST(Events, StorageAnnouncesStoredAndRemovedInOrder) {
   TempDir dir;
   TestHost host(dir / "data");
-  host.load("storage-fs").load("validator-gdcm").add(dicomd::testing::descriptor<RecorderWithSelf>());
+  host.load("storage-fs").load("files").load("validator-gdcm").add(dicomd::testing::descriptor<RecorderWithSelf>());
   host.start();
   std::string ct = pydicom("CT_small.dcm");
   ASSERT_EQ(host.upload("s", {{"files", "a.dcm", ct}, {"files", "b.dcm", ct}}).status, 201);
@@ -96,7 +96,7 @@ TEST(Events, StorageAnnouncesStoredAndRemovedInOrder) {
 TEST(Events, AFailedDeliveryIsRetried) {
   TempDir dir;
   TestHost host(dir / "data");
-  host.load("storage-fs").load("validator-gdcm").add(dicomd::testing::descriptor<RecorderWithSelf>());
+  host.load("storage-fs").load("files").load("validator-gdcm").add(dicomd::testing::descriptor<RecorderWithSelf>());
   host.start();
   ASSERT_EQ(host.upload("flaky", {{"files", "x.dcm", pydicom("CT_small.dcm")}}).status, 201);
   ASSERT_TRUE(host.flush_events());
@@ -135,7 +135,7 @@ Mirror* Mirror::last = nullptr;
 TEST(Events, AMirrorBuiltFromEventsMatchesTheStoreAfterRacingUploadsAndDeletes) {
   TempDir dir;
   TestHost host(dir / "data");
-  host.load("storage-fs").load("validator-gdcm").add(dicomd::testing::descriptor<Mirror>());
+  host.load("storage-fs").load("files").load("validator-gdcm").add(dicomd::testing::descriptor<Mirror>());
   host.start();
   std::string ct = pydicom("CT_small.dcm");
   std::vector<std::thread> threads;
@@ -321,7 +321,7 @@ class Consumers : public dicomd::Plugin {
 TEST(Consumers, EveryCoreServiceThroughItsTypedConsumer) {
   TempDir dir;
   TestHost host(dir / "data");
-  host.load("storage-fs").load("validator-gdcm").load("metadata-gdcm").load("render-png");
+  host.load("storage-fs").load("files").load("validator-gdcm").load("metadata-gdcm").load("render-png");
   host.add(dicomd::testing::descriptor<Consumers>());
   host.start();
   ASSERT_EQ(host.upload("s", {{"files", "ct.dcm", pydicom("CT_small.dcm")}}).status, 201);
@@ -366,7 +366,7 @@ TEST(PluginConfig, RejectsUnknownKeysAndWrongTypesByName) {
 }
 
 TEST(PluginConfig, AMisspeltKeyStopsTheStartNamingIt) {
-  for (const char* plugin : {"storage-fs", "metadata-gdcm", "render-png", "validator-gdcm"}) {
+  for (const char* plugin : {"storage-fs", "files", "metadata-gdcm", "render-png", "validator-gdcm"}) {
     TempDir dir;
     TestHost host(dir / "data");
     if (std::string(plugin) != "storage-fs") host.load("storage-fs");
@@ -395,7 +395,7 @@ TEST(Etag, IfNoneMatchListsWeakFormsAndStar) {
 TEST(Routes, TheCorePluginsMountTheOriginalApi) {
   CoreHost host;
   auto routes = host.routes();
-  for (const char* r : {"GET / storage-fs", "POST /upload storage-fs", "DELETE /files/:study storage-fs",
+  for (const char* r : {"GET / files", "POST /upload files", "DELETE /files/:study files",
                         "GET /files/:study/:file/tags metadata-gdcm", "GET /files/:study/:file/png render-png",
                         "POST /validate validator-gdcm"})
     EXPECT_NE(std::find(routes.begin(), routes.end(), r), routes.end()) << r;

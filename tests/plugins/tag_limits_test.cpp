@@ -31,7 +31,7 @@ class TagLimits : public ::testing::Test {
  protected:
   void SetUp() override {
     host_ = std::make_unique<TestHost>(dir_ / "data");
-    host_->load("storage-fs").load("validator-gdcm").load("metadata-gdcm", R"({"max_reply_mb":1})");
+    host_->load("storage-fs").load("files").load("validator-gdcm").load("metadata-gdcm", R"({"max_reply_mb":1})");
     host_->start();
     ASSERT_EQ(host_->upload("s", {{"files", "big.dcm", file_with_large_element(dir_)}}).status, 201);
   }

@@ -35,7 +35,7 @@ class Host {
   Host(const S3Server& s3, const std::string& conninfo) {
     write_file(dir_ / "config.json", R"({"listen":"127.0.0.1:0","plugin_dir":")" + core_plugin_dir() +
                                          R"(","plugins":[{"name":"storage-s3","config":{)" + s3.config_keys() +
-                                         R"(}},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
+                                         R"(}},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
                                          R"({"name":"render-png"},{"name":"index-postgres","config":{"conninfo":")" +
                                          conninfo + R"("}},{"name":"search"}]})");
     start();

@@ -14,7 +14,7 @@ namespace {
 
 std::string config_for(const S3Server& s3, const std::string& secret_file = "") {
   return R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-s3","config":{)" + s3.config_keys(secret_file) +
-         R"(}},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},{"name":"render-png"}]})";
+         R"(}},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},{"name":"render-png"}]})";
 }
 
 RunResult start_with(const std::string& config) {

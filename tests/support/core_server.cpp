@@ -77,7 +77,8 @@ std::string with_s3_storage(const std::string& config_json, const S3Server& s3) 
   if (!d.HasMember("listen")) d.AddMember("listen", "127.0.0.1:0", a);  // as the defaults would
   if (!d.HasMember("plugins")) {
     rapidjson::Value plugins(rapidjson::kArrayType);
-    for (const char* name : {"storage-fs", "validator-gdcm", "metadata-gdcm", "render-png", "index-sqlite", "search"})
+    for (const char* name :
+         {"storage-fs", "files", "validator-gdcm", "metadata-gdcm", "render-png", "index-sqlite", "search"})
       plugins.PushBack(rapidjson::Value(rapidjson::kObjectType).AddMember("name", rapidjson::StringRef(name), a), a);
     d.AddMember("plugins", plugins, a);
   }

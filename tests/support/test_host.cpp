@@ -131,7 +131,7 @@ std::vector<std::string> TestHost::routes() const {
 }
 
 CoreHost::CoreHost() : TempDir(), TestHost(TempDir::path() / "data") {
-  load("storage-fs").load("validator-gdcm").load("metadata-gdcm").load("render-png");
+  load("storage-fs").load("files").load("validator-gdcm").load("metadata-gdcm").load("render-png");
   start();
 }
 

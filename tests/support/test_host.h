@@ -5,7 +5,7 @@
 // then sends requests as values:
 //
 //   TestHost host(dir.path());
-//   host.load("storage-fs").load("validator-gdcm");
+//   host.load("storage-fs").load("files").load("validator-gdcm");
 //   host.start();
 //   auto reply = host.get("/files");
 #pragma once
@@ -62,7 +62,7 @@ class TestHost {
   std::unique_ptr<State> state_;
 };
 
-// The four core plugins (storage-fs, validator-gdcm, metadata-gdcm,
+// The core plugins (storage-fs, files, validator-gdcm, metadata-gdcm,
 // render-png) in a TestHost over a fresh temporary folder.
 class CoreHost : private TempDir, public TestHost {
  public:

@@ -8,10 +8,11 @@ using dicomd::parse_config;
 
 TEST(Config, DefaultHasTheCorePluginsAndSearch) {
   auto c = dicomd::default_config();
-  ASSERT_EQ(c.plugins.size(), 6u);
+  ASSERT_EQ(c.plugins.size(), 7u);
   EXPECT_EQ(c.plugins[0].name, "storage-fs");
-  EXPECT_EQ(c.plugins[4].name, "index-sqlite");
-  EXPECT_EQ(c.plugins[5].name, "search");
+  EXPECT_EQ(c.plugins[1].name, "files");
+  EXPECT_EQ(c.plugins[5].name, "index-sqlite");
+  EXPECT_EQ(c.plugins[6].name, "search");
   EXPECT_EQ(c.host, "127.0.0.1");
   EXPECT_EQ(c.port, 8080);
   EXPECT_EQ(c.data_dir, "./data");
@@ -78,7 +79,8 @@ TEST(Cli, OverridesAndDisable) {
   auto c = dicomd::effective_config(cli);
   EXPECT_EQ(c.port, 0);
   EXPECT_EQ(c.data_dir, "/d");
-  EXPECT_FALSE(c.plugins[3].enabled);
+  EXPECT_EQ(c.plugins[4].name, "render-png");
+  EXPECT_FALSE(c.plugins[4].enabled);
   EXPECT_TRUE(c.plugins[0].enabled);
 }
 

@@ -14,4 +14,12 @@ std::string content_hash_of(std::string_view bytes) {
   return buf;
 }
 
+std::string etag_of(const ObjectInfo& info) {
+  if (!info.content_hash.empty()) return "\"" + info.content_hash + "\"";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "\"%llu-%lld\"", static_cast<unsigned long long>(info.size),
+                static_cast<long long>(info.modified_ns));
+  return buf;
+}
+
 }  // namespace dicomd::storage

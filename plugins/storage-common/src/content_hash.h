@@ -5,9 +5,15 @@
 #include <string>
 #include <string_view>
 
+#include "blob_store.h"
+
 namespace dicomd::storage {
 
 // XXH3-128 of `bytes`, 32 hex digits.
 std::string content_hash_of(std::string_view bytes);
+
+// The ETag of a stored object's version (quotes included): its content
+// hash, or size and time when the backend keeps no hash.
+std::string etag_of(const ObjectInfo& info);
 
 }  // namespace dicomd::storage

@@ -16,14 +16,6 @@ std::string key_of(std::string_view study, std::string_view name) {
 
 }  // namespace
 
-std::string etag_of(const ObjectInfo& info) {
-  if (!info.content_hash.empty()) return "\"" + info.content_hash + "\"";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "\"%llu-%lld\"", static_cast<unsigned long long>(info.size),
-                static_cast<long long>(info.modified_ns));
-  return buf;
-}
-
 std::mutex& PublishingStore::stripe(std::string_view key) {
   return stripes_[std::hash<std::string_view>{}(key) % stripes_.size()];
 }

@@ -21,11 +21,9 @@
 #include <dicomd/cpp/plugin.hpp>
 
 #include "blob_store.h"
+#include "content_hash.h"
 
 namespace dicomd::storage {
-
-// The ETag of a stored object's current version (quotes included).
-std::string etag_of(const ObjectInfo& info);
 
 class PublishingStore : public BlobStore {
  public:

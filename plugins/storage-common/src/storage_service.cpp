@@ -1,3 +1,5 @@
+#include <optional>
+
 #include "storage_service.h"
 
 namespace dicomd::storage {
@@ -37,6 +39,9 @@ StorageService::StorageService(Host host, BlobStore& store, bool removals_shared
           removals_shared ? nullptr : service<&StorageService::removal_count>,
           service<&StorageService::content_hash>,
           service<&StorageService::open>,
+          service<&StorageService::put_checked>,
+          service<&StorageService::open_described>,
+          service<&StorageService::remove_study_counted>,
       } {}
 
 template <class Call>
@@ -110,6 +115,63 @@ dicomd_status StorageService::content_hash(dicomd_str study, dicomd_str name, di
   ObjectInfo i;
   StoreStatus s = store_.stat(view(study), view(name), i);
   if (s == StoreStatus::kOk) hash.write(hash.ctx, i.content_hash.data(), i.content_hash.size());
+  return to_status(s);
+}
+
+namespace {
+
+// A check's status other than OK or INVALID, carried out of the backend's
+// put (which stores nothing when its check throws) back to the caller.
+struct CheckFailed {
+  dicomd_status status;
+};
+
+}  // namespace
+
+dicomd_status StorageService::put_checked(dicomd_str study, dicomd_str name, dicomd_str bytes, dicomd_str uploader,
+                                          dicomd_written_check_fn check, void* check_ctx, dicomd_sink refusal) {
+  WrittenCheck written_check;
+  if (check) {
+    written_check = [&](int fd, uint64_t size) -> std::optional<std::string> {
+      std::string reason;
+      dicomd_status s = check(check_ctx, fd, size, string_sink(reason));
+      if (s == DICOMD_OK) return std::nullopt;
+      if (s == DICOMD_E_INVALID) return reason.empty() ? std::string("refused") : reason;
+      throw CheckFailed{s};
+    };
+  }
+  return traced("storage.write", "write a file", [&]() -> dicomd_status {
+    std::string reason;
+    StoreStatus s;
+    try {
+      s = store_.put_checked(view(study), view(name), view(bytes), view(uploader), written_check, reason);
+    } catch (const CheckFailed& failed) {
+      return failed.status;
+    }
+    if (s == StoreStatus::kRefused) refusal.write(refusal.ctx, reason.data(), reason.size());
+    return to_status(s);
+  });
+}
+
+dicomd_status StorageService::open_described(dicomd_str study, dicomd_str name, int32_t* fd, dicomd_object_info* info,
+                                             dicomd_sink hash, dicomd_sink uploader) {
+  return traced("storage.open", "open a file", [&]() -> dicomd_status {
+    ObjectInfo i;
+    int opened = -1;
+    StoreStatus s = store_.open(view(study), view(name), opened, i);
+    if (s != StoreStatus::kOk) return to_status(s);
+    *fd = opened;
+    *info = dicomd_object_info{i.size, i.modified_ns};
+    hash.write(hash.ctx, i.content_hash.data(), i.content_hash.size());
+    uploader.write(uploader.ctx, i.uploader.data(), i.uploader.size());
+    return DICOMD_OK;
+  });
+}
+
+dicomd_status StorageService::remove_study_counted(dicomd_str study, uint64_t* removed_files) {
+  size_t removed = 0;
+  StoreStatus s = store_.remove_study(view(study), removed);
+  *removed_files = removed;
   return to_status(s);
 }
 

@@ -37,6 +37,11 @@ class StorageService {
   uint64_t removal_count();
   dicomd_status open(dicomd_str study, dicomd_str name, int32_t* fd, uint64_t* size);
   dicomd_status content_hash(dicomd_str study, dicomd_str name, dicomd_sink hash);
+  dicomd_status put_checked(dicomd_str study, dicomd_str name, dicomd_str bytes, dicomd_str uploader,
+                            dicomd_written_check_fn check, void* check_ctx, dicomd_sink refusal);
+  dicomd_status open_described(dicomd_str study, dicomd_str name, int32_t* fd, dicomd_object_info* info,
+                               dicomd_sink hash, dicomd_sink uploader);
+  dicomd_status remove_study_counted(dicomd_str study, uint64_t* removed_files);
 
   Host host_;
   BlobStore& store_;

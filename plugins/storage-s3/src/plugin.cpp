@@ -1,6 +1,6 @@
-// storage-s3: DICOM files grouped in studies in an S3 bucket, with the same
-// routes and dicomd.storage service as storage-fs (storage-common), so one
-// replaces the other in the config alone. A thin adapter: the SDK on one
+// storage-s3: DICOM files grouped in studies in an S3 bucket, provided as
+// dicomd.storage like storage-fs (storage-common), so one replaces the
+// other in the config alone (the files plugin serves the routes on both). A thin adapter: the SDK on one
 // side, S3Client and S3BlobStore (plain C++ classes) on the other.
 #include <dicomd/cpp/config.hpp>
 #include <dicomd/cpp/plugin.hpp>
@@ -9,7 +9,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "file_route_table.h"
 #include "publishing_store.h"
 #include "s3_blob_store.h"
 #include "s3_client.h"
@@ -18,14 +17,12 @@
 namespace {
 
 using dicomd::s3::CreateGuard;
-using dicomd::storage::FileRoutes;
 using dicomd::storage::PublishingStore;
 
 struct Settings {
   dicomd::s3::ClientOptions client;
   dicomd::s3::StoreOptions store;
   std::string access_key_file, secret_key_file;
-  uint64_t max_file_bytes = 0;
   bool shared = true;
 };
 
@@ -42,9 +39,9 @@ std::string read_credential(const std::string& path, const char* key) {
 
 // {"endpoint":"http://127.0.0.1:9000","bucket":"dicom","region":"us-east-1","prefix":"",
 //  "access_key_file":…,"secret_key_file":…,"addressing":"path|virtual",
-//  "create_guard":"claim|if-none-match","shared":true,"max_file_mb":N,"multipart_threshold_mb":64,
+//  "create_guard":"claim|if-none-match","shared":true,"multipart_threshold_mb":64,
 //  "part_size_mb":16,"connect_timeout_ms":2000,"stall_timeout_ms":10000,"max_retries":3,"claim_ttl_s":600}
-Settings parse_settings(uint64_t max_body_bytes, std::string_view json) {
+Settings parse_settings(std::string_view json) {
   dicomd::PluginConfig c(json);
   Settings s;
   auto& client = s.client;
@@ -72,8 +69,6 @@ Settings parse_settings(uint64_t max_body_bytes, std::string_view json) {
   s.store.guard = guard == "claim" ? CreateGuard::kClaim : CreateGuard::kIfNoneMatch;
   c.get("shared", s.shared);
   uint64_t n = 0;
-  s.max_file_bytes = max_body_bytes;
-  if (c.get_uint("max_file_mb", n, 1, 1 << 20)) s.max_file_bytes = n << 20;
   if (c.get_uint("multipart_threshold_mb", n, 5, 5 << 10)) s.store.multipart_threshold = n << 20;
   if (c.get_uint("part_size_mb", n, 5, 5 << 10)) s.store.part_size = n << 20;
   if (c.get_uint("connect_timeout_ms", n, 100, 60000)) client.connect_timeout = std::chrono::milliseconds(n);
@@ -96,20 +91,17 @@ class StorageS3Plugin : public dicomd::Plugin {
   static constexpr const char* kVersion = "0.1.0";
   static constexpr const char* kDescription = "DICOM files grouped in studies in an S3-compatible bucket";
   static constexpr std::array kProvides{dicomd_service_ref{DICOMD_STORAGE_SERVICE, 1, 0}};
-  static constexpr std::array kRequires{dicomd_service_ref{DICOMD_VALIDATOR_SERVICE, 1, 1}};
-  static constexpr auto routes() { return dicomd::storage::file_route_table<StorageS3Plugin>(); }
-  static constexpr auto route_docs() { return dicomd::storage::file_route_docs(); }
-  static constexpr auto route_media_types() { return dicomd::storage::file_route_media_types(); }
+  static constexpr std::array<dicomd_service_ref, 0> kRequires{};
+  static constexpr auto routes() { return std::array<dicomd_route, 0>{}; }
 
   StorageS3Plugin(dicomd::Host host, std::string_view config)
       : Plugin(host),
-        settings_(with_credentials(parse_settings(host.max_body_bytes(), config))),
+        settings_(with_credentials(parse_settings(config))),
         client_(settings_.client),
         objects_(client_, settings_.store, [host](const std::string& line) { host.warn(line); }),
-        store_(objects_, [host](std::string_view topic, std::string_view key,
-                                std::string_view payload) { host.publish(topic, key, payload); }),
-        routes_(host, store_, dicomd::Validator(host.acquire<dicomd_validator_v1>(DICOMD_VALIDATOR_SERVICE, 1)),
-                settings_.max_file_bytes) {
+        store_(objects_, [host](std::string_view topic, std::string_view key, std::string_view payload) {
+          host.publish(topic, key, payload);
+        }) {
     // Refuse to start on a store that cannot be used: a clear start-up
     // error beats a server that answers 503 to everything.
     if (std::string why = objects_.check_bucket(); !why.empty()) throw std::runtime_error("storage-s3: " + why);
@@ -118,17 +110,13 @@ class StorageS3Plugin : public dicomd::Plugin {
   }
 
   // The keys and ranges init checks, without reading the credentials.
-  static void check_config(std::string_view json) { parse_settings(1, json); }
+  static void check_config(std::string_view json) { parse_settings(json); }
 
  private:
-  template <class P>
-  friend constexpr auto dicomd::storage::file_route_table();
-
   Settings settings_;
   dicomd::s3::S3Client client_;
   dicomd::s3::S3BlobStore objects_;
   PublishingStore store_;
-  FileRoutes routes_;
   // Shared (the default): another host's removals are not counted here.
   dicomd::storage::StorageService service_{host(), store_, settings_.shared};
 };

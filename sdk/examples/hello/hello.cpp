@@ -3,7 +3,7 @@
 //
 // Config: {"greeting": "hello", "key": "…"}. With a key, /hello routes need
 // the header "X-Hello-Key: <key>" (401 otherwise): the filter checks it and
-// attaches an identity the handlers read. Every file stored by storage-fs is
+// attaches an identity the handlers read. Every file the storage stores is
 // counted from its "stored" event; GET /hello-stats shows the count.
 #include <dicomd/cpp/config.hpp>
 #include <dicomd/cpp/json.hpp>

@@ -1,6 +1,6 @@
 /* dicomd.storage v1 — a store of files grouped in studies.
- * Provided by storage-fs (filesystem); an object-storage backend provides the
- * same vtable. Names are checked by the caller (see API.md) and again by the
+ * Provided by storage-fs (filesystem) and storage-s3 (an S3 bucket); the
+ * files plugin serves the original API's routes on whichever is bound. Names are checked by the caller (see API.md) and again by the
  * provider. All methods: any thread, concurrently. Since: ABI 1.0. */
 #ifndef DICOMD_SERVICES_STORAGE_V1_H
 #define DICOMD_SERVICES_STORAGE_V1_H
@@ -17,6 +17,13 @@ extern "C" {
 typedef void (*dicomd_name_fn)(void* ctx, dicomd_str name);
 /* Called once with the whole object; the view is valid during the call. */
 typedef void (*dicomd_bytes_fn)(void* ctx, dicomd_str bytes);
+
+/* Judges bytes put_checked has just written, before they become visible:
+ * `fd` reads them (read-only; valid during the call), `size` is their
+ * length. Returns DICOMD_OK to store them, DICOMD_E_INVALID to refuse them
+ * (the reason written to `refusal`), or another status to fail the put with
+ * it (nothing stored). Since: 1.7. */
+typedef dicomd_status (*dicomd_written_check_fn)(void* ctx, int32_t fd, uint64_t size, dicomd_sink refusal);
 
 typedef struct dicomd_object_info {
   uint64_t size;
@@ -66,6 +73,25 @@ typedef struct dicomd_storage_v1 {
    * changes: a stored object is replaced by a new one, never rewritten.
    * DICOMD_E_NOT_FOUND if absent. */
   dicomd_status (*open)(void* self, dicomd_str study, dicomd_str name, int32_t* fd, uint64_t* size);
+
+  /* Since 1.7 (check with DICOMD_HAS_FIELD): what a plugin serving uploads
+   * for any backend needs (plugins/files).
+   *
+   * put, recording `uploader` (a signed-in subject; empty for none) with
+   * the object, and storing only what `check` accepts when it is not NULL:
+   * a refusal returns DICOMD_E_INVALID with the reason in `refusal` (an
+   * invalid name returns DICOMD_E_INVALID and writes nothing there). The
+   * backend runs the check where the bytes were written (storage-fs: the
+   * temporary file, while the disk writes it back). */
+  dicomd_status (*put_checked)(void* self, dicomd_str study, dicomd_str name, dicomd_str bytes, dicomd_str uploader,
+                               dicomd_written_check_fn check, void* check_ctx, dicomd_sink refusal);
+  /* open, with the object's info, content hash (to `hash`; nothing when the
+   * backend keeps none) and uploader (to `uploader`; nothing when unknown),
+   * all of the version the descriptor reads. The caller closes *fd. */
+  dicomd_status (*open_described)(void* self, dicomd_str study, dicomd_str name, int32_t* fd,
+                                  dicomd_object_info* info, dicomd_sink hash, dicomd_sink uploader);
+  /* remove_study, counting the files it removed. */
+  dicomd_status (*remove_study_counted)(void* self, dicomd_str study, uint64_t* removed_files);
 } dicomd_storage_v1;
 
 #ifdef __cplusplus

@@ -1,18 +1,18 @@
-// The original API's file routes as a plugin mounts them, with their
-// OpenAPI operations and body types: the same table for every storage
-// backend (storage-fs, storage-s3), so swapping one for the other in the
-// config changes nothing a client sees.
-#pragma once
-
+// files: the original API's routes (the upload page, upload, lists,
+// download, delete) on whichever dicomd.storage the host bound, so that
+// storage-fs, storage-s3 or another backend is swapped by config alone.
+// A thin adapter: the SDK on one side, FileRoutes and ServiceBlobStore
+// (plain C++ classes) on the other.
+#include <dicomd/cpp/config.hpp>
 #include <dicomd/cpp/plugin.hpp>
 
 #include <array>
 
 #include "file_routes.h"
+#include "service_blob_store.h"
 
 namespace dicomd::storage {
 
-// P is the plugin class; its member routes_ is the FileRoutes to call.
 template <class P>
 constexpr auto file_route_table() {
   return std::array{
@@ -76,3 +76,50 @@ constexpr auto file_route_media_types() {
 }
 
 }  // namespace dicomd::storage
+
+namespace {
+
+using dicomd::storage::FileRoutes;
+using dicomd::storage::ServiceBlobStore;
+
+// {"max_file_mb": N}
+uint64_t parse_max_file_bytes(uint64_t max_body_bytes, std::string_view json) {
+  dicomd::PluginConfig config(json);
+  uint64_t mb = 0;
+  uint64_t max_file_bytes = max_body_bytes;
+  if (config.get_uint("max_file_mb", mb, 1, 1 << 20)) max_file_bytes = mb << 20;
+  config.finish();
+  return max_file_bytes;
+}
+
+class FilesPlugin : public dicomd::Plugin {
+ public:
+  static constexpr const char* kName = "files";
+  static constexpr const char* kVersion = "0.1.0";
+  static constexpr const char* kDescription = "the original API's file routes, on any storage backend";
+  static constexpr std::array<dicomd_service_ref, 0> kProvides{};
+  static constexpr std::array kRequires{dicomd_service_ref{DICOMD_STORAGE_SERVICE, 1, 0},
+                                        dicomd_service_ref{DICOMD_VALIDATOR_SERVICE, 1, 1}};
+  static constexpr auto routes() { return dicomd::storage::file_route_table<FilesPlugin>(); }
+  static constexpr auto route_docs() { return dicomd::storage::file_route_docs(); }
+  static constexpr auto route_media_types() { return dicomd::storage::file_route_media_types(); }
+
+  FilesPlugin(dicomd::Host host, std::string_view config)
+      : Plugin(host),
+        store_(host.acquire<dicomd_storage_v1>(DICOMD_STORAGE_SERVICE, 1)),
+        routes_(host, store_, dicomd::Validator(host.acquire<dicomd_validator_v1>(DICOMD_VALIDATOR_SERVICE, 1)),
+                parse_max_file_bytes(host.max_body_bytes(), config)) {}
+
+  static void check_config(std::string_view json) { parse_max_file_bytes(1, json); }
+
+ private:
+  template <class P>
+  friend constexpr auto dicomd::storage::file_route_table();
+
+  ServiceBlobStore store_;
+  FileRoutes routes_;
+};
+
+}  // namespace
+
+DICOMD_PLUGIN(FilesPlugin)

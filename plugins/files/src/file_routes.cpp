@@ -7,7 +7,7 @@
 
 #include "unicode_nfc.h"
 
-#include "publishing_store.h"
+#include "content_hash.h"
 
 namespace dicomd::storage {
 namespace {
@@ -93,10 +93,10 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
   if (before == StoreStatus::kUnavailable) throw HttpError(503, kUnavailable);
   StoreStatus status;
   std::string refusal;
-  auto span = host_.span("storage.write");  // the validator's job runs inside it
   if (validator_.can_validate_file()) {
-    // Validated where it was written: the upload's bytes are not copied to
-    // a validator worker, and the disk writes them back meanwhile.
+    // Validated where the storage wrote it: the upload's bytes are not
+    // copied to a validator worker (storage-fs: and the disk writes them
+    // back meanwhile). The storage's write span holds the validator's job.
     status = store_.put_checked(
         study, name, data, uploader,
         [this](int fd, uint64_t size) -> std::optional<std::string> {
@@ -120,8 +120,8 @@ std::optional<FileRoutes::Failure> FileRoutes::store_one(std::string_view study,
     case StoreStatus::kInvalidName:
       return Failure{name, "invalid_name", "file name is not allowed"};
     default:
+      // (The storage's own span of the write is marked failed.)
       host_.error("storing " + std::string(study) + "/" + name + " failed");
-      span.fail(DICOMD_E_IO, "the storage could not write a file");
       return Failure{name, "storage_error", "the file could not be written"};
   }
 }
@@ -190,13 +190,7 @@ void FileRoutes::get_file(const Request& req, Response& res) {
   std::string_view file = req.name_param("file");
   ObjectInfo info;
   int fd = -1;
-  StoreStatus found;
-  {
-    auto span = host_.span("storage.open");
-    found = store_.open(study, file, fd, info);
-    if (found != StoreStatus::kOk && found != StoreStatus::kNotFound)
-      span.fail(DICOMD_E_IO, "the storage could not open a stored file");
-  }
+  StoreStatus found = store_.open(study, file, fd, info);
   if (found == StoreStatus::kNotFound) throw HttpError(404, "file not found");
   if (found != StoreStatus::kOk) fail(found, "cannot open stored file");
   if (!info.uploader.empty()) res.header("X-Dicomd-Uploader", info.uploader);
