@@ -36,6 +36,8 @@ class App {
   // the data folder; prints what would be served to `out`. False when
   // something would stop the server (printed too).
   bool check(std::FILE* out);
+  // Waits until every event published so far was handled; false on timeout.
+  bool flush_events(std::chrono::milliseconds timeout) { return events_.flush(timeout); }
   // The vtable some started plugin provides for service@major, or null.
   const void* find_service(const std::string& service, uint32_t major) const;
   uint16_t port() const { return server_->port(); }

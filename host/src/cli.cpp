@@ -6,6 +6,10 @@ std::string usage() {
   return "usage: dicomd [options]           serve\n"
          "       dicomd reindex [options]   rebuild the search index from the storage, then exit\n"
          "                                  (the server must not be running on the data folder)\n"
+         "       dicomd import --from DIR [options]\n"
+         "                                  copy the files of a storage-fs folder (DIR/<study>/<file>,\n"
+         "                                  their uploaders too) into the configured storage, which\n"
+         "                                  indexes them; files already there are left; then exit\n"
          "       dicomd --check-config FILE [options]\n"
          "                                  load the plugins of FILE, check every plugin's config,\n"
          "                                  print what would be served; exit 0 (good) or 1\n"
@@ -59,8 +63,10 @@ CliOptions parse_cli(int argc, char** argv) {
       o.allow_remote_root = true;
     else if (arg == "--disable")
       o.disable.push_back(value());
-    else if (i == 1 && (arg == "reindex" || arg == "token"))
+    else if (i == 1 && (arg == "reindex" || arg == "token" || arg == "import"))
       o.command = arg;
+    else if (o.command == "import" && arg == "--from")
+      o.import_from = value();
     else if (o.command == "token" && arg == "--key-file")
       o.key_file = value();
     else if (o.command == "token" && arg == "--role")

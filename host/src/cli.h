@@ -11,7 +11,9 @@
 namespace dicomd {
 
 struct CliOptions {
-  std::string command = "serve";  // or "reindex", "token", "check-config"
+  std::string command = "serve";  // or "reindex", "import", "token", "check-config"
+  // dicomd import: the storage-fs folder to copy into the configured storage.
+  std::optional<std::string> import_from;
   std::optional<std::string> config_file, listen, data_dir, plugin_dir, log_level, log_format, log_file;
   // dicomd token: an HS256 token for operators (auth-jwt).
   std::optional<std::string> key_file, role, subject;

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "jwt_keys.h"
 #include "jwt_mint.h"
+#include "import.h"
 #include "reindex.h"
 #include "version.h"
 
@@ -153,6 +154,11 @@ int main(int argc, char** argv) {
     if (cli.command == "reindex") {
       block_stop_signals();
       return dicomd::reindex(config, self_executable());
+    }
+    if (cli.command == "import") {
+      if (!cli.import_from) throw dicomd::ConfigError("import needs --from DIR (a storage-fs folder)");
+      block_stop_signals();
+      return dicomd::import_folder(config, self_executable(), *cli.import_from);
     }
     return serve(config);
   } catch (const std::exception& e) {
