@@ -7,9 +7,33 @@
 const fs = require("fs");
 const S3rver = require("@20minutes/s3rver");
 const { DUMMY_ACCOUNT } = require("@20minutes/s3rver/lib/models/account");
+const FilesystemStore = require("@20minutes/s3rver/lib/stores/filesystem");
 
 const args = {};
 for (let i = 2; i + 1 < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
+
+// A PUT commits whole or not at all, as on S3: s3rver writes an object's
+// bytes straight into its file, so a client cut mid-body (or killed) left
+// a truncated object. Here they go to a temporary file first, renamed into
+// place once complete (its name does not end in s3rver's object suffix,
+// so it is never listed).
+// (--torn-puts yes keeps s3rver's own behaviour, for the test of how
+// dicomd cleans up after a store that keeps torn writes.)
+let temporaries = 0;
+const putContent = FilesystemStore.prototype.putContent;
+if (args["torn-puts"] !== "yes") FilesystemStore.prototype.putContent = async function (objectPath, content) {
+  const temporary = `${objectPath}.dicomd-partial-${process.pid}-${temporaries++}`;
+  try {
+    const result = await putContent.call(this, temporary, content);
+    await fs.promises.rename(temporary, objectPath);
+    return result;
+  } catch (error) {
+    await fs.promises.rm(temporary, { force: true });
+    throw error;
+  }
+};
+
+
 for (const required of ["dir", "bucket", "access-key-file", "secret-key-file"]) {
   if (!args[required]) {
     console.error(`s3_server: --${required} is required`);

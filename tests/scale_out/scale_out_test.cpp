@@ -65,7 +65,7 @@ TEST(ScaleOut, TwoHostsOnOneDatabaseAndOneBucketServeAsOne) {
   ASSERT_EQ(upload(a.port(), "s", "IM1", ct_instance(1)).status, 201);
   ASSERT_EQ(upload(a.port(), "s", "IM2", ct_instance(2)).status, 201);
   EXPECT_EQ(b.get("/files/s").body, R"({"files":["IM1","IM2"],"filesCount":2,"study":"s","success":true})");
-  EXPECT_EQ(b.get("/files/s/IM1").body, ct_instance(1));
+  EXPECT_TRUE(b.get("/files/s/IM1").body == ct_instance(1));
   EXPECT_NE(b.get("/files/s/IM1/tag?tag=SOPInstanceUID").body.find(sop_of(1)), std::string::npos);
   auto png = b.get("/files/s/IM1/png");
   EXPECT_EQ(png.status, 200);
@@ -91,7 +91,7 @@ TEST(ScaleOut, TwoHostsOnOneDatabaseAndOneBucketServeAsOne) {
   EXPECT_NE(a.get("/files/s/IM1/tag?tag=PatientID").body.find("ZZ99"), std::string::npos);
   auto again = a.get("/files/s/IM1", {{"If-None-Match", etag}});
   EXPECT_EQ(again.status, 200);
-  EXPECT_EQ(again.body, ct_instance(1, "ZZ99"));
+  EXPECT_TRUE(again.body == ct_instance(1, "ZZ99"));
   EXPECT_EQ(total_of(a.get("/search?PatientID=ZZ99")), 1);
   EXPECT_EQ(total_of(a.get("/search?PatientID=1CT1")), 0);
   EXPECT_EQ(a.process().stop(SIGTERM), 0) << a.process().log();
@@ -162,7 +162,7 @@ TEST(ScaleOut, AHostKilledDuringUploadsLosesNothingItAcknowledged) {
 
   // b serves on: every acknowledged file is whole and searchable...
   for (const auto& name : acknowledged) {
-    EXPECT_EQ(b.get("/files/kill/" + name).body, sent[name]) << name;
+    EXPECT_TRUE(b.get("/files/kill/" + name).body == sent[name]) << name;
     EXPECT_EQ(total_of(b.get("/search?file=" + name)), 1) << name;
   }
   // ...and whatever else is listed (uploads cut by the kill) is whole too:
@@ -172,7 +172,7 @@ TEST(ScaleOut, AHostKilledDuringUploadsLosesNothingItAcknowledged) {
   for (const auto& f : listing["files"].GetArray()) {
     std::string name = f.GetString();
     ASSERT_TRUE(sent.count(name)) << name;
-    EXPECT_EQ(b.get("/files/kill/" + name).body, sent[name]) << name;
+    EXPECT_TRUE(b.get("/files/kill/" + name).body == sent[name]) << name;
   }
   EXPECT_GE(listing["files"].Size(), acknowledged.size());
   // The killed host comes back (its index reconciles with the bucket).

@@ -21,7 +21,7 @@ constexpr std::string_view kObjectSuffix = "._S3rver_object";
 
 }  // namespace
 
-S3Server::S3Server(std::string bucket) : bucket_(std::move(bucket)) {
+S3Server::S3Server(std::string bucket, bool torn_puts) : bucket_(std::move(bucket)), torn_puts_(torn_puts) {
   write_file(dir_ / "access-key", "DICOMDTESTKEY\n");
   write_file(dir_ / "secret-key", "dicomd-test-secret-0123456789\n");
   write_file(dir_ / "wrong-secret-key", "not-the-secret\n");
@@ -49,7 +49,9 @@ void S3Server::launch(uint16_t port) {
                                 "--secret-key-file",
                                 secret_file(),
                                 "--port",
-                                std::to_string(port)};
+                                std::to_string(port),
+                                "--torn-puts",
+                                torn_puts_ ? "yes" : "no"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -84,6 +86,7 @@ void S3Server::launch(uint16_t port) {
 
 void S3Server::stop(bool hard) {
   if (pid_ <= 0) return;
+  ::kill(pid_, SIGCONT);  // a paused server must be able to stop
   ::kill(pid_, hard ? SIGKILL : SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   int status = 0;
@@ -100,6 +103,16 @@ void S3Server::stop(bool hard) {
   stdin_fd_ = -1;
 }
 
+void S3Server::pause() {
+  ::kill(pid_, SIGSTOP);
+}
+void S3Server::resume() {
+  ::kill(pid_, SIGCONT);
+}
+void S3Server::change_secret(const std::string& secret) {
+  write_file(dir_ / "secret-key", secret + "\n");
+}
+
 void S3Server::start() {
   if (pid_ <= 0) launch(port_);
 }
@@ -111,9 +124,9 @@ std::string S3Server::endpoint() const {
 }
 
 // (Appended piece by piece: GCC 12 warns falsely on "literal" + temporary.)
-std::string S3Server::config_keys(const std::string& secret_file) const {
+std::string S3Server::config_keys(const std::string& secret_file, const std::string& endpoint) const {
   std::string keys = R"("endpoint":")";
-  keys += endpoint();
+  keys += endpoint.empty() ? this->endpoint() : endpoint;
   keys += R"(","bucket":")";
   keys += kBucket;
   keys += R"(","access_key_file":")";

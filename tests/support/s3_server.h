@@ -17,8 +17,10 @@ namespace dicomd::test {
 class S3Server {
  public:
   static constexpr const char* kBucket = "dicom";
-  // `bucket` "-" starts it without any bucket.
-  explicit S3Server(std::string bucket = kBucket);
+  // `bucket` "-" starts it without any bucket. `torn_puts`: keep what a
+  // cut PUT sent, as s3rver itself does (by default a PUT commits whole or
+  // not at all, as on S3).
+  explicit S3Server(std::string bucket = kBucket, bool torn_puts = false);
   ~S3Server();
   S3Server(const S3Server&) = delete;
   S3Server& operator=(const S3Server&) = delete;
@@ -30,10 +32,16 @@ class S3Server {
   void stop(bool hard = false);
   void start();
   bool running() const { return pid_ > 0; }
+  // Freezes it (SIGSTOP: connections are accepted, nothing is answered)
+  // and thaws it.
+  void pause();
+  void resume();
+  // Its secret from the next start() on (dicomd keeps the old one: 403).
+  void change_secret(const std::string& secret);
 
   // The storage-s3 config keys for this server, without braces: what a
   // test puts in the plugin's "config" object.
-  std::string config_keys(const std::string& secret_file = "") const;
+  std::string config_keys(const std::string& secret_file = "", const std::string& endpoint = "") const;
   std::string secret_file() const { return (dir_ / "secret-key").string(); }
   std::string access_file() const { return (dir_ / "access-key").string(); }
   std::string wrong_secret_file() const { return (dir_ / "wrong-secret-key").string(); }
@@ -50,6 +58,7 @@ class S3Server {
   void launch(uint16_t port);
   TempDir dir_;
   std::string bucket_;
+  bool torn_puts_;
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
   uint16_t port_ = 0;

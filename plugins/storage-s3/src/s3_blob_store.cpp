@@ -236,7 +236,7 @@ StoreStatus S3BlobStore::claimed_put(std::string_view study, std::string_view na
       if (result == StoreStatus::kOk)
         result = StoreStatus::kExists;
       else if (result == StoreStatus::kNotFound)
-        result = upload(key, bytes, headers);
+        result = settle_failed_upload(study, name, bytes, upload(key, bytes, headers));
     }
     client_.perform(call("DELETE", claims + own));
     if (alone || listed != StoreStatus::kOk) return result;
@@ -244,6 +244,20 @@ StoreStatus S3BlobStore::claimed_put(std::string_view study, std::string_view na
     std::this_thread::sleep_for(std::chrono::milliseconds(10 + jitter() % (40 * (round + 1))));
   }
   return StoreStatus::kExists;  // another writer holds the name
+}
+
+// After an upload that failed, with the name claimed (no other writer):
+// an object there is this writer's. Whole (the answer was lost on the
+// way back): stored after all. Anything else (a store that keeps what a
+// cut connection sent): removed, so nothing half-written stays visible.
+StoreStatus S3BlobStore::settle_failed_upload(std::string_view study, std::string_view name, std::string_view bytes,
+                                              StoreStatus failed) {
+  if (failed == StoreStatus::kOk || failed == StoreStatus::kExists) return failed;
+  ObjectInfo info;
+  if (stat(study, name, info) != StoreStatus::kOk) return failed;
+  if (info.size == bytes.size() && info.content_hash == storage::content_hash_of(bytes)) return StoreStatus::kOk;
+  client_.perform(call("DELETE", key_of(study, name)));
+  return failed;
 }
 
 StoreStatus S3BlobStore::upload(const std::string& key, std::string_view bytes,

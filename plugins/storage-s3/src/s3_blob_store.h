@@ -68,6 +68,8 @@ class S3BlobStore : public storage::BlobStore {
   StoreStatus failure(const Reply& r, const char* doing);
   StoreStatus upload(const std::string& key, std::string_view bytes, const std::vector<std::string>& headers);
   StoreStatus upload_in_parts(const std::string& key, std::string_view bytes, const std::vector<std::string>& headers);
+  StoreStatus settle_failed_upload(std::string_view study, std::string_view name, std::string_view bytes,
+                                   StoreStatus failed);
   StoreStatus claimed_put(std::string_view study, std::string_view name, std::string_view bytes,
                           const std::vector<std::string>& headers);
   // Keys (after `prefix`) and common prefixes under `prefix`, all pages.
