@@ -2,7 +2,8 @@
 // in --dir, one bucket (--bucket), one key pair read from --access-key-file
 // and --secret-key-file (besides s3rver's own). It checks Signature V4: a
 // wrong secret is answered 403. Prints "listening <port>" once it serves,
-// and stops on SIGTERM or when stdin closes (its test ended).
+// and stops on SIGTERM or when stdin closes (its test ended; not with
+// --detached yes).
 "use strict";
 const fs = require("fs");
 const S3rver = require("@20minutes/s3rver");
@@ -55,5 +56,7 @@ server.run().then((address) => {
 });
 const stop = () => server.close().finally(() => process.exit(0));
 process.on("SIGTERM", stop);
-process.stdin.on("end", stop);
-process.stdin.resume();
+if (args.detached !== "yes") {  // (a benchmark script ends it by its PID instead)
+  process.stdin.on("end", stop);
+  process.stdin.resume();
+}
