@@ -57,6 +57,27 @@ TEST(FsBlobStore, PutReadListRemove) {
 
 // The uploader is kept with the file (an extended attribute written before
 // the rename), and open() gives it back; a file stored without one has none.
+TEST(FsBlobStore, ReadsARange) {
+  TempDir dir;
+  FsBlobStore store(dir.str());
+  ASSERT_EQ(store.put("s", "f", "0123456789"), StoreStatus::kOk);
+  auto range = [&](uint64_t offset, uint64_t length) {
+    std::string got = "unset";
+    uint64_t total = 0;
+    EXPECT_EQ(store.read_range("s", "f", offset, length, total, [&](std::string_view b) { got = b; }),
+              StoreStatus::kOk);
+    EXPECT_EQ(total, 10u);
+    return got;
+  };
+  EXPECT_EQ(range(0, 4), "0123");
+  EXPECT_EQ(range(7, 100), "789");
+  EXPECT_EQ(range(10, 5), "");
+  EXPECT_EQ(range(3, 0), "");
+  uint64_t total = 0;
+  EXPECT_EQ(store.read_range("s", "none", 0, 1, total, [](std::string_view) {}), StoreStatus::kNotFound);
+  EXPECT_EQ(store.read_range("s", "../f", 0, 1, total, [](std::string_view) {}), StoreStatus::kInvalidName);
+}
+
 TEST(FsBlobStore, KeepsWhoUploadedEachFile) {
   TempDir dir;
   FsBlobStore store(dir.str());

@@ -103,6 +103,28 @@ TEST(S3BlobStore, StoresReadsListsAndRemovesWithItsMetadata) {
   EXPECT_EQ(s.logged(), "");
 }
 
+TEST(S3BlobStore, ARangeIsOneRangedRead) {
+  S3Server s3;
+  Store s(client_options(s3.endpoint(), s3.secret_file()));
+  std::string bytes = payload(100000, 'r');
+  ASSERT_EQ(s.store.put("s", "f", bytes), StoreStatus::kOk);
+  auto range = [&](uint64_t offset, uint64_t length, uint64_t& total) {
+    std::string got = "unset";
+    EXPECT_EQ(s.store.read_range("s", "f", offset, length, total, [&](std::string_view b) { got = b; }),
+              StoreStatus::kOk);
+    return got;
+  };
+  uint64_t total = 0;
+  EXPECT_TRUE(range(0, 65536, total) == bytes.substr(0, 65536));
+  EXPECT_EQ(total, bytes.size());
+  EXPECT_TRUE(range(99990, 100, total) == bytes.substr(99990));  // fewer at the end
+  EXPECT_EQ(range(100000, 10, total), "");                       // none past it
+  EXPECT_EQ(total, bytes.size());
+  EXPECT_EQ(range(5, 0, total), "");
+  EXPECT_EQ(total, bytes.size());
+  EXPECT_EQ(s.store.read_range("s", "none", 0, 10, total, [](std::string_view) {}), StoreStatus::kNotFound);
+}
+
 TEST(S3BlobStore, ARefusedCheckStoresNothing) {
   S3Server s3;
   Store s(client_options(s3.endpoint(), s3.secret_file()));

@@ -101,6 +101,7 @@ void TcpProxy::relay(int client) {
     if (fds[1].revents) {
       ssize_t n = ::recv(server, buf, sizeof buf, 0);
       if (n <= 0 || !send_all(client, buf, static_cast<size_t>(n))) break;
+      from_target_ += static_cast<uint64_t>(n);
     }
   }
   if (server >= 0) ::close(server);

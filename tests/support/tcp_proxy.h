@@ -25,6 +25,8 @@ class TcpProxy {
   void cut_on(const std::string& marker);
   // Connections cut so far.
   int cuts() const { return cuts_; }
+  // Bytes relayed from the target to clients so far.
+  uint64_t bytes_from_target() const { return from_target_; }
 
  private:
   void accept_loop();
@@ -36,6 +38,7 @@ class TcpProxy {
   std::mutex mutex_;
   std::string marker_;
   std::atomic<int> cuts_{0};
+  std::atomic<uint64_t> from_target_{0};
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
   std::thread acceptor_;

@@ -214,10 +214,12 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
     std::shared_ptr<const ParsedHeader> header;
     std::string parsed;
     dicomd_status s = DICOMD_E_INTERNAL;
-    if (auto opened = storage_.open(study, file))
-      s = parse_opened(opened->fd.get(), opened->size, parsed);
-    else
-      storage_.read(study, file, [&](std::string_view bytes) { s = parse_in_worker(bytes, parsed); });
+    if (!storage_.can_read_range() || !parse_start(study, file, s, parsed)) {
+      if (auto opened = storage_.open(study, file))
+        s = parse_opened(opened->fd.get(), opened->size, parsed);
+      else
+        storage_.read(study, file, [&](std::string_view bytes) { s = parse_in_worker(bytes, parsed); });
+    }
     header = parse_result(s, parsed);
     // Keyed by the version seen before the read: if the file changed in
     // between, the next lookup sees a newer version and reads it again.
@@ -260,6 +262,25 @@ class MetadataGdcmPlugin : public dicomd::Plugin {
       parsed.clear();
     }
     return host().isolate(kParseJob, bytes, parsed);
+  }
+
+  // The header from the file's first kStartBytes, read alone (ABI 1.7
+  // read_range: a ranged GET on storage-s3, where open fetches the whole
+  // object). True when that settled it; false when the whole file must be
+  // parsed (the start was not enough, or the parse failed on the cut).
+  bool parse_start(std::string_view study, std::string_view file, dicomd_status& s, std::string& parsed) {
+    std::string input(sizeof(uint64_t), '\0');
+    uint64_t size = storage_.read_range(study, file, 0, kStartBytes, [&](std::string_view start) { input += start; });
+    if (size <= kStartBytes) {  // the start is the whole file
+      s = host().isolate(kParseJob, std::string_view(input).substr(sizeof size), parsed);
+      return true;
+    }
+    input.resize(sizeof size + start_length(std::string_view(input).substr(sizeof size)));
+    std::memcpy(input.data(), &size, sizeof size);
+    s = host().isolate(kParseStartJob, input, parsed);
+    if (s == DICOMD_OK || s == DICOMD_E_UNAVAILABLE) return true;
+    parsed.clear();
+    return false;
   }
 
   // The same from an open file, without reading all of it here: its start

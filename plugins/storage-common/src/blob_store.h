@@ -55,6 +55,16 @@ class BlobStore {
   // Calls consume once with a view of the whole object, valid during the call.
   virtual StoreStatus read(std::string_view study, std::string_view name,
                            const std::function<void(std::string_view)>& consume) = 0;
+  // Calls consume once with up to `length` bytes from `offset` (fewer at
+  // the object's end, none past it); total_size gets the object's size.
+  // This default reads the whole object.
+  virtual StoreStatus read_range(std::string_view study, std::string_view name, uint64_t offset, uint64_t length,
+                                 uint64_t& total_size, const std::function<void(std::string_view)>& consume) {
+    return read(study, name, [&](std::string_view all) {
+      total_size = all.size();
+      consume(offset < all.size() ? all.substr(offset, length) : std::string_view());
+    });
+  }
   virtual StoreStatus stat(std::string_view study, std::string_view name, ObjectInfo& info) = 0;
   // A read-only descriptor of the object, which the caller closes, and its
   // info, both of the same stored version (a later replacement or removal

@@ -39,6 +39,10 @@ class PublishingStore : public BlobStore {
                    const std::function<void(std::string_view)>& consume) override {
     return inner_.read(study, name, consume);
   }
+  StoreStatus read_range(std::string_view study, std::string_view name, uint64_t offset, uint64_t length,
+                         uint64_t& total_size, const std::function<void(std::string_view)>& consume) override {
+    return inner_.read_range(study, name, offset, length, total_size, consume);
+  }
   StoreStatus stat(std::string_view study, std::string_view name, ObjectInfo& info) override {
     return inner_.stat(study, name, info);
   }

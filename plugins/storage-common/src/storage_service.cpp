@@ -42,6 +42,7 @@ StorageService::StorageService(Host host, BlobStore& store, bool removals_shared
           service<&StorageService::put_checked>,
           service<&StorageService::open_described>,
           service<&StorageService::remove_study_counted>,
+          service<&StorageService::read_range>,
       } {}
 
 template <class Call>
@@ -165,6 +166,17 @@ dicomd_status StorageService::open_described(dicomd_str study, dicomd_str name, 
     hash.write(hash.ctx, i.content_hash.data(), i.content_hash.size());
     uploader.write(uploader.ctx, i.uploader.data(), i.uploader.size());
     return DICOMD_OK;
+  });
+}
+
+dicomd_status StorageService::read_range(dicomd_str study, dicomd_str name, uint64_t offset, uint64_t length,
+                                         uint64_t* total_size, dicomd_bytes_fn consume, void* ctx) {
+  return traced("storage.read", "read a file", [&] {
+    uint64_t total = 0;
+    StoreStatus s = store_.read_range(view(study), view(name), offset, length, total,
+                                      [&](std::string_view bytes) { consume(ctx, str(bytes)); });
+    *total_size = total;
+    return to_status(s);
   });
 }
 

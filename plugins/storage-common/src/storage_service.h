@@ -42,6 +42,8 @@ class StorageService {
   dicomd_status open_described(dicomd_str study, dicomd_str name, int32_t* fd, dicomd_object_info* info,
                                dicomd_sink hash, dicomd_sink uploader);
   dicomd_status remove_study_counted(dicomd_str study, uint64_t* removed_files);
+  dicomd_status read_range(dicomd_str study, dicomd_str name, uint64_t offset, uint64_t length, uint64_t* total_size,
+                           dicomd_bytes_fn consume, void* ctx);
 
   Host host_;
   BlobStore& store_;

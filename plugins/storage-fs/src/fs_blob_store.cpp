@@ -224,6 +224,23 @@ constexpr size_t kReadCopyMax = 64 << 20;  // larger files are mapped
 
 }  // namespace
 
+StoreStatus FsBlobStore::read_range(std::string_view study, std::string_view name, uint64_t offset, uint64_t length,
+                                    uint64_t& total_size, const std::function<void(std::string_view)>& consume) {
+  if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;
+  Fd file(open_file(study, name));
+  if (!file.ok())
+    return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? StoreStatus::kNotFound : StoreStatus::kIoError;
+  struct stat st {};
+  if (::fstat(file.get(), &st) != 0) return StoreStatus::kIoError;
+  if (!S_ISREG(st.st_mode)) return StoreStatus::kNotFound;
+  total_size = static_cast<uint64_t>(st.st_size);
+  size_t count = offset < total_size ? static_cast<size_t>(std::min(length, total_size - offset)) : 0;
+  std::string bytes(count, '\0');
+  if (count > 0 && !common::read_exactly_at(file.get(), offset, bytes.data(), count)) return StoreStatus::kIoError;
+  consume(bytes);
+  return StoreStatus::kOk;
+}
+
 StoreStatus FsBlobStore::read(std::string_view study, std::string_view name,
                               const std::function<void(std::string_view)>& consume) {
   if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;

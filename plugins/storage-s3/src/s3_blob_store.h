@@ -54,6 +54,8 @@ class S3BlobStore : public storage::BlobStore {
                           std::string_view uploader, const WrittenCheck& check, std::string& refusal) override;
   StoreStatus read(std::string_view study, std::string_view name,
                    const std::function<void(std::string_view)>& consume) override;
+  StoreStatus read_range(std::string_view study, std::string_view name, uint64_t offset, uint64_t length,
+                         uint64_t& total_size, const std::function<void(std::string_view)>& consume) override;
   StoreStatus stat(std::string_view study, std::string_view name, ObjectInfo& info) override;
   StoreStatus open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) override;
   StoreStatus list_studies(std::vector<std::string>& out) override;

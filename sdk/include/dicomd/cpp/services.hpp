@@ -237,6 +237,22 @@ class Storage : public Consumer<dicomd_storage_v1> {
     callback.rethrow();
     check(s, s == DICOMD_E_NOT_FOUND ? "file not found" : "storage read failed");
   }
+  // Whether read_range is there (a storage built for ABI 1.7 or later).
+  bool can_read_range() const { return DICOMD_HAS_FIELD(v_, dicomd_storage_v1, read_range) && v_->read_range; }
+  // Calls consume(std::string_view bytes) once with up to `length` bytes
+  // from `offset`, and returns the file's whole size (ABI 1.7; check
+  // can_read_range). ServiceError 404 when the file is absent.
+  template <class Fn>
+  uint64_t read_range(std::string_view study, std::string_view file, uint64_t offset, uint64_t length,
+                      Fn&& consume) const {
+    detail::BytesCallback<Fn> callback{consume, nullptr};
+    uint64_t total = 0;
+    dicomd_status s = v_->read_range(v_->self, str(study), str(file), offset, length, &total,
+                                     &detail::BytesCallback<Fn>::call, &callback);
+    callback.rethrow();
+    check(s, s == DICOMD_E_NOT_FOUND ? "file not found" : "storage read failed");
+    return total;
+  }
   // DICOMD_OK, or the status (EXISTS, IO, ...) for the caller to report.
   dicomd_status put(std::string_view study, std::string_view file, std::string_view bytes) const {
     return v_->put(v_->self, str(study), str(file), str(bytes));

@@ -92,6 +92,13 @@ typedef struct dicomd_storage_v1 {
                                   dicomd_object_info* info, dicomd_sink hash, dicomd_sink uploader);
   /* remove_study, counting the files it removed. */
   dicomd_status (*remove_study_counted)(void* self, dicomd_str study, uint64_t* removed_files);
+  /* Calls consume once with up to `length` bytes of the object from
+   * `offset` (fewer at its end, none from past it) and writes the object's
+   * whole size to *total_size: what a header parse needs from a store where
+   * open() fetches the whole object (storage-s3: one ranged GET).
+   * DICOMD_E_NOT_FOUND if absent. */
+  dicomd_status (*read_range)(void* self, dicomd_str study, dicomd_str name, uint64_t offset, uint64_t length,
+                              uint64_t* total_size, dicomd_bytes_fn consume, void* ctx);
 } dicomd_storage_v1;
 
 #ifdef __cplusplus
