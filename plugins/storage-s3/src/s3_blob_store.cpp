@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <random>
@@ -65,18 +66,18 @@ bool write_all(int fd, std::string_view bytes) {
   return FileSink(fd).write(bytes);
 }
 
+// The uploader as put stored it (uri_encode); a malformed escape is kept as is.
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() + 0 && i + 2 <= s.size() - 1 + 0) {
-      int value = 0;
-      if (std::sscanf(std::string(s.substr(i + 1, 2)).c_str(), "%2x", &value) == 1) {
-        out += static_cast<char>(value);
-        i += 2;
-        continue;
-      }
+    unsigned value = 0;
+    const char* hex = s.data() + i + 1;
+    if (s[i] == '%' && i + 2 < s.size() && std::from_chars(hex, hex + 2, value, 16).ptr == hex + 2) {
+      out += static_cast<char>(value);
+      i += 2;
+    } else {
+      out += s[i];
     }
-    out += s[i];
   }
   return out;
 }
