@@ -224,8 +224,9 @@ constexpr size_t kReadCopyMax = 64 << 20;  // larger files are mapped
 
 }  // namespace
 
-StoreStatus FsBlobStore::read_range(std::string_view study, std::string_view name, uint64_t offset, uint64_t length,
-                                    uint64_t& total_size, const std::function<void(std::string_view)>& consume) {
+// A stored regular file opened for reading (fd, which the caller owns) and
+// its size; kNotFound for anything else.
+StoreStatus FsBlobStore::open_regular(std::string_view study, std::string_view name, int& fd, uint64_t& size) {
   if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;
   Fd file(open_file(study, name));
   if (!file.ok())
@@ -233,7 +234,18 @@ StoreStatus FsBlobStore::read_range(std::string_view study, std::string_view nam
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) return StoreStatus::kIoError;
   if (!S_ISREG(st.st_mode)) return StoreStatus::kNotFound;
-  total_size = static_cast<uint64_t>(st.st_size);
+  size = static_cast<uint64_t>(st.st_size);
+  fd = file.release();
+  return StoreStatus::kOk;
+}
+
+StoreStatus FsBlobStore::read_range(std::string_view study, std::string_view name, uint64_t offset, uint64_t length,
+                                    uint64_t& total_size, const std::function<void(std::string_view)>& consume) {
+  int opened = -1;
+  uint64_t file_size = 0;
+  if (StoreStatus s = open_regular(study, name, opened, file_size); s != StoreStatus::kOk) return s;
+  Fd file(opened);
+  total_size = file_size;
   size_t count = offset < total_size ? static_cast<size_t>(std::min(length, total_size - offset)) : 0;
   std::string bytes(count, '\0');
   if (count > 0 && !common::read_exactly_at(file.get(), offset, bytes.data(), count)) return StoreStatus::kIoError;
@@ -243,18 +255,15 @@ StoreStatus FsBlobStore::read_range(std::string_view study, std::string_view nam
 
 StoreStatus FsBlobStore::read(std::string_view study, std::string_view name,
                               const std::function<void(std::string_view)>& consume) {
-  if (!is_valid_name(study) || !is_valid_name(name)) return StoreStatus::kInvalidName;
-  Fd file(open_file(study, name));
-  if (!file.ok())
-    return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? StoreStatus::kNotFound : StoreStatus::kIoError;
-  struct stat st {};
-  if (::fstat(file.get(), &st) != 0) return StoreStatus::kIoError;
-  if (!S_ISREG(st.st_mode)) return StoreStatus::kNotFound;
-  if (st.st_size == 0) {
+  int opened = -1;
+  uint64_t file_size = 0;
+  if (StoreStatus s = open_regular(study, name, opened, file_size); s != StoreStatus::kOk) return s;
+  Fd file(opened);
+  if (file_size == 0) {
     consume(std::string_view());
     return StoreStatus::kOk;
   }
-  size_t size = static_cast<size_t>(st.st_size);
+  size_t size = static_cast<size_t>(file_size);
   if (size <= kReadCopyMax) {
     // Copied into memory the allocator reuses: cheaper than mapping, where
     // every page is a fault and every unmap a TLB shootdown on all cores.

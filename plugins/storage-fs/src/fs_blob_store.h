@@ -45,6 +45,7 @@ class FsBlobStore : public BlobStore {
   class Temp;
   int open_study(std::string_view study, bool create);
   int open_file(std::string_view study, std::string_view name);
+  StoreStatus open_regular(std::string_view study, std::string_view name, int& fd, uint64_t& size);
   std::string temp_name();
   static bool stamp_now(int fd);
   static bool keep_content_hash(int fd, std::string_view bytes);

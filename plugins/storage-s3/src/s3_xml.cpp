@@ -44,8 +44,10 @@ std::optional<uint32_t> char_ref(std::string_view ref) {
 
 std::vector<std::string_view> xml_elements(std::string_view xml, std::string_view tag) {
   std::vector<std::string_view> out;
-  std::string open = "<" + std::string(tag) + ">";
-  std::string close = "</" + std::string(tag) + ">";
+  // (Appended, not "<" + std::string(tag): GCC 12 warns falsely on that.)
+  std::string open("<"), close("</");
+  open.append(tag).append(">");
+  close.append(tag).append(">");
   size_t at = 0;
   while ((at = xml.find(open, at)) != std::string_view::npos) {
     size_t start = at + open.size();
