@@ -158,6 +158,15 @@ std::string ServerProcess::log() const {
   return read_file(dir_ / "server.log");
 }
 
+bool ServerProcess::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (log().find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 long ServerProcess::open_fds() const {
   long n = 0;
   std::error_code ec;

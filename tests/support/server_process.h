@@ -52,6 +52,9 @@ class ServerProcess {
   int stop(int sig, std::chrono::seconds timeout = std::chrono::seconds(40));
   bool running();
   std::string log() const;
+  // Waits until the log holds `text` (a line written after the reply
+  // went out, as the access line is); false after `timeout`.
+  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
   // Resident memory of the server, in KiB (from /proc).
   long rss_kib() const;
   // Open file descriptors of the server.
