@@ -341,7 +341,8 @@ TEST(AuthConfig, AKeyOthersMayReadOrABadSettingStopsTheServer) {
   auto config = [&](const std::string& auth) {
     write_file(
         dir.path() / "c.json",
-        R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"auth-jwt","config":)" + auth + "}]}");
+        R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"auth-jwt","config":)" +
+            auth + "}]}");
     return run_dicomd({"--config", (dir.path() / "c.json").string(), "--data", (dir.path() / "data").string(),
                        "--plugin-dir", core_plugin_dir()});
   };

@@ -21,10 +21,11 @@ TEST(BrowserPage, SignsInUploadsAndShowsTheAnswerInChromium) {
   const std::string secret = "browser-test-secret-0123456789abcdefghij";
   write_file(keys.path() / "secret", secret);
   std::filesystem::permissions(keys.path() / "secret", std::filesystem::perms::owner_read);
-  CoreServer server({}, R"({"listen":"127.0.0.1:0","plugins":[{"name":"auth-jwt","config":{"algorithm":"HS256",)"
-                        R"("key_file":")" +
-                            (keys.path() / "secret").string() +
-                            R"("}},{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"}]})");
+  CoreServer server(
+      {}, R"({"listen":"127.0.0.1:0","plugins":[{"name":"auth-jwt","config":{"algorithm":"HS256",)"
+          R"("key_file":")" +
+              (keys.path() / "secret").string() +
+              R"("}},{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"}]})");
   std::string claims = R"({"sub":"browser-user","role":"standard","exp":)" + std::to_string(unix_now() + 600) + "}";
   std::string token = sign_hs256(unsigned_token(R"({"alg":"HS256","typ":"JWT"})", claims), secret);
   std::string dicom = (pydicom_data_dir() / "test_files" / "CT_small.dcm").string();

@@ -31,11 +31,12 @@ class ClientLimits : public ::testing::Test {
     for (const char* core : {"storage-fs.so", "files.so", "validator-gdcm.so"})
       std::filesystem::create_symlink(std::filesystem::path(core_plugin_dir()) / core, plugins / core);
     std::filesystem::create_symlink(std::filesystem::path(test_plugin_dir()) / "testkit.so", plugins / "testkit.so");
-    write_file(*dir_ / "config.json",
-               R"({"listen":"127.0.0.1:0","plugin_dir":")" + plugins.string() +
-                   R"(","header_timeout_ms":1500,"min_body_rate_kbps":64,"write_timeout_ms":1000,)"
-                   R"("min_send_rate_kbps":10240,"max_pipelined_kb":64,"max_connections_per_client":8,)"
-                   R"("plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"testkit"}]})");
+    write_file(
+        *dir_ / "config.json",
+        R"({"listen":"127.0.0.1:0","plugin_dir":")" + plugins.string() +
+            R"(","header_timeout_ms":1500,"min_body_rate_kbps":64,"write_timeout_ms":1000,)"
+            R"("min_send_rate_kbps":10240,"max_pipelined_kb":64,"max_connections_per_client":8,)"
+            R"("plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"testkit"}]})");
     server_ = std::make_unique<ServerProcess>(
         std::vector<std::string>{"--config", (*dir_ / "config.json").string(), "--data", (*dir_ / "data").string()});
   }

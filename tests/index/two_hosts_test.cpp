@@ -24,11 +24,12 @@ HttpReply upload(uint16_t port, const std::string& study, const std::string& nam
 TEST(TwoHosts, OneIndexAndOneFolderServeBothAtOnce) {
   TempDir dir;
   std::string conninfo = fresh_pg_database();
-  write_file(dir / "config.json",
-             R"({"listen":"127.0.0.1:0","shared_data_folder":true,"plugin_dir":")" + core_plugin_dir() +
-                 R"(","plugins":[{"name":"storage-fs","config":{"shared":true}},{"name":"files"},{"name":"validator-gdcm"},)"
-                 R"({"name":"metadata-gdcm"},{"name":"index-postgres","config":{"conninfo":")" +
-                 conninfo + R"("}},{"name":"search"}]})");
+  write_file(
+      dir / "config.json",
+      R"({"listen":"127.0.0.1:0","shared_data_folder":true,"plugin_dir":")" + core_plugin_dir() +
+          R"(","plugins":[{"name":"storage-fs","config":{"shared":true}},{"name":"files"},{"name":"validator-gdcm"},)"
+          R"({"name":"metadata-gdcm"},{"name":"index-postgres","config":{"conninfo":")" +
+          conninfo + R"("}},{"name":"search"}]})");
   std::vector<std::string> args = {"--config", (dir / "config.json").string(), "--data", (dir / "data").string()};
   ServerProcess a(args), b(args);
 

@@ -172,8 +172,9 @@ TEST(Upload, BodyOverTheLimitIs413) {
 }
 
 TEST(Upload, PerFileLimitGivesTooLarge) {
-  CoreServer server({}, R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"files","config":{"max_file_mb":1}},)"
-                        R"({"name":"validator-gdcm"},{"name":"metadata-gdcm"},{"name":"render-png"}]})");
+  CoreServer server(
+      {}, R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"files","config":{"max_file_mb":1}},)"
+          R"({"name":"validator-gdcm"},{"name":"metadata-gdcm"},{"name":"render-png"}]})");
   auto r = server.upload(
       "s", {{"files", "big.dcm", std::string((1 << 20) + 1, 'x')}, {"files", "ct.dcm", pydicom("CT_small.dcm")}});
   EXPECT_EQ(r.status, 422);

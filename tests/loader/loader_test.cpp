@@ -136,8 +136,9 @@ TEST(Loader, PluginWrittenInPlainCLoadsAndServes) {
     std::filesystem::create_symlink(std::filesystem::path(core_plugin_dir()) / core, dir / "plugins" / core);
   std::filesystem::create_symlink(std::filesystem::path(test_plugin_dir()) / "c-plugin.so",
                                   dir / "plugins" / "c-plugin.so");
-  write_file(dir / "config.json", config((dir / "plugins").string(),
-                                         R"([{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"c-plugin"}])"));
+  write_file(dir / "config.json",
+             config((dir / "plugins").string(),
+                    R"([{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"c-plugin"}])"));
   ServerProcess server({"--config", (dir / "config.json").string(), "--data", (dir / "data").string()});
   uint16_t port = server.port();
 
@@ -180,7 +181,8 @@ TEST(Loader, RequiredServiceMissing) {
 TEST(Loader, MetadataPluginRefusesABadCacheSize) {
   for (const char* bad : {R"({"header_cache_mb":-1})", R"({"header_cache_mb":"64"})", R"({"header_cache":64})"}) {
     auto f = start_with(config(
-        core_plugin_dir(), std::string(R"([{"name":"storage-fs"},{"name":"files"},{"name":"metadata-gdcm","config":)") + bad + "}]"));
+        core_plugin_dir(),
+        std::string(R"([{"name":"storage-fs"},{"name":"files"},{"name":"metadata-gdcm","config":)") + bad + "}]"));
     expect_failure(f, "metadata-gdcm", "init failed");
     // The log names the key: 'config: "header_cache_mb" must be …' or 'config: unknown key "header_cache"'.
     EXPECT_NE(f.output.find("config: "), std::string::npos) << f.output;

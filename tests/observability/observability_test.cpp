@@ -218,8 +218,8 @@ TEST(ErrorsSentry, APluginThatFailsToStartIsReportedBeforeTheServerExits) {
 
 TEST(ErrorsSentry, AStorageErrorIsReported) {
   HttpReceiver receiver;
-  Server server(plugin_list({sentry_plugin(receiver), R"({"name":"storage-fs"})", R"({"name":"files"})", R"({"name":"validator-gdcm"})",
-                             R"({"name":"metadata-gdcm"})"}));
+  Server server(plugin_list({sentry_plugin(receiver), R"({"name":"storage-fs"})", R"({"name":"files"})",
+                             R"({"name":"validator-gdcm"})", R"({"name":"metadata-gdcm"})"}));
   // The study's folder is a file: storing into it fails with ENOTDIR,
   // whoever runs the test (root ignores permissions).
   fs::create_directories(server.dir() / "data" / "studies");

@@ -116,11 +116,12 @@ TEST(Logs, EveryJsonLineOfARequestCarriesItsIdAndNoTokenOrPath) {
   const std::string secret = "ops-test-secret-0123456789abcdefghijklmn";
   write_file(keys.path() / "secret", secret);
   std::filesystem::permissions(keys.path() / "secret", std::filesystem::perms::owner_read);
-  CoreServer server({"--log-format", "json"},
-                    R"({"listen":"127.0.0.1:0","plugins":[{"name":"auth-jwt","config":{"algorithm":"HS256",)"
-                    R"("key_file":")" +
-                        (keys.path() / "secret").string() +
-                        R"("}},{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"}]})");
+  CoreServer server(
+      {"--log-format", "json"},
+      R"({"listen":"127.0.0.1:0","plugins":[{"name":"auth-jwt","config":{"algorithm":"HS256",)"
+      R"("key_file":")" +
+          (keys.path() / "secret").string() +
+          R"("}},{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"}]})");
   std::string claims = R"({"sub":"ops-user","role":"standard","exp":)" + std::to_string(unix_now() + 600) + "}";
   std::string token = sign_hs256(unsigned_token(R"({"alg":"HS256","typ":"JWT"})", claims), secret);
 
@@ -306,9 +307,10 @@ TEST(OpenApi, PluginsDisabledTakeTheirRoutesOutOfTheDocument) {
 
 TEST(CheckConfig, AGoodConfigPrintsWhatWouldBeServedAndExitsZero) {
   TempDir dir;
-  write_file(dir.path() / "good.json", R"({"listen":"127.0.0.1:9999","data":")" + (dir.path() / "data").string() +
-                                           R"(","plugins":[{"name":"storage-fs"},{"name":"files","config":{"max_file_mb":10}},)"
-                                           R"({"name":"validator-gdcm"},{"name":"metadata-gdcm"}]})");
+  write_file(dir.path() / "good.json",
+             R"({"listen":"127.0.0.1:9999","data":")" + (dir.path() / "data").string() +
+                 R"(","plugins":[{"name":"storage-fs"},{"name":"files","config":{"max_file_mb":10}},)"
+                 R"({"name":"validator-gdcm"},{"name":"metadata-gdcm"}]})");
   RunResult r = run_dicomd({"--check-config", (dir.path() / "good.json").string(), "--plugin-dir", core_plugin_dir()});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("storage-fs 0.4.0: config ok"), std::string::npos) << r.output;

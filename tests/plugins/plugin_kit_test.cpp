@@ -395,9 +395,9 @@ TEST(Etag, IfNoneMatchListsWeakFormsAndStar) {
 TEST(Routes, TheCorePluginsMountTheOriginalApi) {
   CoreHost host;
   auto routes = host.routes();
-  for (const char* r : {"GET / files", "POST /upload files", "DELETE /files/:study files",
-                        "GET /files/:study/:file/tags metadata-gdcm", "GET /files/:study/:file/png render-png",
-                        "POST /validate validator-gdcm"})
+  for (const char* r :
+       {"GET / files", "POST /upload files", "DELETE /files/:study files", "GET /files/:study/:file/tags metadata-gdcm",
+        "GET /files/:study/:file/png render-png", "POST /validate validator-gdcm"})
     EXPECT_NE(std::find(routes.begin(), routes.end(), r), routes.end()) << r;
 }
 

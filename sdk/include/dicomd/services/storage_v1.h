@@ -1,7 +1,8 @@
 /* dicomd.storage v1 — a store of files grouped in studies.
  * Provided by storage-fs (filesystem) and storage-s3 (an S3 bucket); the
- * files plugin serves the original API's routes on whichever is bound. Names are checked by the caller (see API.md) and again by the
- * provider. All methods: any thread, concurrently. Since: ABI 1.0. */
+ * files plugin serves the original API's routes on whichever is bound.
+ * Names are checked by the caller (see API.md) and again by the provider.
+ * All methods: any thread, concurrently. Since: ABI 1.0. */
 #ifndef DICOMD_SERVICES_STORAGE_V1_H
 #define DICOMD_SERVICES_STORAGE_V1_H
 
@@ -88,8 +89,8 @@ typedef struct dicomd_storage_v1 {
   /* open, with the object's info, content hash (to `hash`; nothing when the
    * backend keeps none) and uploader (to `uploader`; nothing when unknown),
    * all of the version the descriptor reads. The caller closes *fd. */
-  dicomd_status (*open_described)(void* self, dicomd_str study, dicomd_str name, int32_t* fd,
-                                  dicomd_object_info* info, dicomd_sink hash, dicomd_sink uploader);
+  dicomd_status (*open_described)(void* self, dicomd_str study, dicomd_str name, int32_t* fd, dicomd_object_info* info,
+                                  dicomd_sink hash, dicomd_sink uploader);
   /* remove_study, counting the files it removed. */
   dicomd_status (*remove_study_counted)(void* self, dicomd_str study, uint64_t* removed_files);
   /* Calls consume once with up to `length` bytes of the object from
