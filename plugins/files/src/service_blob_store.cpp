@@ -1,11 +1,10 @@
 #include "service_blob_store.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <exception>
 
 #include <dicomd/cpp/http.hpp>
+
+#include "mem_file.h"
 
 namespace dicomd::storage {
 namespace {
@@ -76,18 +75,9 @@ StoreStatus ServiceBlobStore::put_checked(std::string_view study, std::string_vi
 StoreStatus ServiceBlobStore::put_on_a_copy(std::string_view study, std::string_view name, std::string_view bytes,
                                             const WrittenCheck& check, std::string& refusal) {
   if (check) {
-    int fd = ::memfd_create("dicomd-upload", MFD_CLOEXEC);
-    if (fd < 0) return StoreStatus::kIoError;
-    struct Closer {
-      int fd;
-      ~Closer() { ::close(fd); }
-    } closer{fd};
-    for (size_t done = 0; done < bytes.size();) {
-      ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
-      if (n <= 0) return StoreStatus::kIoError;
-      done += static_cast<size_t>(n);
-    }
-    if (auto reason = check(fd, bytes.size())) {
+    common::MemFile copy("dicomd-upload");
+    if (!copy.ok() || !copy.append(bytes) || !copy.seal()) return StoreStatus::kIoError;
+    if (auto reason = check(copy.get(), bytes.size())) {
       refusal = *reason;
       return StoreStatus::kRefused;
     }
@@ -142,25 +132,18 @@ StoreStatus ServiceBlobStore::open(std::string_view study, std::string_view name
 // A backend without descriptors (before ABI 1.4): its bytes, read into an
 // in-memory file.
 StoreStatus ServiceBlobStore::open_a_copy(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) {
-  int copy = ::memfd_create("dicomd-download", MFD_CLOEXEC);
-  if (copy < 0) return StoreStatus::kIoError;
-  bool written = true;
+  common::MemFile copy("dicomd-download");
+  if (!copy.ok()) return StoreStatus::kIoError;
+  bool written = false;
   StoreStatus s = read(study, name, [&](std::string_view bytes) {
-    for (size_t done = 0; written && done < bytes.size();) {
-      ssize_t n = ::pwrite(copy, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
-      written = n > 0;
-      done += written ? static_cast<size_t>(n) : 0;
-    }
+    written = copy.append(bytes) && copy.seal();
     info.size = bytes.size();
   });
-  if (s == StoreStatus::kOk && !written) s = StoreStatus::kIoError;
-  if (s == StoreStatus::kOk) {
-    ObjectInfo stated;
-    if (stat(study, name, stated) == StoreStatus::kOk) info.modified_ns = stated.modified_ns;
-    fd = copy;
-  } else {
-    ::close(copy);
-  }
+  if (s != StoreStatus::kOk) return s;
+  if (!written) return StoreStatus::kIoError;
+  ObjectInfo stated;
+  if (stat(study, name, stated) == StoreStatus::kOk) info.modified_ns = stated.modified_ns;
+  fd = copy.release();
   return s;
 }
 

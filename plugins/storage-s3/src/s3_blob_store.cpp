@@ -1,9 +1,5 @@
 #include "s3_blob_store.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -14,6 +10,7 @@
 #include <dicomd/cpp/names.hpp>
 
 #include "content_hash.h"
+#include "mem_file.h"
 #include "s3_xml.h"
 
 namespace dicomd::s3 {
@@ -23,48 +20,16 @@ constexpr const char* kHashHeader = "x-amz-meta-dicomd-hash";
 constexpr const char* kUploaderHeader = "x-amz-meta-dicomd-uploader";
 constexpr const char* kClaims = ".dicomd-claims/";
 
-// An anonymous in-memory file: what open() gives for an object, sealed so
-// that nobody can change it once written.
-class MemFile {
+// Where a GET's body goes: an in-memory file, emptied before a retry.
+class MemFileSink : public BodySink {
  public:
-  MemFile() : fd_(::memfd_create("dicomd-s3-object", MFD_CLOEXEC | MFD_ALLOW_SEALING)) {}
-  ~MemFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  MemFile(const MemFile&) = delete;
-  MemFile& operator=(const MemFile&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  bool seal() const {
-    return ::fcntl(fd_, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) == 0 &&
-           ::lseek(fd_, 0, SEEK_SET) == 0;
-  }
+  explicit MemFileSink(common::MemFile& file) : file_(file) {}
+  bool write(std::string_view bytes) override { return file_.append(bytes); }
+  bool restart() override { return file_.clear(); }
 
  private:
-  int fd_;
+  common::MemFile& file_;
 };
-
-class FileSink : public BodySink {
- public:
-  explicit FileSink(int fd) : fd_(fd) {}
-  bool write(std::string_view bytes) override {
-    while (!bytes.empty()) {
-      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-  bool restart() override { return ::ftruncate(fd_, 0) == 0 && ::lseek(fd_, 0, SEEK_SET) == 0; }
-
- private:
-  int fd_;
-};
-
-bool write_all(int fd, std::string_view bytes) {
-  return FileSink(fd).write(bytes);
-}
 
 // The uploader as put stored it (uri_encode); a malformed escape is kept as is.
 std::string percent_decode(std::string_view s) {
@@ -183,8 +148,8 @@ StoreStatus S3BlobStore::put_checked(std::string_view study, std::string_view na
   if (check) {
     // The validator reads a descriptor: the bytes go to an in-memory file
     // (no disk), and the object store gets them only once accepted.
-    MemFile file;
-    if (file.get() < 0 || !write_all(file.get(), bytes) || !file.seal()) return StoreStatus::kIoError;
+    common::MemFile file("dicomd-upload");
+    if (!file.ok() || !file.append(bytes) || !file.seal()) return StoreStatus::kIoError;
     if (auto reason = check(file.get(), bytes.size())) {
       refusal = *reason;
       return StoreStatus::kRefused;
@@ -360,9 +325,9 @@ StoreStatus S3BlobStore::stat(std::string_view study, std::string_view name, Obj
 }
 
 StoreStatus S3BlobStore::open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) {
-  MemFile file;
-  if (file.get() < 0) return StoreStatus::kIoError;
-  FileSink sink(file.get());
+  common::MemFile file("dicomd-s3-object");
+  if (!file.ok()) return StoreStatus::kIoError;
+  MemFileSink sink(file);
   Reply r = client_.perform(call("GET", key_of(study, name), {}, {}, {}, &sink));
   if (!r.ok()) return failure(r, "reading an object");
   info = info_of(r);
