@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core_server.h"
+#include "jwt_signing.h"
 #include "s3_server.h"
 #include "server_process.h"
 #include "synthetic_dicom.h"
@@ -217,4 +218,40 @@ TEST(StorageS3Server, TagsOfALargeFileFetchItsStartOnly) {
   before = proxy.bytes_from_target();
   EXPECT_EQ(server.get("/files/s/big").body.size(), big.size());
   EXPECT_GE(proxy.bytes_from_target() - before, big.size());  // the counter sees a whole read
+}
+
+// With auth-jwt, a standard role deletes only what it uploaded: the check
+// needs the uploader, which storage-s3 reads with a HEAD, never by
+// fetching the object (counted at a proxy in front of the store).
+TEST(StorageS3Server, ADeletesOwnerCheckReadsTheUploaderNotTheObject) {
+  S3Server s3;
+  TcpProxy proxy(s3.port());
+  TempDir keys;
+  const std::string secret = "s3-owner-test-secret-0123456789abcdefghij";
+  write_file(keys / "secret", secret);
+  std::filesystem::permissions(keys / "secret", std::filesystem::perms::owner_read);
+  std::string config = config_for(s3, "", "http://127.0.0.1:" + std::to_string(proxy.port()));
+  config.insert(
+      config.find(R"({"name":"storage-s3")"),
+      R"({"name":"auth-jwt","config":{"algorithm":"HS256","key_file":")" + (keys / "secret").string() + R"("}},)");
+  Server server(config);
+  auto bearer = [&](const std::string& subject) {
+    std::string claims =
+        R"({"sub":")" + subject + R"(","role":"standard","exp":)" + std::to_string(unix_now() + 600) + "}";
+    return "Bearer " + sign_hs256(unsigned_token(R"({"alg":"HS256","typ":"JWT"})", claims), secret);
+  };
+  std::string big = dicomd::bench::make_dicom(2000, 2500, 1000, 2000);
+  auto [type, body] = multipart_body({{"study", "s"}}, {{"files", "big", big}});
+  ASSERT_EQ(request(server.process->port(), "POST", "/upload", body,
+                    {{"Content-Type", type}, {"Authorization", bearer("alice")}})
+                .status,
+            201);
+  uint64_t before = proxy.bytes_from_target();
+  auto refused = request(server.process->port(), "DELETE", "/files/s/big", "", {{"Authorization", bearer("bob")}});
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_LT(proxy.bytes_from_target() - before, 64u << 10);
+  auto deleted = request(server.process->port(), "DELETE", "/files/s/big", "", {{"Authorization", bearer("alice")}});
+  EXPECT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_LT(proxy.bytes_from_target() - before, 128u << 10);
+  EXPECT_TRUE(s3.object_keys().empty());
 }

@@ -218,12 +218,10 @@ void FileRoutes::settle_events() const {
 void FileRoutes::check_owner(const Request& req, std::string_view study, std::string_view file) {
   Identity who = req.identity();
   if (who.empty() || who.role == "admin") return;
-  ObjectInfo info;
-  int fd = -1;
-  StoreStatus s = store_.open(study, file, fd, info);
+  ObjectInfo info;  // the uploader, not the bytes
+  StoreStatus s = store_.describe(study, file, info);
   if (s == StoreStatus::kNotFound) throw HttpError(404, "file not found");
-  if (s != StoreStatus::kOk) fail(s, "cannot open stored file");
-  ::close(fd);
+  if (s != StoreStatus::kOk) fail(s, "cannot look up stored file");
   if (info.uploader.empty() || info.uploader != who.subject)
     throw HttpError(403, "only the file's uploader or an admin may delete it");
 }

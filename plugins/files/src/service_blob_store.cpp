@@ -129,6 +129,18 @@ StoreStatus ServiceBlobStore::open(std::string_view study, std::string_view name
   return s;
 }
 
+StoreStatus ServiceBlobStore::describe(std::string_view study, std::string_view name, ObjectInfo& info) {
+  if (!HAS(open_described)) return BlobStore::describe(study, name, info);
+  dicomd_object_info i{};
+  info.content_hash.clear();
+  info.uploader.clear();
+  StoreStatus s = store_status(v_->open_described(v_->self, str(study), str(name), nullptr, &i,
+                                                  string_sink(info.content_hash), string_sink(info.uploader)));
+  info.size = i.size;
+  info.modified_ns = i.modified_ns;
+  return s;
+}
+
 // A backend without descriptors (before ABI 1.4): its bytes, read into an
 // in-memory file.
 StoreStatus ServiceBlobStore::open_a_copy(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) {

@@ -22,6 +22,7 @@ class ServiceBlobStore : public BlobStore {
                    const std::function<void(std::string_view)>& consume) override;
   StoreStatus stat(std::string_view study, std::string_view name, ObjectInfo& info) override;
   StoreStatus open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) override;
+  StoreStatus describe(std::string_view study, std::string_view name, ObjectInfo& info) override;
   StoreStatus list_studies(std::vector<std::string>& out) override;
   StoreStatus list_files(std::string_view study, std::vector<std::string>& out) override;
   StoreStatus remove(std::string_view study, std::string_view name) override;

@@ -3,6 +3,8 @@
 // and reuses the routes (file_routes.h) unchanged.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -70,6 +72,15 @@ class BlobStore {
   // info, both of the same stored version (a later replacement or removal
   // leaves what the descriptor reads unchanged).
   virtual StoreStatus open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) = 0;
+  // open()'s info (uploader included) without the bytes. This default
+  // opens and closes; a store whose open fetches the object (storage-s3)
+  // asks for the info alone.
+  virtual StoreStatus describe(std::string_view study, std::string_view name, ObjectInfo& info) {
+    int fd = -1;
+    StoreStatus s = open(study, name, fd, info);
+    if (s == StoreStatus::kOk) ::close(fd);
+    return s;
+  }
   virtual StoreStatus list_studies(std::vector<std::string>& out) = 0;                        // sorted
   virtual StoreStatus list_files(std::string_view study, std::vector<std::string>& out) = 0;  // sorted
   virtual StoreStatus remove(std::string_view study, std::string_view name) = 0;

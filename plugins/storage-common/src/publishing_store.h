@@ -35,6 +35,9 @@ class PublishingStore : public BlobStore {
   StoreStatus open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) override {
     return inner_.open(study, name, fd, info);
   }
+  StoreStatus describe(std::string_view study, std::string_view name, ObjectInfo& info) override {
+    return inner_.describe(study, name, info);
+  }
   StoreStatus read(std::string_view study, std::string_view name,
                    const std::function<void(std::string_view)>& consume) override {
     return inner_.read(study, name, consume);

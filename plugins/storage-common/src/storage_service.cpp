@@ -159,9 +159,9 @@ dicomd_status StorageService::open_described(dicomd_str study, dicomd_str name, 
   return traced("storage.open", "open a file", [&]() -> dicomd_status {
     ObjectInfo i;
     int opened = -1;
-    StoreStatus s = store_.open(view(study), view(name), opened, i);
+    StoreStatus s = fd ? store_.open(view(study), view(name), opened, i) : store_.describe(view(study), view(name), i);
     if (s != StoreStatus::kOk) return to_status(s);
-    *fd = opened;
+    if (fd) *fd = opened;
     *info = dicomd_object_info{i.size, i.modified_ns};
     hash.write(hash.ctx, i.content_hash.data(), i.content_hash.size());
     uploader.write(uploader.ctx, i.uploader.data(), i.uploader.size());

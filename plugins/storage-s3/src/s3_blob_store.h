@@ -58,6 +58,10 @@ class S3BlobStore : public storage::BlobStore {
                          uint64_t& total_size, const std::function<void(std::string_view)>& consume) override;
   StoreStatus stat(std::string_view study, std::string_view name, ObjectInfo& info) override;
   StoreStatus open(std::string_view study, std::string_view name, int& fd, ObjectInfo& info) override;
+  // A HEAD: the object's metadata holds the uploader.
+  StoreStatus describe(std::string_view study, std::string_view name, ObjectInfo& info) override {
+    return stat(study, name, info);
+  }
   StoreStatus list_studies(std::vector<std::string>& out) override;
   StoreStatus list_files(std::string_view study, std::vector<std::string>& out) override;
   StoreStatus remove(std::string_view study, std::string_view name) override;

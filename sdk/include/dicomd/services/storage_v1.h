@@ -88,7 +88,9 @@ typedef struct dicomd_storage_v1 {
                                dicomd_written_check_fn check, void* check_ctx, dicomd_sink refusal);
   /* open, with the object's info, content hash (to `hash`; nothing when the
    * backend keeps none) and uploader (to `uploader`; nothing when unknown),
-   * all of the version the descriptor reads. The caller closes *fd. */
+   * all of the version the descriptor reads. The caller closes *fd. With
+   * `fd` NULL, the info, hash and uploader only, the object not opened
+   * (storage-s3: a HEAD, not a GET of the whole object). */
   dicomd_status (*open_described)(void* self, dicomd_str study, dicomd_str name, int32_t* fd, dicomd_object_info* info,
                                   dicomd_sink hash, dicomd_sink uploader);
   /* remove_study, counting the files it removed. */
