@@ -8,6 +8,7 @@
 #include <dicomd/http.h>
 #include <dicomd/plugin.h>
 #include <dicomd/services/metadata_v1.h>
+#include <dicomd/services/jobqueue_v1.h>
 #include <dicomd/services/render_v1.h>
 #include <dicomd/services/storage_v1.h>
 #include <dicomd/services/validator_v1.h>

@@ -201,7 +201,8 @@ class RenderPngPlugin : public dicomd::Plugin {
   }
 
   dicomd::Storage storage_;
-  dicomd_render_v1 render_{sizeof(dicomd_render_v1), this, dicomd::service<&RenderPngPlugin::render_png>};
+  dicomd_render_v1 render_{sizeof(dicomd_render_v1), this, dicomd::service<&RenderPngPlugin::render_png>,
+                           nullptr};  // etag_png: none yet
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "services/render_v1.h"
 #include "services/storage_v1.h"
 #include "services/index_v1.h"
+#include "services/jobqueue_v1.h"
 #include "services/validator_v1.h"
 
 #if defined(__LP64__) && defined(__linux__)
@@ -94,7 +95,9 @@ DICOMD_LAYOUT_SIZE(dicomd_index_v1, 56);
 DICOMD_LAYOUT_OFFSET(dicomd_index_v1, reconcile, 48);
 DICOMD_LAYOUT_SIZE(dicomd_render_options, 40);
 DICOMD_LAYOUT_OFFSET(dicomd_render_options, window_center, 24);
-DICOMD_LAYOUT_SIZE(dicomd_render_v1, 24);
+DICOMD_LAYOUT_SIZE(dicomd_render_v1, 32);
+DICOMD_LAYOUT_OFFSET(dicomd_render_v1, etag_png, 24);
+DICOMD_LAYOUT_SIZE(dicomd_jobqueue_v1, 120);
 
 #endif /* LP64 Linux */
 

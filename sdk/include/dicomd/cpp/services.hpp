@@ -13,6 +13,7 @@
 #pragma once
 
 #include <dicomd/services/index_v1.h>
+#include <dicomd/services/jobqueue_v1.h>
 #include <dicomd/services/metadata_v1.h>
 #include <dicomd/services/render_v1.h>
 #include <dicomd/services/storage_v1.h>
@@ -364,6 +365,94 @@ class Render : public Consumer<dicomd_render_v1> {
     dicomd_status s = v_->render_png(v_->self, str(study), str(file), &options, string_sink(out));
     check(s, s == DICOMD_E_NOT_FOUND ? "file not found" : "the image cannot be rendered");
     return out;
+  }
+
+  // Whether etag_png is there (a renderer built for ABI 1.8 or later).
+  bool can_tag() const { return DICOMD_HAS_FIELD(v_, dicomd_render_v1, etag_png) && v_->etag_png; }
+  // The ETag png() answers with for these options, without rendering.
+  std::string etag(std::string_view study, std::string_view file, const dicomd_render_options& options) const {
+    std::string out;
+    dicomd_status s = v_->etag_png(v_->self, str(study), str(file), &options, string_sink(out));
+    check(s, s == DICOMD_E_NOT_FOUND ? "file not found" : "the image cannot be tagged");
+    return out;
+  }
+};
+
+// dicomd.jobqueue v1 (ABI 1.8): JSON in and out, as jobqueue_v1.h says.
+class JobQueue : public Consumer<dicomd_jobqueue_v1> {
+ public:
+  using Consumer::Consumer;
+
+  // {"id":N,"created":bool}
+  std::string submit(std::string_view job_json) const {
+    std::string out;
+    dicomd_status s = v_->submit(v_->self, str(job_json), string_sink(out));
+    check(s, s == DICOMD_E_INVALID ? "a malformed job" : "the job queue failed");
+    return out;
+  }
+  // The claimed job's JSON, or nullopt when none is due.
+  std::optional<std::string> claim(std::string_view owner, uint32_t lease_ms) const {
+    std::string out;
+    dicomd_status s = v_->claim(v_->self, str(owner), lease_ms, string_sink(out));
+    if (s == DICOMD_E_NOT_FOUND) return std::nullopt;
+    check(s, "the job queue failed");
+    return out;
+  }
+  // false: the job is no longer this token's.
+  bool renew(uint64_t id, uint64_t token, uint32_t progress_permille, uint32_t lease_ms) const {
+    return still_ours(v_->renew(v_->self, id, token, progress_permille, lease_ms));
+  }
+  bool complete(uint64_t id, uint64_t token, std::string_view content_type, std::string_view result) const {
+    return still_ours(v_->complete(v_->self, id, token, str(content_type), str(result)));
+  }
+  bool fail(uint64_t id, uint64_t token, std::string_view reason, uint32_t retry_after_ms, bool release = false) const {
+    return still_ours(v_->fail(v_->self, id, token, str(reason), retry_after_ms, release ? 1 : 0));
+  }
+  // The job's JSON, or nullopt when there is no such job.
+  std::optional<std::string> get(uint64_t id) const {
+    std::string out;
+    dicomd_status s = v_->get(v_->self, id, string_sink(out));
+    if (s == DICOMD_E_NOT_FOUND) return std::nullopt;
+    check(s, "the job queue failed");
+    return out;
+  }
+  struct Result {
+    std::string content_type, body;
+  };
+  // A done job's result by id, or by key with id 0; nullopt when none.
+  std::optional<Result> result(uint64_t id, std::string_view key = {}) const {
+    Result r;
+    dicomd_status s = v_->result(v_->self, id, str(key), string_sink(r.content_type), string_sink(r.body));
+    if (s == DICOMD_E_NOT_FOUND) return std::nullopt;
+    check(s, "the job queue failed");
+    return r;
+  }
+  // false: no such job.
+  bool cancel(uint64_t id) const { return still_ours(v_->cancel(v_->self, id)); }
+  void cancel_source(std::string_view study, std::string_view file, std::string_view drop_kind,
+                     std::string_view reason) const {
+    std::string out;
+    check(v_->cancel_source(v_->self, str(study), str(file), str(drop_kind), str(reason), string_sink(out)),
+          "the job queue failed");
+  }
+  std::string list(std::string_view kind, std::string_view state, uint32_t limit) const {
+    std::string out;
+    check(v_->list(v_->self, str(kind), str(state), limit, string_sink(out)), "the job queue failed");
+    return out;
+  }
+  std::string counts() const {
+    std::string out;
+    check(v_->counts(v_->self, string_sink(out)), "the job queue failed");
+    return out;
+  }
+  bool wait(uint32_t timeout_ms) const { return v_->wait(v_->self, timeout_ms) != 0; }
+  void wake_all() const { v_->wake_all(v_->self); }
+
+ private:
+  static bool still_ours(dicomd_status s) {
+    if (s == DICOMD_E_NOT_FOUND) return false;
+    check(s, "the job queue failed");
+    return true;
   }
 };
 

@@ -1,5 +1,5 @@
 /* dicomd.render v1 — a stored image rendered for display as PNG.
- * Any thread, concurrently. Since: ABI 1.0. */
+ * Any thread, concurrently. Since: ABI 1.0; etag_png since 1.8. */
 #ifndef DICOMD_SERVICES_RENDER_V1_H
 #define DICOMD_SERVICES_RENDER_V1_H
 
@@ -29,6 +29,13 @@ typedef struct dicomd_render_v1 {
    * DICOMD_E_UNSUPPORTED: no or undecodable pixel data. */
   dicomd_status (*render_png)(void* self, dicomd_str study, dicomd_str file, const dicomd_render_options* options,
                               dicomd_sink png);
+
+  /* Since 1.8. Optional (NULL in older providers): the strong ETag
+   * render_png's answer for these options has, without rendering (the
+   * stored file's version, the renderer's, the options). Stored renders are
+   * looked up by it. DICOMD_E_NOT_FOUND: no such file. */
+  dicomd_status (*etag_png)(void* self, dicomd_str study, dicomd_str file, const dicomd_render_options* options,
+                            dicomd_sink etag);
 } dicomd_render_v1;
 
 #ifdef __cplusplus
