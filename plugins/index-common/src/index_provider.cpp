@@ -61,10 +61,12 @@ IndexProvider::IndexProvider(Host host, SqlDatabase& db)
       vtable_{sizeof(dicomd_index_v1),           this,
               service<&IndexProvider::upsert>,   service<&IndexProvider::remove>,
               service<&IndexProvider::search>,   service<&IndexProvider::count>,
-              service<&IndexProvider::reconcile>} {
+              service<&IndexProvider::reconcile>},
+      jobs_(host, db) {
   if (!storage_) throw std::runtime_error("no storage service");
   if (!metadata_) throw std::runtime_error("no metadata service (enable metadata-gdcm)");
   store_.create_schema();
+  jobs_.create_schema();
 }
 
 std::string IndexProvider::version_of(std::string_view study, std::string_view file) const {
@@ -113,6 +115,7 @@ void IndexProvider::applying(const Event& e, Fn&& fn) {
 
 void IndexProvider::attach(Plugin& plugin) {
   host_.provide(DICOMD_INDEX_SERVICE, 1, vtable());
+  host_.provide(DICOMD_JOBQUEUE_SERVICE, 1, jobs_.vtable());
   plugin.subscribe("stored", [this](const Event& e) { on_stored(e); });
   plugin.subscribe("removed", [this](const Event& e) { on_removed(e); });
   // Counted at each scrape (an indexed count(*): milliseconds at 100k rows).

@@ -22,12 +22,14 @@
 #include <dicomd/cpp/services.hpp>
 
 #include "index_store.h"
+#include "job_queue.h"
 
 namespace dicomd::index {
 
-// What an index plugin declares: it provides dicomd.index v1 and reads
-// files through the storage and their tags through the metadata service.
-inline constexpr std::array kIndexProvides{dicomd_service_ref{DICOMD_INDEX_SERVICE, 1, 0}};
+// What an index plugin declares: it provides dicomd.index v1 and, in the
+// same database, dicomd.jobqueue v1; it reads files through the storage and
+// their tags through the metadata service.
+inline constexpr std::array kIndexProvides{dicomd_service_ref{DICOMD_INDEX_SERVICE, 1, 0}, kJobQueueRef};
 inline constexpr std::array kIndexRequires{dicomd_service_ref{DICOMD_STORAGE_SERVICE, 1, 0},
                                            dicomd_service_ref{DICOMD_METADATA_SERVICE, 1, 0}};
 
@@ -40,7 +42,8 @@ class IndexProvider {
   const dicomd_index_v1* vtable() const { return &vtable_; }
   IndexStore& store() { return store_; }
 
-  // From the plugin's constructor: provides dicomd.index v1 and subscribes
+  // From the plugin's constructor: provides dicomd.index v1 and
+  // dicomd.jobqueue v1, and subscribes
   // to the storage's "stored" and "removed" events.
   void attach(Plugin& plugin);
 
@@ -93,6 +96,7 @@ class IndexProvider {
   Metadata metadata_;
   IndexStore store_;
   dicomd_index_v1 vtable_;
+  JobQueue jobs_;  // the queue lives in the index's database
 };
 
 }  // namespace dicomd::index

@@ -3,6 +3,7 @@
 // never carry a value in their text; each backend binds the values.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
@@ -13,7 +14,13 @@
 
 namespace dicomd::index {
 
-using SqlValue = std::variant<std::monostate, int64_t, std::string>;  // NULL, integer, text
+// Bytes bound as a BLOB (SQLite) or bytea (PostgreSQL); the view must live
+// through the statement.
+struct SqlBlob {
+  std::string_view bytes;
+};
+
+using SqlValue = std::variant<std::monostate, int64_t, std::string, SqlBlob>;  // NULL, integer, text, bytes
 
 struct SqlError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -26,6 +33,8 @@ class SqlRow {
   virtual bool is_null(int column) const = 0;
   virtual int64_t integer(int column) const = 0;
   virtual std::string_view text(int column) const = 0;
+  // A BLOB / bytea column's bytes.
+  virtual std::string blob(int column) const = 0;
 };
 
 // A connection inside a transaction.
@@ -42,6 +51,9 @@ struct SqlDialect {
   std::string_view id_column;  // the instances' key: "INTEGER PRIMARY KEY" / "BIGSERIAL PRIMARY KEY"
   bool lock_groups;            // serialise changes to one study across hosts (PostgreSQL)
   bool one_writer;             // writes wait for each other (SQLite): concurrent changes share transactions
+  std::string_view blob_type;  // "BLOB" / "BYTEA"
+  bool skip_locked;            // claims may say FOR UPDATE SKIP LOCKED (PostgreSQL)
+  bool notifications;          // NOTIFY reaches listen() on other hosts (PostgreSQL)
 };
 
 class SqlDatabase {
@@ -57,6 +69,12 @@ class SqlDatabase {
   // one statement: sql_builder.h). fn may run again when the connection
   // broke under it, so it starts from scratch each time.
   virtual void read(const std::function<void(SqlSession&)>& fn) = 0;
+  // Where dialect().notifications: blocks, calling on_notify for each
+  // NOTIFY on `channel` (from any host), until `stop` is set; survives a
+  // lost connection by reconnecting. Elsewhere returns at once.
+  virtual void listen(std::string_view channel, const std::atomic<bool>& stop, const std::function<void()>& on_notify) {
+    (void)channel, (void)stop, (void)on_notify;
+  }
 };
 
 }  // namespace dicomd::index

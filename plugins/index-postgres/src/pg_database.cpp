@@ -1,8 +1,10 @@
 #include "pg_database.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <thread>
@@ -11,7 +13,7 @@
 namespace dicomd::index {
 namespace {
 
-constexpr SqlDialect kDialect{"BIGSERIAL PRIMARY KEY", true, false};
+constexpr SqlDialect kDialect{"BIGSERIAL PRIMARY KEY", true, false, "BYTEA", true, true};
 constexpr int kAttempts = 5;
 
 struct ResultDeleter {
@@ -23,6 +25,10 @@ using Result = std::unique_ptr<PGresult, ResultDeleter>;
 struct RetryableError : SqlError {
   using SqlError::SqlError;
 };
+
+int hex_value(char h) {
+  return h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10;
+}
 
 class Row : public SqlRow {
  public:
@@ -36,6 +42,15 @@ class Row : public SqlRow {
   }
   std::string_view text(int c) const override {
     return {PQgetvalue(r_, row_, c), static_cast<size_t>(PQgetlength(r_, row_, c))};
+  }
+  // Results come as text: bytea in its hex form, \x0a1b...
+  std::string blob(int c) const override {
+    std::string_view t = text(c);
+    if (t.size() < 2 || t[0] != '\\' || t[1] != 'x') return {};
+    std::string out;
+    out.reserve((t.size() - 2) / 2);
+    for (size_t i = 2; i + 1 < t.size(); i += 2) out += static_cast<char>(hex_value(t[i]) << 4 | hex_value(t[i + 1]));
+    return out;
   }
 
  private:
@@ -87,15 +102,25 @@ class PgConnection : public SqlSession {
            const std::function<void(const SqlRow&)>& each_row) override {
     std::vector<std::string> texts(params.size());
     std::vector<const char*> values(params.size());
+    std::vector<int> lengths(params.size()), formats(params.size());  // only read when a blob is bound
+    bool binary = false;
     for (size_t i = 0; i < params.size(); ++i) {
-      if (std::holds_alternative<int64_t>(params[i])) {
+      if (std::holds_alternative<SqlBlob>(params[i])) {  // bytea sent as binary: no hex doubling
+        auto b = std::get<SqlBlob>(params[i]).bytes;
+        values[i] = b.data();
+        lengths[i] = static_cast<int>(b.size());
+        formats[i] = 1;
+        binary = true;
+      } else if (std::holds_alternative<int64_t>(params[i])) {
         texts[i] = std::to_string(std::get<int64_t>(params[i]));
         values[i] = texts[i].c_str();
       } else if (std::holds_alternative<std::string>(params[i])) {
         values[i] = std::get<std::string>(params[i]).c_str();
       }  // else NULL
     }
-    Result r(execute_with(sql, values));
+    Result r(binary ? PQexecParams(conn_, numbered(sql).c_str(), static_cast<int>(values.size()), nullptr,
+                                   values.data(), lengths.data(), formats.data(), 0)
+                    : execute_with(sql, values));
     ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
       const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
@@ -283,6 +308,44 @@ void PgDatabase::read(const std::function<void(SqlSession&)>& fn) {
       return;
     } catch (const SqlError&) {
       if (c->healthy() || reconnected) throw;  // else: as in transaction()
+    }
+  }
+}
+
+// LISTEN on a connection of its own; a lost one is replaced within a
+// second, and on_notify is called after each (re)connection too, since a
+// NOTIFY sent meanwhile was missed.
+void PgDatabase::listen(std::string_view channel, const std::atomic<bool>& stop,
+                        const std::function<void()>& on_notify) {
+  auto pause = [&] {
+    for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  };
+  while (!stop) {
+    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(conninfo_.c_str()), PQfinish);
+    if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+      pause();
+      continue;
+    }
+    std::string sql = "LISTEN ";
+    sql += channel;  // an identifier of the caller's, never a user's
+    Result listening(PQexec(conn.get(), sql.c_str()));
+    if (!listening || PQresultStatus(listening.get()) != PGRES_COMMAND_OK) {
+      pause();
+      continue;
+    }
+    on_notify();
+    while (!stop && PQstatus(conn.get()) == CONNECTION_OK) {
+      pollfd ready{PQsocket(conn.get()), POLLIN, 0};
+      int n = ::poll(&ready, 1, 250);  // a quarter of a second to notice `stop`
+      if (n < 0 && errno != EINTR) break;
+      if (n <= 0) continue;
+      if (!PQconsumeInput(conn.get())) break;
+      bool notified = false;
+      while (PGnotify* note = PQnotifies(conn.get())) {
+        PQfreemem(note);
+        notified = true;
+      }
+      if (notified) on_notify();
     }
   }
 }

@@ -33,6 +33,8 @@ class PgDatabase : public SqlDatabase {
   std::vector<std::string> extra_schema() const override;
   void write(const std::function<void(SqlSession&)>& fn) override;
   void read(const std::function<void(SqlSession&)>& fn) override;
+  // On a connection of its own, outside the pool.
+  void listen(std::string_view channel, const std::atomic<bool>& stop, const std::function<void()>& on_notify) override;
 
  private:
   // fn in a transaction begun with `begin`; retried when PostgreSQL reports a

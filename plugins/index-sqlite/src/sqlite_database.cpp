@@ -7,7 +7,7 @@
 namespace dicomd::index {
 namespace {
 
-constexpr SqlDialect kDialect{"INTEGER PRIMARY KEY", false, true};
+constexpr SqlDialect kDialect{"INTEGER PRIMARY KEY", false, true, "BLOB", false, false};
 constexpr size_t kMaxCachedStatements = 512;  // searches vary with their filters
 constexpr size_t kMaxIdleReaders = 16;
 
@@ -19,6 +19,10 @@ class Row : public SqlRow {
   std::string_view text(int c) const override {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, c));
     return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s_, c))) : std::string_view();
+  }
+  std::string blob(int c) const override {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, c));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, c))) : std::string();
   }
 
  private:
@@ -118,6 +122,9 @@ class SqliteConnection : public SqlSession {
     } else if (std::holds_alternative<std::string>(v)) {
       const auto& t = std::get<std::string>(v);
       sqlite3_bind_text(s, i, t.data(), static_cast<int>(t.size()), SQLITE_STATIC);  // lives through the step
+    } else if (std::holds_alternative<SqlBlob>(v)) {
+      auto b = std::get<SqlBlob>(v).bytes;
+      sqlite3_bind_blob64(s, i, b.data(), b.size(), SQLITE_STATIC);
     } else {
       sqlite3_bind_null(s, i);
     }
