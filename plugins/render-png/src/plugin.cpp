@@ -101,10 +101,13 @@ std::string etag_for(std::string_view identity, std::string_view renderer_versio
 class RenderPngPlugin : public dicomd::Plugin {
  public:
   static constexpr const char* kName = "render-png";
-  static constexpr const char* kVersion = "0.2.0";
+  static constexpr const char* kVersion = "0.2.0";  // in every ETag: a new renderer may draw differently
   static constexpr const char* kDescription = "DICOM images rendered for display as PNG";
   static constexpr std::array kProvides{dicomd_service_ref{DICOMD_RENDER_SERVICE, 1, 0}};
-  static constexpr std::array kRequires{dicomd_service_ref{DICOMD_STORAGE_SERVICE, 1, 0}};
+  // The job queue (optional): images the jobs plugin rendered ahead of time
+  // (thumbnails at ingest) are served from its results.
+  static constexpr std::array kRequires{dicomd_service_ref{DICOMD_STORAGE_SERVICE, 1, 0},
+                                        dicomd_service_ref{DICOMD_JOBQUEUE_SERVICE, 1, 1}};
   static void check_config(std::string_view config) { dicomd::PluginConfig(config).finish(); }
   static constexpr auto routes() {
     return std::array{dicomd_route{"GET", "/files/:study/:file/png", dicomd::route<&RenderPngPlugin::png_route>}};
@@ -129,7 +132,9 @@ class RenderPngPlugin : public dicomd::Plugin {
   }
 
   RenderPngPlugin(dicomd::Host host, std::string_view config)
-      : Plugin(host), storage_(host.acquire<dicomd_storage_v1>(DICOMD_STORAGE_SERVICE, 1)) {
+      : Plugin(host),
+        storage_(host.acquire<dicomd_storage_v1>(DICOMD_STORAGE_SERVICE, 1)),
+        prerendered_(host.acquire<dicomd_jobqueue_v1>(DICOMD_JOBQUEUE_SERVICE, 1)) {
     dicomd::PluginConfig(config).finish();  // no keys yet: any key is a mistake
     if (!storage_) throw std::runtime_error("no storage service");
     host.provide(DICOMD_RENDER_SERVICE, 1, &render_);
@@ -146,11 +151,26 @@ class RenderPngPlugin : public dicomd::Plugin {
   void png_route(const dicomd::Request& req, dicomd::Response& res) {
     std::string_view study = req.name_param("study"), file = req.name_param("file");
     RenderOptions options = parse_options(req);
-    if (res.not_modified(req, etag_for(identity_of(storage_, study, file), kVersion, options))) return;
-    res.send(200, "image/png", render(study, file, options));
+    std::string etag = etag_for(identity_of(storage_, study, file), kVersion, options);
+    if (res.not_modified(req, etag)) return;
+    auto stored = prerendered(options, etag);
+    res.send(200, "image/png", stored ? stored->body : render(study, file, options));
   }
 
  private:
+  // A render the jobs plugin made ahead of time under this ETag: the same
+  // bytes as a fresh render, as the ETag names the file's version, this
+  // renderer's and the options. Only sized first frames are made ahead
+  // (thumbnails), so other requests do not look.
+  std::optional<dicomd::JobQueue::Result> prerendered(const RenderOptions& o, const std::string& etag) const {
+    if (!prerendered_ || !o.size || o.frame || o.bits != 8 || o.window) return std::nullopt;
+    try {
+      return prerendered_.result(0, etag);
+    } catch (const dicomd::ServiceError&) {  // the queue's database is unreachable: render instead
+      return std::nullopt;
+    }
+  }
+
   // The PNG, or HttpError with the status the failure deserves.
   std::string render(std::string_view study, std::string_view file, const RenderOptions& options) const {
     std::string output;
@@ -189,20 +209,34 @@ class RenderPngPlugin : public dicomd::Plugin {
   }
 
   // dicomd.render v1.
-  dicomd_status render_png(dicomd_str study, dicomd_str file, const dicomd_render_options* o, dicomd_sink png) {
+  static RenderOptions options_of(const dicomd_render_options* o) {
     RenderOptions options;
     options.frame = o->frame;
     options.size = o->size;
     options.bits = o->bits == 16 ? 16 : 8;
     if (o->has_window) options.window = Window{o->window_center, o->window_width, "LINEAR"};
+    return options;
+  }
+
+  dicomd_status render_png(dicomd_str study, dicomd_str file, const dicomd_render_options* o, dicomd_sink png) {
+    RenderOptions options = options_of(o);
     std::string out = render(dicomd::view(study), dicomd::view(file), options);
     png.write(png.ctx, out.data(), out.size());
     return DICOMD_OK;
   }
 
+  // dicomd.render v1 (1.8): the ETag png_route answers with.
+  dicomd_status etag_png(dicomd_str study, dicomd_str file, const dicomd_render_options* o, dicomd_sink out) {
+    std::string etag =
+        etag_for(identity_of(storage_, dicomd::view(study), dicomd::view(file)), kVersion, options_of(o));
+    out.write(out.ctx, etag.data(), etag.size());
+    return DICOMD_OK;
+  }
+
   dicomd::Storage storage_;
+  dicomd::JobQueue prerendered_;
   dicomd_render_v1 render_{sizeof(dicomd_render_v1), this, dicomd::service<&RenderPngPlugin::render_png>,
-                           nullptr};  // etag_png: none yet
+                           dicomd::service<&RenderPngPlugin::etag_png>};
 };
 
 }  // namespace
