@@ -33,7 +33,7 @@ TEST(CorePlugins, HealthAndPluginsListTheDefaultPlugins) {
   EXPECT_EQ(health.header("content-type"), "application/json");
   auto h = parse(health.body);
   EXPECT_TRUE(h["success"].GetBool());
-  EXPECT_EQ(h["plugins"].Size(), 7u);
+  EXPECT_EQ(h["plugins"].Size(), 8u);
 
   auto plugins = request(server.port(), "GET", "/plugins");
   ASSERT_EQ(plugins.status, 200);
@@ -71,9 +71,10 @@ TEST(CorePlugins, HealthAndPluginsListTheDefaultPlugins) {
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
+// jobs renders its frames through render-png: it goes with it.
 TEST(CorePlugins, DisablingRenderPngRemovesOnlyItsRoute) {
   TempDir dir;
-  ServerProcess server({"--data", (dir / "data").string(), "--disable", "render-png"});
+  ServerProcess server({"--data", (dir / "data").string(), "--disable", "render-png", "--disable", "jobs"});
   auto png = request(server.port(), "GET", "/files/s/f/png");
   EXPECT_EQ(png.status, 404);
   EXPECT_EQ(png.body, R"({"error":"not found","success":false})");

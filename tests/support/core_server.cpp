@@ -78,7 +78,7 @@ std::string with_s3_storage(const std::string& config_json, const S3Server& s3) 
   if (!d.HasMember("plugins")) {
     rapidjson::Value plugins(rapidjson::kArrayType);
     for (const char* name :
-         {"storage-fs", "files", "validator-gdcm", "metadata-gdcm", "render-png", "index-sqlite", "search"})
+         {"storage-fs", "files", "validator-gdcm", "metadata-gdcm", "render-png", "index-sqlite", "search", "jobs"})
       plugins.PushBack(rapidjson::Value(rapidjson::kObjectType).AddMember("name", rapidjson::StringRef(name), a), a);
     d.AddMember("plugins", plugins, a);
   }

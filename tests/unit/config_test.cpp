@@ -6,13 +6,14 @@
 using dicomd::ConfigError;
 using dicomd::parse_config;
 
-TEST(Config, DefaultHasTheCorePluginsAndSearch) {
+TEST(Config, DefaultHasTheCorePluginsSearchAndJobs) {
   auto c = dicomd::default_config();
-  ASSERT_EQ(c.plugins.size(), 7u);
+  ASSERT_EQ(c.plugins.size(), 8u);
   EXPECT_EQ(c.plugins[0].name, "storage-fs");
   EXPECT_EQ(c.plugins[1].name, "files");
   EXPECT_EQ(c.plugins[5].name, "index-sqlite");
   EXPECT_EQ(c.plugins[6].name, "search");
+  EXPECT_EQ(c.plugins[7].name, "jobs");
   EXPECT_EQ(c.host, "127.0.0.1");
   EXPECT_EQ(c.port, 8080);
   EXPECT_EQ(c.data_dir, "./data");
