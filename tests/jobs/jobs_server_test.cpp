@@ -193,6 +193,26 @@ TEST(Jobs, AMultiFrameFileAnimatesFrameByFrame) {
   EXPECT_EQ(d["durations"][0].GetInt(), 200);
 }
 
+// Frames are fitted into size x size; shapes that still differ are refused
+// (docs/api.md), not stretched.
+TEST(Jobs, ASeriesOfMixedShapesFailsWithItsReason) {
+  CoreServer server;
+  std::string study_uid = new_uid(), series_uid = new_uid();
+  for (int i = 0; i < 2; ++i) {
+    SliceSpec s = slice_of(study_uid, series_uid);
+    s.instance_number = i + 1;
+    s.height = i ? 32 : 64;
+    ASSERT_EQ(upload_to(server.port(), "s", "IM" + std::to_string(i), make_slice(s)).status, 201);
+  }
+  auto job = wait_for_job(server.port(), job_of(post_job(server.port(), R"({"type":"animate","study":"s","series":")" +
+                                                                            series_uid + R"("})")));
+  EXPECT_EQ(state_of(job), "failed");
+  EXPECT_EQ(job["attempts"].GetInt(), 1) << "bad input is not retried";
+  EXPECT_NE(std::string(job["error"].GetString()).find("mixes image shapes (64x64 and 64x32"), std::string::npos)
+      << job["error"].GetString();
+  EXPECT_EQ(server.get("/jobs/" + std::to_string(job["id"].GetUint64()) + "/result").status, 409);
+}
+
 TEST(Jobs, BadRequestsAreRefusedWithTheirReason) {
   CoreServer server({}, config_with_jobs(R"({"max_frames":5,"workers":0})"));
   std::string series = upload_series(server.port(), "s", 6);
