@@ -336,6 +336,17 @@ dicomd_status JobQueue::cancel_source(dicomd_str study, dicomd_str file, dicomd_
                                       dicomd_sink out) {
   uint64_t changed = 0;
   std::string why(view(reason));
+  // Most stored files are new, and no job reads them yet: a read says so
+  // without taking SQLite's one writer from the index.
+  bool read_by_a_job = false;
+  db_.read([&](SqlSession& s) {
+    s.run("SELECT 1 FROM job_sources WHERE study = ? AND file = ? LIMIT 1",
+          {std::string(view(study)), std::string(view(file))}, [&](const SqlRow&) { read_by_a_job = true; });
+  });
+  if (!read_by_a_job) {
+    write_to(out, "0");
+    return DICOMD_OK;
+  }
   db_.write([&](SqlSession& s) {
     changed = 0;
     std::vector<std::pair<int64_t, bool>> done;  // id, to drop
