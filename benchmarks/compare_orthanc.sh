@@ -20,7 +20,7 @@ if [ -z "${DICOMD_BENCH_NETNS:-}" ] && ! command -v Orthanc > /dev/null; then
 fi
 source benchmarks/bench_lib.sh
 bench_netns build dicomd make_dataset load_client fs_ceiling tree_memory dicomd-plugin-storage-fs dicomd-plugin-files dicomd-plugin-validator-gdcm \
-  dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite dicomd-plugin-search -- "$@"
+  dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite dicomd-plugin-search dicomd-plugin-jobs -- "$@"
 
 bench_workdir compare-orthanc
 pids=()

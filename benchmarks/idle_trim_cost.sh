@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 source benchmarks/bench_lib.sh
 bench_netns build dicomd make_dataset load_client dicomd-plugin-storage-fs dicomd-plugin-files dicomd-plugin-validator-gdcm \
-  dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite dicomd-plugin-search -- "$@"
+  dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite dicomd-plugin-search dicomd-plugin-jobs -- "$@"
 
 bench_workdir idle-trim-cost
 port=18085

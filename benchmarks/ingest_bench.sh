@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CT ingest side by side, in one run on one machine: dicomd as it ships
-# (index-sqlite on, an upload answered once it is searchable), dicomd with no
-# index, and Orthanc (which indexes every upload too), each on fresh folders,
-# the same CT slices sent by the same client, ROUNDS rounds alternating the
+# (index-sqlite on, an upload answered once it is searchable; thumbnails
+# queued at ingest: benchmarks/jobs_bench.sh measures them), dicomd with no
+# index (nor jobs, which need it), and Orthanc (which indexes every upload
+# too), each on fresh folders, the same CT slices sent by the same client, ROUNDS rounds alternating the
 # three, and in each round the disk's own ceiling for the same files
 # (fs_ceiling: write, fsync, rename and a shared folder fsync from CLIENTS
 # threads, no HTTP). Besides files/s it prints the server's CPU per file (its
@@ -22,7 +23,7 @@ if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
   cmake --preset release > /dev/null
   cmake --build --preset release --target dicomd make_dataset load_client fs_ceiling dicomd-plugin-storage-fs dicomd-plugin-files \
     dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-render-png dicomd-plugin-index-sqlite \
-    dicomd-plugin-search > /dev/null
+    dicomd-plugin-search dicomd-plugin-jobs > /dev/null
   exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
 fi
 ip link set lo up
@@ -52,7 +53,7 @@ start() {  # start KIND ROUND
   case $1 in
     index) "$bin/dicomd" --data "$dir" --listen 127.0.0.1:$port --log-level warn 2> "$dir.log" & ;;
     noindex) "$bin/dicomd" --data "$dir" --listen 127.0.0.1:$port --log-level warn --disable search \
-      --disable index-sqlite 2> "$dir.log" & ;;
+      --disable index-sqlite --disable jobs 2> "$dir.log" & ;;
     orthanc)
       cat > "$dir.json" << JSON
 { "Name": "bench", "StorageDirectory": "$dir/storage", "IndexDirectory": "$dir/index",

@@ -23,7 +23,7 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2> /dev/null || echo 0; }
 for r in $(seq "$rounds"); do
   rm -rf "$work/data"
   "$bin/dicomd" --data "$work/data" --listen 127.0.0.1:$port --log-level warn --disable index-sqlite \
-    --disable search 2> "$work/log" &
+    --disable search --disable jobs 2> "$work/log" &
   server=$!
   for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.05; done
   "$bin/load_client" $port 4 0 upload-dicomd dx "$work/dx" > /dev/null

@@ -20,7 +20,7 @@ if [ -z "${DICOMD_BENCH_NETNS:-}" ]; then
   cmake --preset release > /dev/null
   cmake --build --preset release --target dicomd make_search_dataset load_client dicomd-plugin-storage-fs dicomd-plugin-files \
     dicomd-plugin-validator-gdcm dicomd-plugin-metadata-gdcm dicomd-plugin-index-sqlite \
-    dicomd-plugin-index-postgres dicomd-plugin-search > /dev/null
+    dicomd-plugin-index-postgres dicomd-plugin-search dicomd-plugin-jobs > /dev/null
   exec unshare --net env DICOMD_BENCH_NETNS=1 "$0" "$@"
 fi
 ip link set lo up
