@@ -132,17 +132,17 @@ dicomd_status JobQueue::submit(dicomd_str job_json, dicomd_sink out) {
   int64_t priority = int_or(d, "priority", 0, -1000, 1000);
   int64_t max_attempts = int_or(d, "max_attempts", 3, 1, 100);
   std::string params = "{}";
-  if (auto it = d.FindMember("params"); it != d.MemberEnd()) {
-    if (!it->value.IsObject()) throw ServiceError(DICOMD_E_INVALID, "params must be an object");
+  if (d.HasMember("params")) {
+    if (!d["params"].IsObject()) throw ServiceError(DICOMD_E_INVALID, "params must be an object");
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    it->value.Accept(writer);
+    d["params"].Accept(writer);
     params.assign(buffer.GetString(), buffer.GetSize());
   }
   std::vector<std::pair<std::string, std::string>> sources;
-  if (auto it = d.FindMember("sources"); it != d.MemberEnd()) {
-    if (!it->value.IsArray()) throw ServiceError(DICOMD_E_INVALID, "sources must be an array");
-    for (const auto& s : it->value.GetArray()) {
+  if (d.HasMember("sources")) {
+    if (!d["sources"].IsArray()) throw ServiceError(DICOMD_E_INVALID, "sources must be an array");
+    for (const auto& s : d["sources"].GetArray()) {
       if (!s.IsArray() || s.Size() != 2 || !s[0].IsString() || !s[1].IsString())
         throw ServiceError(DICOMD_E_INVALID, "a source is [study, file]");
       sources.emplace_back(s[0].GetString(), s[1].GetString());

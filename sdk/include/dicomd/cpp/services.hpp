@@ -105,7 +105,7 @@ struct service_method<Method> {
         object->host().error("service call failed with a non-standard exception");
       }
       return DICOMD_E_INTERNAL;
-    } else {  // a counter or a flag: on an exception, logged, the value's zero
+    } else {  // a counter, a flag or nothing: on an exception, logged, the value's zero
       try {
         return (object->*Method)(args...);
       } catch (const std::exception& e) {
@@ -113,7 +113,7 @@ struct service_method<Method> {
       } catch (...) {
         object->host().error("service call failed with a non-standard exception");
       }
-      return R{};
+      if constexpr (!std::is_void_v<R>) return R{};
     }
   }
 };
