@@ -87,8 +87,9 @@ AnimationRequest parse_animation_request(std::string_view body) {
   d.Parse(body.data(), body.size());
   if (d.HasParseError() || !d.IsObject()) throw HttpError(400, "the body must be a JSON object");
   static constexpr const char* kKnown[] = {"type", "study", "series", "file", "format", "fps", "size", "window"};
-  for (const auto& m : d.GetObject()) {
-    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+  // (<, not the range-for's !=, which clang finds ambiguous on rapidjson's iterators in C++20)
+  for (auto m = d.MemberBegin(); m < d.MemberEnd(); ++m) {
+    std::string_view name(m->name.GetString(), m->name.GetStringLength());
     bool known = false;
     for (const char* k : kKnown) known = known || name == k;
     if (!known) throw HttpError(400, "unknown member \"" + std::string(name) + "\"");

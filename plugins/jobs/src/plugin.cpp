@@ -211,7 +211,8 @@ class JobsPlugin : public dicomd::Plugin {
       std::string counts = services_.queue.counts();
       d.Parse(counts.data(), counts.size());
       if (d.IsObject())
-        for (const auto& m : d.GetObject()) jobs.set(static_cast<double>(m.value.GetInt64()), m.name.GetString());
+        for (auto m = d.MemberBegin(); m < d.MemberEnd(); ++m)  // < : see animation_request.cpp
+          jobs.set(static_cast<double>(m->value.GetInt64()), m->name.GetString());
     });
   }
 
