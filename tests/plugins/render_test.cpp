@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
+#include <tuple>
 
 #include "decode.h"
 #include "display.h"
@@ -134,6 +136,41 @@ TEST(Display, ThumbnailKeepsAspect) {
 
 // Found by fuzz_render: a grey frame labelled YBR_FULL_422 with 32-bit
 // samples and a short buffer was read past its end.
+// The box filter, against its definition: each output sample the rounded
+// mean of its box, the boxes tiling the source; 8-bit grey and RGB (the
+// summed-columns path) and 16-bit grey, at sizes that do not divide.
+TEST(Display, FitWithinAveragesEachBoxExactly) {
+  std::mt19937 rng(3);
+  for (auto [w, h, channels, depth, size] :
+       std::vector<std::tuple<uint32_t, uint32_t, uint8_t, uint8_t, uint32_t>>{{512, 512, 1, 8, 128},
+                                                                               {301, 177, 1, 8, 64},
+                                                                               {97, 203, 3, 8, 50},
+                                                                               {1000, 7, 3, 8, 33},
+                                                                               {130, 90, 1, 16, 41}}) {
+    Image src{w, h, channels, depth, {}};
+    src.data.resize(size_t{w} * h * channels * (depth / 8));
+    for (auto& b : src.data) b = static_cast<uint8_t>(rng());
+    Image out = fit_within(src, size);
+    ASSERT_LE(std::max(out.width, out.height), size);
+    const size_t bytes = depth / 8;
+    for (uint32_t oy = 0; oy < out.height; ++oy)
+      for (uint32_t ox = 0; ox < out.width; ++ox)
+        for (size_t k = 0; k < channels; ++k) {
+          size_t y0 = size_t{oy} * h / out.height, y1 = std::max(y0 + 1, size_t{oy + 1} * h / out.height);
+          size_t x0 = size_t{ox} * w / out.width, x1 = std::max(x0 + 1, size_t{ox + 1} * w / out.width);
+          uint64_t sum = 0, count = (y1 - y0) * (x1 - x0);
+          for (size_t y = y0; y < y1; ++y)
+            for (size_t x = x0; x < x1; ++x) {
+              const uint8_t* p = &src.data[((y * w + x) * channels + k) * bytes];
+              sum += bytes == 2 ? (p[0] << 8 | p[1]) : p[0];
+            }
+          const uint8_t* d = &out.data[((size_t{oy} * out.width + ox) * channels + k) * bytes];
+          uint32_t got = bytes == 2 ? (d[0] << 8 | d[1]) : d[0];
+          ASSERT_EQ(got, (sum + count / 2) / count) << w << "x" << h << " at " << ox << "," << oy << " channel " << k;
+        }
+  }
+}
+
 TEST(Display, ShortBuffersAreRefusedWhateverTheLabels) {
   Frame f = grey8(2, 1, {1, 2, 3, 4});
   f.bits_allocated = 32;
