@@ -26,8 +26,8 @@ bench_workdir jobs-bench
 slices=$((count > 300 ? count : 300))
 echo "generating $slices CT slices..." >&2
 "$bin/make_dataset" "$work/in" "$slices" 0
-ls "$work"/in/ct/*.dcm | head -n "$count" > "$work/ct"
-ls "$work"/in/ct/*.dcm | head -n 300 > "$work/series"
+ls "$work"/in/ct/*.dcm | sed -n "1,${count}p" > "$work/ct"  # sed, not head: no SIGPIPE under pipefail
+ls "$work"/in/ct/*.dcm | sed -n "1,300p" > "$work/series"
 port=18070
 url=http://127.0.0.1:$port
 hz=$(getconf CLK_TCK)
