@@ -3,6 +3,7 @@
 // from its pixels), with or without InstanceNumber, and multi-frame files.
 #pragma once
 
+#include <gdcmTrace.h>
 #include <gdcmUIDGenerator.h>
 
 #include <optional>
@@ -32,6 +33,7 @@ inline SliceSpec slice_of(const std::string& study_uid, const std::string& serie
 
 inline std::string make_slice(const SliceSpec& s) {
   using dicomd::bench::put;
+  gdcm::Trace::SetWarning(false);  // its notes on what the writer fills in
   gdcm::ImageWriter writer;
   std::vector<int16_t> pixels(static_cast<size_t>(s.width) * s.height * s.frames);
   for (unsigned f = 0; f < s.frames; ++f)
