@@ -247,6 +247,33 @@ TEST_P(QueueTest, CancelStopsARunningJobAndForgetsAFinishedOne) {
   EXPECT_FALSE(queue_.cancel(id));
 }
 
+TEST_P(QueueTest, PruneForgetsOnlyFinishedJobsOfItsKindBeforeItsTime) {
+  std::string source = R"([["s","IM1"]])";
+  uint64_t done = submit(job("animate", "a1", 3, source));
+  auto c = claim();
+  ASSERT_TRUE(queue_.complete(c->id, c->token, "image/gif", "x"));
+  uint64_t failed = submit(job("animate", "a2"));
+  c = claim();
+  ASSERT_TRUE(queue_.fail(c->id, c->token, "bad", 0));
+  uint64_t thumbnail = submit(job("thumbnail", "t1"));
+  c = claim();
+  ASSERT_TRUE(queue_.complete(c->id, c->token, "image/png", "y"));
+  uint64_t queued = submit(job("animate", "a3"));
+  uint64_t running = submit(job("animate", "a4"));
+  ASSERT_TRUE(claim());
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  EXPECT_EQ(queue_.prune("animate", now - 60000), 0u) << "nothing finished a minute ago";
+  EXPECT_EQ(queue_.prune("animate", now + 1000), 2u);
+  EXPECT_FALSE(queue_.get(done));
+  EXPECT_FALSE(queue_.get(failed));
+  EXPECT_TRUE(queue_.get(thumbnail)) << "another kind";
+  EXPECT_TRUE(queue_.get(queued)) << "not finished";
+  EXPECT_TRUE(queue_.get(running)) << "not finished";
+  queue_.cancel_source("s", "IM1", "", "gone");  // its source rows went with it: nothing to cancel
+  EXPECT_EQ(queue_.prune("", now + 1000), 1u) << "any kind: the thumbnail";
+}
+
 TEST_P(QueueTest, AWaitingWorkerWakesWhenAJobIsQueuedOnAnyHost) {
   // PostgreSQL: the job is queued through another pool (another host) and
   // reaches this one by NOTIFY; SQLite has one host per database.

@@ -297,7 +297,7 @@ TEST(Jobs, QueuedJobsResumeAfterARestart) {
   }
   EXPECT_EQ(server.process().stop(SIGTERM), 0);
   // The same data folder, now with workers.
-  write_file(server.dir() / "config.json", config_with_jobs(R"({"workers":2})"));
+  write_file(server.dir() / "config.json", config_with_jobs(R"({"workers":2,"keep_finished_days":7})"));
   server.restart();
   for (uint64_t id : ids) {
     auto job = wait_for_job(server.port(), id);

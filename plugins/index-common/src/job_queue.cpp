@@ -75,7 +75,8 @@ JobQueue::JobQueue(Host host, SqlDatabase& db)
               dicomd::service<&JobQueue::list>,
               dicomd::service<&JobQueue::counts>,
               dicomd::service<&JobQueue::wait>,
-              dicomd::service<&JobQueue::wake_all>} {}
+              dicomd::service<&JobQueue::wake_all>,
+              dicomd::service<&JobQueue::prune>} {}
 
 JobQueue::~JobQueue() {
   stopping_ = true;
@@ -433,6 +434,23 @@ int32_t JobQueue::wait(uint32_t timeout_ms) {
   return wake_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return wake_count_ != seen || stopping_; })
              ? 1
              : 0;
+}
+
+dicomd_status JobQueue::prune(dicomd_str kind, int64_t finished_before_ms, dicomd_sink out) {
+  uint64_t forgotten = 0;
+  db_.write([&](SqlSession& s) {
+    forgotten = 0;
+    std::string which = "state IN ('done', 'failed', 'cancelled') AND finished > 0 AND finished < ?";
+    std::vector<SqlValue> params{finished_before_ms};
+    if (kind.len) {
+      which += " AND kind = ?";
+      params.emplace_back(std::string(view(kind)));
+    }
+    s.run("DELETE FROM job_sources WHERE job_id IN (SELECT id FROM jobs WHERE " + which + ")", params);
+    s.run("DELETE FROM jobs WHERE " + which + " RETURNING id", params, [&](const SqlRow&) { ++forgotten; });
+  });
+  write_to(out, std::to_string(forgotten));
+  return DICOMD_OK;
 }
 
 void JobQueue::wake_all() {

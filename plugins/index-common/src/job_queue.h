@@ -52,6 +52,7 @@ class JobQueue {
   dicomd_status counts(dicomd_sink out);
   int32_t wait(uint32_t timeout_ms);
   void wake_all();
+  dicomd_status prune(dicomd_str kind, int64_t finished_before_ms, dicomd_sink out);
 
  private:
   // Wakes this process's waits; on PostgreSQL the statement `session` runs

@@ -34,7 +34,8 @@ struct Settings {
 };
 
 // {"workers":2,"frame_parallelism":2,"lease_s":30,"poll_ms":1000,
-//  "max_frames":1000,"max_attempts":3,"thumbnails":true,"thumbnail_size":128}
+//  "max_frames":1000,"max_attempts":3,"keep_finished_days":30,"thumbnails":true,
+//  "thumbnail_size":128}
 Settings parse_settings(std::string_view config) {
   dicomd::PluginConfig c(config);
   Settings s;
@@ -53,6 +54,9 @@ Settings parse_settings(std::string_view config) {
   v = s.runner.max_frames;
   c.get_uint("max_frames", v, 1, 10000);
   s.runner.max_frames = static_cast<uint32_t>(v);
+  v = s.runner.keep_finished_days;
+  c.get_uint("keep_finished_days", v, 0, 36500);
+  s.runner.keep_finished_days = static_cast<uint32_t>(v);
   v = s.max_attempts;
   c.get_uint("max_attempts", v, 1, 20);
   s.max_attempts = static_cast<uint32_t>(v);

@@ -117,8 +117,26 @@ void JobRunner::stop() {
   threads_.clear();
 }
 
+void JobRunner::prune_when_due() {
+  if (!settings_.keep_finished_days) return;
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  int64_t due = next_prune_ms_;
+  if (now < due || !next_prune_ms_.compare_exchange_strong(due, now + 3600 * 1000)) return;
+  try {
+    uint64_t forgotten = services_.queue.prune("animate", now - int64_t{settings_.keep_finished_days} * 86400 * 1000);
+    if (forgotten)
+      host_.info("jobs: forgot " + std::to_string(forgotten) + " animations finished more than " +
+                 std::to_string(settings_.keep_finished_days) + " days ago");
+  } catch (const std::exception& e) {  // tried again in an hour
+    host_.warn(std::string("jobs: cannot forget old jobs: ") + e.what());
+  }
+}
+
 void JobRunner::work() {
   while (!stopping_) {
+    prune_when_due();
     std::optional<std::string> claimed;
     try {
       claimed = services_.queue.claim(settings_.owner, settings_.lease_ms);

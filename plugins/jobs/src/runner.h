@@ -21,7 +21,8 @@ struct RunnerSettings {
   uint32_t lease_ms = 30000;
   uint32_t poll_ms = 1000;  // an idle worker looks again at least this often
   uint32_t max_frames = 1000;
-  std::string owner;  // "host:pid", shown in listings
+  uint32_t keep_finished_days = 30;  // animations finished longer ago are forgotten; 0: kept
+  std::string owner;                 // "host:pid", shown in listings
 };
 
 struct Services {
@@ -58,6 +59,9 @@ class JobRunner {
 
  private:
   void work();
+  // At most hourly, from whichever worker comes first: forgets the
+  // animations that finished more than keep_finished_days ago.
+  void prune_when_due();
   void run(const ClaimedJob& job);
   std::string thumbnail(const ClaimedJob& job);
   std::string animate(const ClaimedJob& job, class LeaseKeeper& lease);
@@ -66,6 +70,7 @@ class JobRunner {
   Services services_;
   RunnerSettings settings_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> next_prune_ms_{0};
   std::vector<std::thread> threads_;
   Metric finished_;
 };

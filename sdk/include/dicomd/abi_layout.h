@@ -97,7 +97,7 @@ DICOMD_LAYOUT_SIZE(dicomd_render_options, 40);
 DICOMD_LAYOUT_OFFSET(dicomd_render_options, window_center, 24);
 DICOMD_LAYOUT_SIZE(dicomd_render_v1, 32);
 DICOMD_LAYOUT_OFFSET(dicomd_render_v1, etag_png, 24);
-DICOMD_LAYOUT_SIZE(dicomd_jobqueue_v1, 120);
+DICOMD_LAYOUT_SIZE(dicomd_jobqueue_v1, 128);
 
 #endif /* LP64 Linux */
 

@@ -447,6 +447,12 @@ class JobQueue : public Consumer<dicomd_jobqueue_v1> {
   }
   bool wait(uint32_t timeout_ms) const { return v_->wait(v_->self, timeout_ms) != 0; }
   void wake_all() const { v_->wake_all(v_->self); }
+  // The number of finished jobs of `kind` (any when empty) forgotten.
+  uint64_t prune(std::string_view kind, int64_t finished_before_ms) const {
+    std::string out;
+    check(v_->prune(v_->self, str(kind), finished_before_ms, string_sink(out)), "the job queue failed");
+    return std::stoull(out.empty() ? "0" : out);
+  }
 
  private:
   static bool still_ours(dicomd_status s) {

@@ -96,6 +96,11 @@ typedef struct dicomd_jobqueue_v1 {
   int32_t (*wait)(void* self, uint32_t timeout_ms);
   /* Wakes every wait of this process (a host that stops). */
   void (*wake_all)(void* self);
+
+  /* Forgets the jobs of `kind` (all kinds when empty) that finished (done,
+   * failed or cancelled) before `finished_before_ms`, with their results.
+   * Writes the number forgotten. */
+  dicomd_status (*prune)(void* self, dicomd_str kind, int64_t finished_before_ms, dicomd_sink out);
 } dicomd_jobqueue_v1;
 
 #ifdef __cplusplus
