@@ -38,6 +38,36 @@ bench_cleanup() {
   rm -rf "$work"
 }
 
+# tree_ticks PID: CPU ticks (user + system) of a process and its children
+# (dicomd's isolated workers), from /proc.
+tree_ticks() {
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2> /dev/null || echo 0)))
+  done
+  echo $total
+}
+
+# wait_ready: waits until the server on $port answers (10 s at most).
+wait_ready() {
+  for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0; sleep 0.05; done
+  echo "server on $port did not start" >&2; return 1
+}
+
+# start_orthanc DIR: Orthanc on $port with its storage and index in DIR,
+# as the ingest comparisons run it (fsynced storage, no compression, no
+# plugins); sets $server.
+start_orthanc() {
+  cat > "$1.json" << JSON
+{ "Name": "bench", "StorageDirectory": "$1/storage", "IndexDirectory": "$1/index",
+  "HttpPort": $port, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
+  "DicomServerEnabled": false, "WebDavEnabled": false, "StorageCompression": false, "KeepAlive": true,
+  "SyncStorageArea": true, "HttpCompressionEnabled": false, "Plugins": [] }
+JSON
+  Orthanc "$1.json" > "$1.log" 2>&1 &
+  server=$!
+}
+
 # lookup_dataset COUNT: COUNT synthetic CT files ($work/ct lists them) and
 # a tag lookup URL for each ($work/urls).
 lookup_dataset() {

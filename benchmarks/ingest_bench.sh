@@ -36,32 +36,13 @@ echo "generating $count CT slices..." >&2
 ls "$work"/in/ct/*.dcm > "$work/ct"
 port=18060
 
-# CPU ticks (user + system) of a process and its children.
-tree_ticks() {
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2> /dev/null || echo 0)))
-  done
-  echo $total
-}
-wait_ready() {
-  for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0; sleep 0.05; done
-  echo "server on $port did not start" >&2; return 1
-}
 start() {  # start KIND ROUND
   local dir="$work/$1-$2"
   case $1 in
     index) "$bin/dicomd" --data "$dir" --listen 127.0.0.1:$port --log-level warn 2> "$dir.log" & ;;
     noindex) "$bin/dicomd" --data "$dir" --listen 127.0.0.1:$port --log-level warn --disable search \
       --disable index-sqlite --disable jobs 2> "$dir.log" & ;;
-    orthanc)
-      cat > "$dir.json" << JSON
-{ "Name": "bench", "StorageDirectory": "$dir/storage", "IndexDirectory": "$dir/index",
-  "HttpPort": $port, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
-  "DicomServerEnabled": false, "WebDavEnabled": false, "StorageCompression": false, "KeepAlive": true,
-  "SyncStorageArea": true, "HttpCompressionEnabled": false, "Plugins": [] }
-JSON
-      Orthanc "$dir.json" > "$dir.log" 2>&1 & ;;
+    orthanc) start_orthanc "$dir" ;;
   esac
   server=$!
   wait_ready

@@ -32,29 +32,11 @@ port=18070
 url=http://127.0.0.1:$port
 hz=$(getconf CLK_TCK)
 
-tree_ticks() {
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2> /dev/null || echo 0)))
-  done
-  echo $total
-}
-wait_ready() {
-  for _ in $(seq 200); do curl -s -o /dev/null "$url/" && return 0; sleep 0.05; done
-  echo "server on $port did not start" >&2; return 1
-}
 start() {  # start KIND DIR
   case $1 in
     thumbnails) "$bin/dicomd" --data "$2" --listen 127.0.0.1:$port --log-level warn 2> "$2.log" & ;;
     nothumbnails) "$bin/dicomd" --data "$2" --listen 127.0.0.1:$port --log-level warn --disable jobs 2> "$2.log" & ;;
-    orthanc)
-      cat > "$2.json" << JSON
-{ "Name": "bench", "StorageDirectory": "$2/storage", "IndexDirectory": "$2/index",
-  "HttpPort": $port, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
-  "DicomServerEnabled": false, "WebDavEnabled": false, "StorageCompression": false, "KeepAlive": true,
-  "SyncStorageArea": true, "HttpCompressionEnabled": false, "Plugins": [] }
-JSON
-      Orthanc "$2.json" > "$2.log" 2>&1 & ;;
+    orthanc) start_orthanc "$2" ;;
   esac
   server=$!
   wait_ready
