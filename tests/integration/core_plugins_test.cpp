@@ -38,12 +38,12 @@ TEST(CorePlugins, HealthAndPluginsListTheDefaultPlugins) {
   auto plugins = request(server.port(), "GET", "/plugins");
   ASSERT_EQ(plugins.status, 200);
   auto d = parse(plugins.body);
-  EXPECT_EQ(std::string(d["abiVersion"].GetString()), "1.8");
+  EXPECT_EQ(std::string(d["abiVersion"].GetString()), "1.9");
   for (const char* name : {"validator-gdcm", "metadata-gdcm", "render-png"}) {
     const auto* p = find_plugin(d, name);
     ASSERT_TRUE(p) << name;
     EXPECT_TRUE((*p)["enabled"].GetBool());
-    EXPECT_STREQ((*p)["abiVersion"].GetString(), "1.8");
+    EXPECT_STREQ((*p)["abiVersion"].GetString(), "1.9");
     EXPECT_FALSE(std::string((*p)["version"].GetString()).empty());
     EXPECT_EQ((*p)["provides"].Size(), 1u);
     EXPECT_GE((*p)["routes"].Size(), 1u);

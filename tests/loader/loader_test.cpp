@@ -205,7 +205,7 @@ TEST(Loader, HelpAndVersion) {
   EXPECT_NE(help.output.find("--disable NAME"), std::string::npos);
   auto version = run_dicomd({"--version"});
   EXPECT_EQ(version.exit_code, 0);
-  EXPECT_NE(version.output.find("plugin ABI 1.8"), std::string::npos);
+  EXPECT_NE(version.output.find("plugin ABI 1.9"), std::string::npos);
   auto bad = run_dicomd({"--bogus"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("unknown option --bogus"), std::string::npos);

@@ -29,7 +29,7 @@ void check_services(const std::string& name, const dicomd_service_ref* refs, siz
 }
 
 void check_routes(const std::string& name, const dicomd_route* routes, size_t count) {
-  static const std::set<std::string_view> kMethods = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"};
+  static const std::set<std::string_view> kMethods = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
   if (count && !routes) throw PluginError(name, "route table is missing");
   for (size_t i = 0; i < count; ++i) {
     const dicomd_route& r = routes[i];

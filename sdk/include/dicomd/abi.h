@@ -24,7 +24,7 @@ extern "C" {
 /* ABI version of these headers. A host loads a plugin whose major equals its
  * own and whose minor is not newer than its own. Since: 1.0. */
 #define DICOMD_ABI_MAJOR 1
-#define DICOMD_ABI_MINOR 8
+#define DICOMD_ABI_MINOR 9
 
 /* True when a struct that starts with struct_size is large enough to hold
  * `field`: DICOMD_HAS_FIELD(api, dicomd_host_api, publish). Check it before

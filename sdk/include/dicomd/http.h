@@ -124,7 +124,8 @@ typedef struct dicomd_request_summary {
 typedef dicomd_status (*dicomd_handler_fn)(void* self, const dicomd_request* request, dicomd_response* response);
 
 /* One entry of a plugin's const route table. Since: 1.0.
- *   method  — "GET", "POST", "DELETE", "PUT", "HEAD" or "PATCH".
+ *   method  — "GET", "POST", "DELETE", "PUT", "HEAD", "PATCH" or (since
+ *             1.9) "OPTIONS", for CORS preflights.
  *   pattern — "/files/:study/:file/tag": literal segments and ":name"
  *             parameters; a literal segment wins over a parameter. */
 typedef struct dicomd_route {
