@@ -79,8 +79,8 @@ void parse_isolation(const Value& v, IsolationConfig& out) {
 
 Config default_config() {
   Config c;
-  for (const char* name :
-       {"storage-fs", "files", "validator-gdcm", "metadata-gdcm", "render-png", "index-sqlite", "search", "jobs"}) {
+  for (const char* name : {"storage-fs", "files", "validator-gdcm", "metadata-gdcm", "render-png", "index-sqlite",
+                           "search", "jobs", "dicomweb"}) {
     PluginEntry e;
     e.name = name;
     c.plugins.push_back(e);

@@ -69,7 +69,7 @@ long tree_rss_kib(pid_t pid) {
 }  // namespace
 
 TEST(RenderMemory, EightRadiographRendersStayWithinTheMemoryModel) {
-  CoreServer server({"--disable", "index-sqlite", "--disable", "search", "--disable", "jobs"});
+  CoreServer server({"--disable", "index-sqlite", "--disable", "search", "--disable", "jobs", "--disable", "dicomweb"});
   std::vector<FormFile> files;
   for (int i = 0; i < 4; ++i)
     files.push_back({"files", "DX" + std::to_string(i), dicomd::bench::make_dicom(2000, 2500, 1000 + i, 4000)});
@@ -116,7 +116,7 @@ TEST(RenderMemory, EightRadiographRendersStayWithinTheMemoryModel) {
 // after a quiet second (idle_trim.h): measured, the server held 38 MiB after
 // four radiograph uploads and 18 MiB a second later.
 TEST(RenderMemory, TheServerGivesFreedMemoryBackWhenIdle) {
-  CoreServer server({"--disable", "index-sqlite", "--disable", "search", "--disable", "jobs"});
+  CoreServer server({"--disable", "index-sqlite", "--disable", "search", "--disable", "jobs", "--disable", "dicomweb"});
   const pid_t pid = server.process().pid();
   auto server_rss_kib = [pid] {
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");

@@ -33,7 +33,7 @@ TEST(CorePlugins, HealthAndPluginsListTheDefaultPlugins) {
   EXPECT_EQ(health.header("content-type"), "application/json");
   auto h = parse(health.body);
   EXPECT_TRUE(h["success"].GetBool());
-  EXPECT_EQ(h["plugins"].Size(), 8u);
+  EXPECT_EQ(h["plugins"].Size(), 9u);
 
   auto plugins = request(server.port(), "GET", "/plugins");
   ASSERT_EQ(plugins.status, 200);
@@ -71,7 +71,8 @@ TEST(CorePlugins, HealthAndPluginsListTheDefaultPlugins) {
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
-// jobs renders its frames through render-png: it goes with it.
+// jobs renders its frames through render-png: it goes with it. dicomweb
+// stays, without its rendered images.
 TEST(CorePlugins, DisablingRenderPngRemovesOnlyItsRoute) {
   TempDir dir;
   ServerProcess server({"--data", (dir / "data").string(), "--disable", "render-png", "--disable", "jobs"});
@@ -86,7 +87,11 @@ TEST(CorePlugins, DisablingRenderPngRemovesOnlyItsRoute) {
   const auto* render = find_plugin(d, "render-png");
   ASSERT_TRUE(render);
   EXPECT_FALSE((*render)["enabled"].GetBool());
-  EXPECT_EQ(parse(request(server.port(), "GET", "/health").body)["plugins"].Size(), 6u);
+  EXPECT_EQ(parse(request(server.port(), "GET", "/health").body)["plugins"].Size(), 7u);
+  auto rendered = request(server.port(), "GET", "/dicom-web/studies/1.2/series/1.3/instances/1.4/rendered");
+  EXPECT_EQ(rendered.status, 503);
+  EXPECT_NE(rendered.body.find("render-png"), std::string::npos);
+  EXPECT_EQ(request(server.port(), "GET", "/dicom-web/studies").status, 200);
 }
 
 TEST(CorePlugins, UnknownRouteAndWrongMethod) {

@@ -6,14 +6,15 @@
 using dicomd::ConfigError;
 using dicomd::parse_config;
 
-TEST(Config, DefaultHasTheCorePluginsSearchAndJobs) {
+TEST(Config, DefaultHasTheCorePluginsSearchJobsAndDicomWeb) {
   auto c = dicomd::default_config();
-  ASSERT_EQ(c.plugins.size(), 8u);
+  ASSERT_EQ(c.plugins.size(), 9u);
   EXPECT_EQ(c.plugins[0].name, "storage-fs");
   EXPECT_EQ(c.plugins[1].name, "files");
   EXPECT_EQ(c.plugins[5].name, "index-sqlite");
   EXPECT_EQ(c.plugins[6].name, "search");
   EXPECT_EQ(c.plugins[7].name, "jobs");
+  EXPECT_EQ(c.plugins[8].name, "dicomweb");
   EXPECT_EQ(c.host, "127.0.0.1");
   EXPECT_EQ(c.port, 8080);
   EXPECT_EQ(c.data_dir, "./data");
