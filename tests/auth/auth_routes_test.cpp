@@ -54,7 +54,8 @@ class AuthServer {
     server_ = std::make_unique<CoreServer>(
         std::vector<std::string>{},
         R"({"listen":"127.0.0.1:0","plugins":[{"name":"storage-fs"},{"name":"files"},{"name":"validator-gdcm"},{"name":"metadata-gdcm"},)"
-        R"({"name":"render-png"},{"name":"index-sqlite"},{"name":"search"},)"
+        R"({"name":"render-png"},{"name":"index-sqlite"},{"name":"search"},{"name":"jobs"},)"
+        R"({"name":"dicomweb","config":{"cors":{"origins":["http://viewer.test"]}}},)"
         R"({"name":"auth-jwt","config":{"algorithm":"HS256","key_file":")" +
             (keys_.path() / "secret").string() + "\"" +
             (issuer_and_audience ? R"(,"issuer":")" + kIssuer + R"(","audience":")" + kAudience + "\"" : "") +
@@ -97,7 +98,29 @@ const std::map<std::string, std::string> kExpected = {
     {"DELETE /files/:study/:file", "write"},  // standard: its own uploads
     {"DELETE /files/:study", "admin"},
     {"GET /plugins", "admin"},
+    {"POST /jobs", "write"},
+    {"GET /jobs", "read"},
+    {"GET /jobs/:id", "read"},
+    {"GET /jobs/:id/result", "read"},
+    {"DELETE /jobs/:id", "write"},
+    {"POST /dicom-web/studies", "write"},
+    {"POST /dicom-web/studies/:study", "write"},
 };
+
+// DICOMweb: every GET reads; every preflight is open (it carries no token).
+bool is_dicomweb(const std::string& route) {
+  return route.find(" /dicom-web/") != std::string::npos;
+}
+std::string expected_access(const std::string& route) {
+  if (auto e = kExpected.find(route); e != kExpected.end()) return e->second;
+  if (is_dicomweb(route) && route.starts_with("GET ")) return "read";
+  if (is_dicomweb(route) && route.starts_with("OPTIONS ")) return "open";
+  return "";
+}
+
+const std::string kCtStudy = "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322";
+const std::string kCtSeries = "1.3.6.1.4.1.5962.1.3.1.1.20040119072730.12322";
+const std::string kCtInstance = "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322";
 
 bool role_may(const std::string& role, const std::string& access) {
   if (access == "open") return true;
@@ -147,6 +170,36 @@ TEST(AuthMatrix, EveryMountedRouteAnswersEveryTokenAsThePolicySays) {
       EXPECT_EQ(s.upload("gone" + n, "g.dcm", admin).status, 201);
       return Prepared{"DELETE", "/files/gone" + n, "", {}};
     }
+    const std::string animation = R"({"type":"animate","study":"s","file":"ct.dcm","format":"gif","size":32})";
+    if (route == "POST /jobs") return Prepared{"POST", "/jobs", animation, {{"Content-Type", "application/json"}}};
+    if (route.find(":id") != std::string::npos) {
+      // A job of its own, done before it is read.
+      HttpReply job = s.send("POST", "/jobs", admin, animation, {{"Content-Type", "application/json"}});
+      std::string id = job.body.substr(job.body.find("\"job\":") + 6);
+      id = id.substr(0, id.find_first_not_of("0123456789"));
+      for (int i = 0; i < 200 && s.send("GET", "/jobs/" + id, admin).body.find("\"done\"") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      std::string target = route.substr(route.find(' ') + 1);
+      target.replace(target.find(":id"), 3, id);
+      return Prepared{route.substr(0, route.find(' ')), target, "", {}};
+    }
+    if (route.starts_with("POST /dicom-web/studies")) {
+      std::string body = "--b\r\nContent-Type: application/dicom\r\n\r\n" + ct_bytes() + "\r\n--b--\r\n";
+      std::string target = route.ends_with(":study") ? "/dicom-web/studies/" + kCtStudy : "/dicom-web/studies";
+      return Prepared{
+          "POST", target, body, {{"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=b"}}};
+    }
+    if (is_dicomweb(route)) {
+      std::string target = route.substr(route.find(' ') + 1);
+      for (auto [param, value] :
+           {std::pair{":study", kCtStudy}, std::pair{":series", kCtSeries}, std::pair{":instance", kCtInstance},
+            std::pair{":frames", std::string("1")}, std::pair{":tag", std::string("7FE00010")}})
+        if (auto at = target.find(param); at != std::string::npos) target.replace(at, std::string(param).size(), value);
+      std::map<std::string, std::string> headers;
+      if (route.starts_with("OPTIONS "))
+        headers = {{"Origin", "http://viewer.test"}, {"Access-Control-Request-Method", "GET"}};
+      return Prepared{route.substr(0, route.find(' ')), target, "", headers};
+    }
     std::string target = route.substr(route.find(' ') + 1);
     for (auto [param, value] : {std::pair{":study", "s"}, std::pair{":file", "ct.dcm"}})
       if (auto at = target.find(param); at != std::string::npos) target.replace(at, std::string(param).size(), value);
@@ -172,15 +225,15 @@ TEST(AuthMatrix, EveryMountedRouteAnswersEveryTokenAsThePolicySays) {
 
   for (const auto& route : routes) {
     SCOPED_TRACE(route);
-    auto expected = kExpected.find(route);
-    if (expected == kExpected.end()) {
+    const std::string access = expected_access(route);
+    if (access.empty()) {
       ADD_FAILURE() << "mounted route " << route << " has no expectation in this test";
       continue;
     }
     for (const auto& [label, token] : refused) {
       Prepared p = prepare(route, admin, "admin");  // prepared as the admin; sent with the bad token
       HttpReply r = s.send(p.method, p.target, token, p.body, p.headers);
-      if (expected->second == "open") {
+      if (access == "open") {
         EXPECT_LT(r.status, 300) << label << ": " << r.body;
         continue;
       }
@@ -193,7 +246,7 @@ TEST(AuthMatrix, EveryMountedRouteAnswersEveryTokenAsThePolicySays) {
       std::string token = hs256_token(claims_json(role, "user-" + (role.empty() ? "none" : role), 600));
       Prepared p = prepare(route, token, role);
       HttpReply r = s.send(p.method, p.target, token, p.body, p.headers);
-      if (role_may(role, expected->second))
+      if (role_may(role, access))
         EXPECT_TRUE(r.status >= 200 && r.status < 300) << "role " << role << ": " << r.status << " " << r.body;
       else
         EXPECT_EQ(r.status, 403) << "role " << role << ": " << r.body;

@@ -35,9 +35,37 @@ const std::pair<const char*, Access> kBuiltIn[] = {
     {"GET /files/:study/:file/png", Access::kRead},
     {"GET /search", Access::kRead},
     {"GET /openapi.json", Access::kRead},
+    {"GET /jobs", Access::kRead},
+    {"GET /jobs/:id", Access::kRead},
+    {"GET /jobs/:id/result", Access::kRead},
+    // DICOMweb (the dicomweb plugin): searches and retrieves read.
+    {"GET /dicom-web/studies", Access::kRead},
+    {"GET /dicom-web/series", Access::kRead},
+    {"GET /dicom-web/instances", Access::kRead},
+    {"GET /dicom-web/studies/:study/series", Access::kRead},
+    {"GET /dicom-web/studies/:study/instances", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series/instances", Access::kRead},
+    {"GET /dicom-web/studies/:study", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series/instances/:instance", Access::kRead},
+    {"GET /dicom-web/studies/:study/metadata", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series/metadata", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series/instances/:instance/metadata", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series/instances/:instance/frames/:frames", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series/instances/:instance/bulk/:tag", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series/instances/:instance/rendered", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series/instances/:instance/frames/:frames/rendered", Access::kRead},
+    {"GET /dicom-web/studies/:study/thumbnail", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series/thumbnail", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series/instances/:instance/thumbnail", Access::kRead},
+    {"GET /dicom-web/studies/:study/series/:series/instances/:instance/frames/:frames/thumbnail", Access::kRead},
     // Data, written.
     {"POST /upload", Access::kWrite},
     {"POST /validate", Access::kWrite},
+    {"POST /jobs", Access::kWrite},
+    {"DELETE /jobs/:id", Access::kWrite},
+    {"POST /dicom-web/studies", Access::kWrite},  // STOW-RS
+    {"POST /dicom-web/studies/:study", Access::kWrite},
     {"DELETE /files/:study/:file", Access::kDeleteOwn},
     // The server itself, and whole studies.
     {"DELETE /files/:study", Access::kAdmin},
@@ -60,6 +88,10 @@ Policy::Policy(std::map<std::string, Access> extra) {
 
 std::optional<Access> Policy::access(std::string_view method, std::string_view pattern) const {
   if (method == "HEAD") method = "GET";
+  // A CORS preflight never carries credentials (Fetch standard), and its
+  // answer says only which methods and headers the real request may use:
+  // that request is checked as usual.
+  if (method == "OPTIONS") return Access::kOpen;
   for (const auto& e : table_)
     if (e.pattern == pattern && e.method == method) return e.access;
   return std::nullopt;
