@@ -8,6 +8,7 @@
 #include "dataset_scan.h"
 #include "dicom_files.h"
 #include "dicom_json.h"
+#include "meta_header.h"
 #include "frames.h"
 #include "multipart.h"
 #include "negotiation.h"
@@ -63,6 +64,18 @@ TEST(DatasetScan, RefusesWhatIsNotAPart10FileOrIsCut) {
   EXPECT_NE(error.reason.find("past the end"), std::string::npos);
   EXPECT_FALSE(scan_dataset(test_file("image_dfl.dcm"), 0xFFFFFFFF, error));
   EXPECT_NE(error.reason.find("deflated"), std::string::npos);
+}
+
+// tests/fuzz/regressions/fuzz_dicomweb_frames/element-past-the-end: the
+// element the walk stopped at was handed out before its length was checked.
+TEST(DatasetScan, AnElementRunningPastTheEndIsNeverHandedOut) {
+  std::string ct = test_file("CT_small.dcm");
+  auto meta = dicomd::gdcm_support::read_meta_header(ct);
+  ASSERT_TRUE(meta);
+  std::string cut = ct.substr(0, meta->dataset_offset) + std::string("\x28\x00\x10\x00US\x02\x00", 8);
+  ScanError error;
+  EXPECT_FALSE(scan_dataset(cut, 0x00280010, error));
+  EXPECT_NE(error.reason.find("past the end"), std::string::npos);
 }
 
 TEST(Frames, NativeFramesAreViewsOfTheirBytesAndEncapsulatedOnesTheirFragments) {
