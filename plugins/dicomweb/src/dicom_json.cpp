@@ -214,7 +214,8 @@ void write_search_result(JsonWriter& out, std::string_view result_json, std::str
 
 std::optional<std::string> metadata_to_dicom_json(std::string_view tags_json, std::string_view bulk_base) {
   rapidjson::Document d;
-  d.Parse(tags_json.data(), tags_json.size());
+  // Full precision: a double read back 1 ulp off would be written with other digits.
+  d.Parse<rapidjson::kParseFullPrecisionFlag>(tags_json.data(), tags_json.size());
   if (!d.IsArray()) return std::nullopt;
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
