@@ -34,8 +34,8 @@ void expect_tools() {
 void run_node_tests(const std::string& file, const std::string& env) {
   int status = 0;
   std::string output = run_command("cd " + shell_quote(kBrowserDir.string()) + " && " + env +
-                                        " timeout 300 node --test --test-reporter=tap " + file + " 2>&1",
-                                    &status);
+                                       " timeout 300 node --test --test-reporter=tap " + file + " 2>&1",
+                                   &status);
   EXPECT_EQ(status, 0) << output;
   EXPECT_NE(output.find("# fail 0"), std::string::npos) << output;
   EXPECT_EQ(output.find("# pass 0"), std::string::npos) << output;
@@ -62,15 +62,15 @@ TEST(DicomWebBrowser, OhifListsTheStudiesAndDrawsTheCt) {
   ASSERT_TRUE(std::filesystem::exists(std::filesystem::path(dist) / "index.html")) << dist;
 
   CoreServer server({}, kConfig);
-  ASSERT_EQ(server.upload_paths("s", {pydicom_data_dir() / "test_files" / "CT_small.dcm",
-                                      pydicom_data_dir() / "test_files" / "MR_small.dcm"})
+  ASSERT_EQ(server
+                .upload_paths("s", {pydicom_data_dir() / "test_files" / "CT_small.dcm",
+                                    pydicom_data_dir() / "test_files" / "MR_small.dcm"})
                 .status,
             201);
   // Kept as test artifacts: the study list and the CT in the viewer.
   const std::filesystem::path shots = std::filesystem::path(DICOMD_TEST_BINARY_DIR) / "test-artifacts" / "ohif";
-  run_node_tests("ohif_viewer.test.mjs", "DICOMD_PORT=" + std::to_string(server.port()) +
-                                             " OHIF_DIST=" + shell_quote(dist) +
-                                             " SCREENSHOT_DIR=" + shell_quote(shots.string()) +
+  run_node_tests("ohif_viewer.test.mjs", "DICOMD_PORT=" + std::to_string(server.port()) + " OHIF_DIST=" +
+                                             shell_quote(dist) + " SCREENSHOT_DIR=" + shell_quote(shots.string()) +
                                              " STUDY_UID=1.3.6.1.4.1.5962.1.2.1.20040119072730.12322");
   EXPECT_TRUE(std::filesystem::exists(shots / "ohif-viewer-ct.png"));
 }
