@@ -160,6 +160,10 @@ const SearchKey* find_search_key(std::string_view name) {
 void write_search_result(JsonWriter& out, std::string_view result_json, std::string_view retrieve_url) {
   rapidjson::Document d;
   d.Parse(result_json.data(), result_json.size());
+  write_search_result(out, d, retrieve_url);
+}
+
+void write_search_result(JsonWriter& out, const rapidjson::Value& d, std::string_view retrieve_url) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
@@ -173,9 +177,12 @@ void write_search_result(JsonWriter& out, std::string_view result_json, std::str
   w.EndArray();
   w.EndObject();
   // In tag order, as PS3.18 F.2 asks of a data set.
-  std::vector<const SearchKey*> keys;
-  for (const auto& k : search_keys()) keys.push_back(&k);
-  std::sort(keys.begin(), keys.end(), [](const SearchKey* a, const SearchKey* b) { return a->tag < b->tag; });
+  static const std::vector<const SearchKey*> keys = [] {
+    std::vector<const SearchKey*> sorted;
+    for (const auto& k : search_keys()) sorted.push_back(&k);
+    std::sort(sorted.begin(), sorted.end(), [](const SearchKey* a, const SearchKey* b) { return a->tag < b->tag; });
+    return sorted;
+  }();
   bool retrieve_written = retrieve_url.empty();
   for (const SearchKey* k : keys) {
     if (!retrieve_written && k->tag > std::string_view("00081190")) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <dicomd/cpp/json.hpp>
+#include <rapidjson/document.h>
 
 namespace dicomd::dicomweb {
 
@@ -27,6 +28,7 @@ const SearchKey* find_search_key(std::string_view name);
 // Writes one index result (an object of keywords) as a DICOM JSON object
 // of the keys the index has, plus SpecificCharacterSet (the index's text is
 // UTF-8) and RetrieveURL when `retrieve_url` is not empty.
+void write_search_result(JsonWriter& w, const rapidjson::Value& result, std::string_view retrieve_url);
 void write_search_result(JsonWriter& w, std::string_view result_json, std::string_view retrieve_url);
 
 struct Uids {

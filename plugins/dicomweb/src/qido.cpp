@@ -157,10 +157,7 @@ void DicomWeb::search(const Request& req, Response& res, std::string_view level)
     std::string url = base + "/studies/" + text("StudyInstanceUID");
     if (level != "study") url += "/series/" + text("SeriesInstanceUID");
     if (level == "instance") url += "/instances/" + text("SOPInstanceUID");
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-    r.Accept(w);
-    write_search_result(out, std::string_view(buffer.GetString(), buffer.GetSize()), url);
+    write_search_result(out, r, url);
   }
   out.end_array();
   uint64_t total = d.HasMember("total") && d["total"].IsUint64() ? d["total"].GetUint64() : 0;
