@@ -54,15 +54,15 @@ wait_ready() {
   echo "server on $port did not start" >&2; return 1
 }
 
-# start_orthanc DIR: Orthanc on $port with its storage and index in DIR,
-# as the ingest comparisons run it (fsynced storage, no compression, no
-# plugins); sets $server.
+# start_orthanc DIR [PLUGINS_JSON]: Orthanc on $port with its storage and
+# index in DIR, as the ingest comparisons run it (fsynced storage, no
+# compression, the plugins listed: none by default); sets $server.
 start_orthanc() {
   cat > "$1.json" << JSON
 { "Name": "bench", "StorageDirectory": "$1/storage", "IndexDirectory": "$1/index",
   "HttpPort": $port, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
   "DicomServerEnabled": false, "WebDavEnabled": false, "StorageCompression": false, "KeepAlive": true,
-  "SyncStorageArea": true, "HttpCompressionEnabled": false, "Plugins": [] }
+  "SyncStorageArea": true, "HttpCompressionEnabled": false, "Plugins": ${2:-[]} }
 JSON
   Orthanc "$1.json" > "$1.log" 2>&1 &
   server=$!

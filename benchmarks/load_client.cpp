@@ -13,6 +13,9 @@
 //     /tools/find)
 //   load_client PORT CONNECTIONS 0 upload-dicomd STUDY FILE_LIST
 //   load_client PORT CONNECTIONS 0 upload-orthanc FILE_LIST ID_OUT
+//   load_client PORT CONNECTIONS 0 upload-stow FILE_LIST
+//     (STOW-RS: each file POSTed to /dicom-web/studies as a one-part
+//     multipart/related body, which dicomd and Orthanc's DICOMweb both take)
 // LOAD_CLIENT_HEADER="Name: value" adds that header to every request (an
 // Authorization for a server with auth-jwt).
 // Prints one JSON line: requests, errors, seconds, rps, mbps (request bytes),
@@ -272,8 +275,8 @@ int main(int argc, char** argv) {
       jobs.push_back({head + "\r\n", nullptr});
     }
   } else {
-    bool orthanc = mode == "upload-orthanc";
-    names = lines(orthanc ? argv[5] : argv[6]);
+    bool orthanc = mode == "upload-orthanc", stow = mode == "upload-stow";
+    names = lines(orthanc || stow ? argv[5] : argv[6]);
     if (orthanc && argc > 6) id_out = argv[6];
     bodies.reserve(names.size());
     const std::string boundary = "----dicomdLoadBoundary";
@@ -281,6 +284,9 @@ int main(int argc, char** argv) {
       std::string data = read_file(path);
       if (orthanc) {
         bodies.push_back(std::move(data));
+      } else if (stow) {
+        bodies.push_back("--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + data + "\r\n--" + boundary +
+                         "--\r\n");
       } else {
         std::string file = path.substr(path.rfind('/') + 1);
         bodies.push_back("--" + boundary + "\r\nContent-Disposition: form-data; name=\"study\"\r\n\r\n" + argv[5] +
@@ -290,9 +296,12 @@ int main(int argc, char** argv) {
       }
     }
     for (const auto& b : bodies) {
-      std::string head = orthanc ? "POST /instances HTTP/1.1\r\n" + host_line + "Content-Type: application/dicom\r\n"
-                                 : "POST /upload HTTP/1.1\r\n" + host_line +
-                                       "Content-Type: multipart/form-data; boundary=" + boundary + "\r\n";
+      std::string head =
+          orthanc ? "POST /instances HTTP/1.1\r\n" + host_line + "Content-Type: application/dicom\r\n"
+          : stow  ? "POST /dicom-web/studies HTTP/1.1\r\n" + host_line + "Accept: application/dicom+json\r\n" +
+                       "Content-Type: multipart/related; type=\"application/dicom\"; boundary=" + boundary + "\r\n"
+                 : "POST /upload HTTP/1.1\r\n" + host_line + "Content-Type: multipart/form-data; boundary=" + boundary +
+                       "\r\n";
       jobs.push_back({head + "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n", &b});
     }
   }
