@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 #include <set>
 #include <thread>
 
@@ -21,6 +20,16 @@
 
 namespace dicomd::test {
 namespace {
+
+// "2026-12-08T03:48:17.123456Z". (No std::regex: GCC 12 warns falsely
+// inside it under the sanitizers.)
+bool is_rfc3339_micros(const std::string& s) {
+  const std::string shape = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+  if (s.size() != shape.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (shape[i] == 'd' ? !std::isdigit(static_cast<unsigned char>(s[i])) : s[i] != shape[i]) return false;
+  return true;
+}
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -90,8 +99,7 @@ rapidjson::Document event_of(const ReceivedRequest& r) {
   EXPECT_TRUE(hex_of_length(header["event_id"].GetString(), 32));
   EXPECT_STREQ(header["dsn"].GetString(),
                ("http://publickey@127.0.0.1:" + r.header("host").substr(10) + "/42").c_str());
-  EXPECT_TRUE(std::regex_match(std::string(header["sent_at"].GetString()),
-                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")));
+  EXPECT_TRUE(is_rfc3339_micros(header["sent_at"].GetString())) << header["sent_at"].GetString();
   EXPECT_STREQ(item["type"].GetString(), "event");
   EXPECT_EQ(item["length"].GetUint64(), lines[2].size());
   EXPECT_STREQ(event["event_id"].GetString(), header["event_id"].GetString());
