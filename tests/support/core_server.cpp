@@ -86,8 +86,9 @@ std::string with_s3_storage(const std::string& config_json, const S3Server& s3) 
     if (!plugin.IsObject() || plugin["name"] != "storage-fs") continue;
     plugin["name"] = "storage-s3";
     if (!plugin.HasMember("config")) plugin.AddMember("config", rapidjson::Value(rapidjson::kObjectType), a);
-    for (auto& k : keys.GetObject())
-      plugin["config"].AddMember(rapidjson::Value(k.name, a), rapidjson::Value(k.value, a), a);
+    // `<`, not a range-for: its `!=` on RapidJSON's iterators is ambiguous in C++20 (clang warns).
+    for (auto k = keys.MemberBegin(); k < keys.MemberEnd(); ++k)
+      plugin["config"].AddMember(rapidjson::Value(k->name, a), rapidjson::Value(k->value, a), a);
   }
   rapidjson::StringBuffer out;
   rapidjson::Writer<rapidjson::StringBuffer> writer(out);
