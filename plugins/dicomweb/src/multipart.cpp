@@ -145,26 +145,35 @@ std::optional<std::vector<BodyPart>> parse_multipart_related(std::string_view bo
   }
 }
 
+void MultipartWriter::put(std::string_view bytes) {
+  size_ += bytes.size();
+  if (!file_) {
+    out_.append(bytes);
+  } else if (ok_ && !file_->append(bytes)) {
+    ok_ = false;
+  }
+}
+
 void MultipartWriter::begin_part(std::string_view content_type, std::string_view location) {
   // The CRLF before a delimiter belongs to the delimiter (RFC 2046 5.1.1).
-  if (parts_ > 0) out_ += "\r\n";
-  out_ += "--";
-  out_ += boundary_;
-  out_ += "\r\nContent-Type: ";
-  out_ += content_type;
+  if (parts_ > 0) put("\r\n");
+  put("--");
+  put(boundary_);
+  put("\r\nContent-Type: ");
+  put(content_type);
   if (!location.empty()) {
-    out_ += "\r\nContent-Location: ";
-    out_ += location;
+    put("\r\nContent-Location: ");
+    put(location);
   }
-  out_ += "\r\n\r\n";
+  put("\r\n\r\n");
   ++parts_;
 }
 
 std::string MultipartWriter::finish() {
-  if (parts_ > 0) out_ += "\r\n";
-  out_ += "--";
-  out_ += boundary_;
-  out_ += "--\r\n";
+  if (parts_ > 0) put("\r\n");
+  put("--");
+  put(boundary_);
+  put("--\r\n");
   std::string body;
   body.swap(out_);
   return body;

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "mem_file.h"
+
 namespace dicomd::dicomweb {
 
 // A media type and its parameters, names lower-cased, values unquoted:
@@ -31,23 +33,33 @@ struct BodyPart {
 std::optional<std::vector<BodyPart>> parse_multipart_related(std::string_view body, std::string_view boundary,
                                                              std::string& reason);
 
-// Writes a multipart/related answer part by part.
+// Writes a multipart/related answer part by part, into memory, or into
+// `file` when given (an answer of whole instances: sent from the file, so
+// the bytes are held once, not in a string and again in the response).
 class MultipartWriter {
  public:
-  explicit MultipartWriter(std::string boundary) : boundary_(std::move(boundary)) {}
+  explicit MultipartWriter(std::string boundary, common::MemFile* file = nullptr)
+      : boundary_(std::move(boundary)), file_(file) {}
   const std::string& boundary() const { return boundary_; }
   // A part's header; its data follows with add_data (several pieces allowed).
   void begin_part(std::string_view content_type, std::string_view location = {});
-  void add_data(std::string_view data) { out_.append(data); }
-  void reserve(size_t bytes) { out_.reserve(bytes); }
-  // The closing delimiter; the whole body.
+  void add_data(std::string_view data) { put(data); }
+  // The closing delimiter; the whole body (empty when written to a file).
   std::string finish();
   size_t parts() const { return parts_; }
+  // Bytes written so far; false once a write to the file failed.
+  uint64_t size() const { return size_; }
+  bool ok() const { return ok_; }
 
  private:
+  void put(std::string_view bytes);
+
   std::string boundary_;
+  common::MemFile* file_;
   std::string out_;
   size_t parts_ = 0;
+  uint64_t size_ = 0;
+  bool ok_ = true;
 };
 
 }  // namespace dicomd::dicomweb

@@ -97,7 +97,10 @@ void DicomWeb::retrieve(const Request& req, Response& res) {
   auto accept = parse_accept(req.header("accept"));
   if (!accept) throw HttpError(400, "malformed Accept header");
   auto instances = instances_of(req);
-  MultipartWriter writer(new_boundary());
+  // A study can be gigabytes: written once, into an in-memory file the
+  // host sends as the client reads, rather than a string copied again.
+  common::MemFile file("dicomweb-retrieve");
+  MultipartWriter writer(new_boundary(), file.ok() ? &file : nullptr);
   std::vector<std::string> syntaxes;
   for (const auto& i : instances) {
     s_.storage.read(i.study, i.file, [&](std::string_view bytes) {
@@ -113,7 +116,14 @@ void DicomWeb::retrieve(const Request& req, Response& res) {
     throw HttpError(406,
                     "instances are sent as stored, as multipart/related; type=\"application/dicom\" "
                     "(transfer-syntax=* or the stored one)");
-  res.send(200, multipart_type("application/dicom", writer.boundary()), writer.finish());
+  std::string body = writer.finish();
+  std::string type = multipart_type("application/dicom", writer.boundary());
+  if (!file.ok()) {
+    res.send(200, type, body);
+    return;
+  }
+  if (!writer.ok() || !file.seal()) throw HttpError(503, "no memory for the answer; ask for fewer instances");
+  res.send_file(200, type, file.release(), 0, writer.size());
 }
 
 void DicomWeb::metadata(const Request& req, Response& res) {
