@@ -21,6 +21,19 @@ void string(Writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+// "tag": {"vr": vr, "Value": [value]}: an attribute of one text value.
+void write_text_element(Writer& w, std::string_view tag, std::string_view vr, std::string_view value) {
+  key(w, tag);
+  w.StartObject();
+  key(w, "vr");
+  string(w, vr);
+  key(w, "Value");
+  w.StartArray();
+  string(w, value);
+  w.EndArray();
+  w.EndObject();
+}
+
 bool is_binary_vr(std::string_view vr) {
   for (std::string_view v : {"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
     if (vr == v) return true;
@@ -167,15 +180,7 @@ void write_search_result(JsonWriter& out, const rapidjson::Value& d, std::string
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
-  key(w, "00080005");
-  w.StartObject();
-  key(w, "vr");
-  string(w, "CS");
-  key(w, "Value");
-  w.StartArray();
-  string(w, kUtf8);
-  w.EndArray();
-  w.EndObject();
+  write_text_element(w, "00080005", "CS", kUtf8);
   // In tag order, as PS3.18 F.2 asks of a data set.
   static const std::vector<const SearchKey*> keys = [] {
     std::vector<const SearchKey*> sorted;
@@ -186,15 +191,7 @@ void write_search_result(JsonWriter& out, const rapidjson::Value& d, std::string
   bool retrieve_written = retrieve_url.empty();
   for (const SearchKey* k : keys) {
     if (!retrieve_written && k->tag > std::string_view("00081190")) {
-      key(w, "00081190");
-      w.StartObject();
-      key(w, "vr");
-      string(w, "UR");
-      key(w, "Value");
-      w.StartArray();
-      string(w, retrieve_url);
-      w.EndArray();
-      w.EndObject();
+      write_text_element(w, "00081190", "UR", retrieve_url);
       retrieve_written = true;
     }
     if (!d.IsObject() || !d.HasMember(k->keyword.data())) continue;
@@ -242,28 +239,12 @@ std::optional<std::string> metadata_to_dicom_json(std::string_view tags_json, st
     if (tag == "00080005") {
       // The metadata service decodes every value to UTF-8, whatever the
       // file's character set: the JSON says so.
-      key(w, tag);
-      w.StartObject();
-      key(w, "vr");
-      string(w, "CS");
-      key(w, "Value");
-      w.StartArray();
-      string(w, kUtf8);
-      w.EndArray();
-      w.EndObject();
+      write_text_element(w, tag, "CS", kUtf8);
       continue;
     }
     if (!available_written && tag > "00083002" && !transfer_syntax.empty()) {
       // The syntax the instance is stored in: what /frames hands out.
-      key(w, "00083002");
-      w.StartObject();
-      key(w, "vr");
-      string(w, "UI");
-      key(w, "Value");
-      w.StartArray();
-      string(w, transfer_syntax);
-      w.EndArray();
-      w.EndObject();
+      write_text_element(w, "00083002", "UI", transfer_syntax);
       available_written = true;
     }
     key(w, tag);

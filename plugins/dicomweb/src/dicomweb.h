@@ -70,6 +70,8 @@ class DicomWeb {
   InstanceRef representative(const Request& req) const;
   // "http://host/dicom-web", for RetrieveURL and BulkDataURI.
   std::string base_url(const Request& req) const;
+  // The path's frame, 0-based (0 without one); 503 without a renderer.
+  uint32_t rendered_frame(const Request& req) const;
   void answer_image(const Request& req, Response& res, const InstanceRef& instance, uint32_t frame, bool thumbnail);
   void settle_events() const;
 

@@ -68,6 +68,16 @@ ImageOptions parse_image_options(const Request& req, bool thumbnail) {
 
 }  // namespace
 
+uint32_t DicomWeb::rendered_frame(const Request& req) const {
+  if (!s_.render) throw HttpError(503, "rendered images need the render-png plugin, which is disabled");
+  uint32_t frame = 0;
+  if (auto f = req.param("frames")) {
+    if (!parse_number(*f, frame) || frame == 0) throw HttpError(400, "a rendered frame is one whole number from 1");
+    --frame;
+  }
+  return frame;
+}
+
 InstanceRef DicomWeb::representative(const Request& req) const {
   auto instances = instances_of(req);
   // The middle of the first series: a slice with anatomy rather than the
@@ -105,24 +115,14 @@ void DicomWeb::answer_image(const Request& req, Response& res, const InstanceRef
 
 void DicomWeb::rendered(const Request& req, Response& res) {
   settings_.cors.add_headers(req, res);
-  if (!s_.render) throw HttpError(503, "rendered images need the render-png plugin, which is disabled");
-  uint32_t frame = 0;
-  if (auto f = req.param("frames")) {
-    if (!parse_number(*f, frame) || frame == 0) throw HttpError(400, "a rendered frame is one whole number from 1");
-    --frame;
-  }
+  uint32_t frame = rendered_frame(req);
   InstanceRef instance = instances_of(req).front();
   answer_image(req, res, instance, frame, false);
 }
 
 void DicomWeb::thumbnail(const Request& req, Response& res) {
   settings_.cors.add_headers(req, res);
-  if (!s_.render) throw HttpError(503, "rendered images need the render-png plugin, which is disabled");
-  uint32_t frame = 0;
-  if (auto f = req.param("frames")) {
-    if (!parse_number(*f, frame) || frame == 0) throw HttpError(400, "a thumbnail's frame is one whole number from 1");
-    --frame;
-  }
+  uint32_t frame = rendered_frame(req);
   InstanceRef instance = req.param("instance") ? instances_of(req).front() : representative(req);
   answer_image(req, res, instance, frame, true);
 }
