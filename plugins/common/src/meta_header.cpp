@@ -14,18 +14,13 @@ uint32_t u32(std::string_view b, size_t at) {
   return static_cast<uint32_t>(u16(b, at)) | static_cast<uint32_t>(u16(b, at + 2)) << 16;
 }
 
-bool is_vr_letter(char c) {
-  return c >= 'A' && c <= 'Z';
-}
+}  // namespace
 
-// VRs whose length field is 4 bytes after 2 reserved ones (PS3.5 7.1.2).
 bool has_long_length(std::string_view vr) {
   for (std::string_view v : {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
     if (vr == v) return true;
   return false;
 }
-
-}  // namespace
 
 std::optional<MetaHeader> read_meta_header(std::string_view bytes) {
   if (bytes.size() < kPreamble + 4 || bytes.substr(kPreamble, 4) != "DICM") return std::nullopt;

@@ -25,6 +25,13 @@ std::optional<MetaHeader> read_meta_header(std::string_view bytes);
 // letters after its tag). nullopt when there is no element there.
 std::optional<bool> element_has_explicit_vr(std::string_view bytes, size_t offset);
 
+// Two upper-case letters, as an explicit VR is written.
+inline bool is_vr_letter(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+// VRs whose length field is 4 bytes after 2 reserved ones (PS3.5 7.1.2).
+bool has_long_length(std::string_view vr);
+
 // Transfer syntaxes whose data set is implicit VR (just one today).
 inline bool is_implicit_vr_syntax(std::string_view uid) {
   return uid == "1.2.840.10008.1.2";

@@ -24,15 +24,8 @@ struct Reader {
   uint32_t tag(size_t at) const { return static_cast<uint32_t>(u16(at)) << 16 | u16(at + 2); }
 };
 
-bool is_vr_letter(char c) {
-  return c >= 'A' && c <= 'Z';
-}
-
-bool has_long_length(std::string_view vr) {
-  for (std::string_view v : {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
-    if (vr == v) return true;
-  return false;
-}
+using gdcm_support::has_long_length;
+using gdcm_support::is_vr_letter;
 
 // Reads one element header at `pos`; false when it runs past the end.
 bool read_element(const Reader& r, size_t pos, bool explicit_vr, ScannedElement& e) {
