@@ -56,8 +56,7 @@ class DicomWebPlugin : public dicomd::Plugin {
     return dicomd::route<&DicomWebPlugin::web_, Method>;
   }
 
-  // Every resource, then a preflight route for each path (CORS).
-  static constexpr auto routes() {
+  static constexpr auto resources() {
     return std::array{
         dicomd_route{"GET", "/dicom-web/studies", handler<&DicomWeb::search_studies>()},
         dicomd_route{"GET", "/dicom-web/series", handler<&DicomWeb::search_series>()},
@@ -81,32 +80,38 @@ class DicomWebPlugin : public dicomd::Plugin {
         dicomd_route{"GET", DW_INSTANCE "/frames/:frames/thumbnail", handler<&DicomWeb::thumbnail>()},
         dicomd_route{"POST", "/dicom-web/studies", handler<&DicomWeb::store>()},
         dicomd_route{"POST", DW_STUDY, handler<&DicomWeb::store>()},
-        // Preflights: one per path above.
-        dicomd_route{"OPTIONS", "/dicom-web/studies", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", "/dicom-web/series", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", "/dicom-web/instances", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_STUDY "/series", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_STUDY "/instances", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_SERIES "/instances", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_STUDY, handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_SERIES, handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_INSTANCE, handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_STUDY "/metadata", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_SERIES "/metadata", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_INSTANCE "/metadata", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_INSTANCE "/frames/:frames", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_INSTANCE "/bulk/:tag", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_INSTANCE "/rendered", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_INSTANCE "/frames/:frames/rendered", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_STUDY "/thumbnail", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_SERIES "/thumbnail", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_INSTANCE "/thumbnail", handler<&DicomWeb::preflight>()},
-        dicomd_route{"OPTIONS", DW_INSTANCE "/frames/:frames/thumbnail", handler<&DicomWeb::preflight>()},
     };
   }
+  // Whether route i's path came before it (POST /dicom-web/studies shares GET's).
+  template <size_t N>
+  static constexpr bool path_seen_before(const std::array<dicomd_route, N>& all, size_t i) {
+    for (size_t k = 0; k < i; ++k)
+      if (std::string_view(all[k].pattern) == all[i].pattern) return true;
+    return false;
+  }
+  static constexpr size_t path_count() {
+    constexpr auto all = resources();
+    size_t n = 0;
+    for (size_t i = 0; i < all.size(); ++i) n += path_seen_before(all, i) ? 0 : 1;
+    return n;
+  }
+
+  // Every resource, then a preflight (CORS) on each of their paths.
+  static constexpr auto routes() {
+    constexpr auto all = resources();
+    std::array<dicomd_route, all.size() + path_count()> out{};
+    size_t n = 0;
+    for (const auto& r : all) out[n++] = r;
+    for (size_t i = 0; i < all.size(); ++i)
+      if (!path_seen_before(all, i))
+        out[n++] = dicomd_route{"OPTIONS", all[i].pattern, handler<&DicomWeb::preflight>()};
+    return out;
+  }
   static constexpr auto route_media_types() {
-    std::array<const char*, routes().size()> types{};
-    types[20] = types[21] = "multipart/related";  // STOW-RS
+    constexpr auto all = routes();
+    std::array<const char*, all.size()> types{};
+    for (size_t i = 0; i < all.size(); ++i)
+      if (std::string_view(all[i].method) == "POST") types[i] = "multipart/related";  // STOW-RS
     return types;
   }
 
