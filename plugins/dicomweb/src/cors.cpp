@@ -1,3 +1,4 @@
+#include "echo.h"
 #include "cors.h"
 
 #include <algorithm>
@@ -89,7 +90,7 @@ void CorsSettings::preflight(const Request& req, Response& res) const {
   if (!enabled() || !origin || !allows_origin(*origin))
     throw HttpError(403, "cross-origin requests from this origin are not allowed (dicomweb cors.origins)");
   if (method && std::none_of(methods.begin(), methods.end(), [&](const auto& m) { return m == *method; }))
-    throw HttpError(403, "method " + std::string(*method) + " is not allowed cross-origin (dicomweb cors.methods)");
+    throw HttpError(403, "method " + echo(*method) + " is not allowed cross-origin (dicomweb cors.methods)");
   if (auto asked = req.header("access-control-request-headers")) {
     std::string_view rest = *asked;
     while (!rest.empty()) {
@@ -99,7 +100,7 @@ void CorsSettings::preflight(const Request& req, Response& res) const {
       while (!h.empty() && h.back() == ' ') h.remove_suffix(1);
       if (!h.empty() &&
           std::none_of(headers.begin(), headers.end(), [&](const auto& x) { return equal_ignoring_case(x, h); }))
-        throw HttpError(403, "header " + std::string(h) + " is not allowed cross-origin (dicomweb cors.headers)");
+        throw HttpError(403, "header " + echo(h) + " is not allowed cross-origin (dicomweb cors.headers)");
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
   }

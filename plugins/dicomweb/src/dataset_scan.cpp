@@ -1,3 +1,4 @@
+#include "echo.h"
 #include "dataset_scan.h"
 
 #include "meta_header.h"
@@ -134,7 +135,7 @@ std::optional<ScannedDataset> scan_dataset(std::string_view bytes, uint32_t last
     return std::nullopt;
   }
   if (gdcm_support::is_deflated_syntax(meta->transfer_syntax)) {
-    error.reason = "a deflated data set (transfer syntax " + meta->transfer_syntax + ")";
+    error.reason = "a deflated data set (transfer syntax " + echo(meta->transfer_syntax) + ")";
     return std::nullopt;
   }
   ScannedDataset out;

@@ -3,6 +3,7 @@
 
 #include <rapidjson/document.h>
 
+#include "echo.h"
 #include "dicom_json.h"
 #include "dicomweb.h"
 #include "dictionary.h"
@@ -17,8 +18,8 @@ uint64_t parse_count(std::string_view name, std::string_view value) {
   uint64_t n = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (value.empty() || ec != std::errc() || end != value.data() + value.size() || n > (uint64_t{1} << 31))
-    throw HttpError(400, std::string(name) + " must be a whole number from 0 to 2147483648, not \"" +
-                             std::string(value.substr(0, 64)) + "\"");
+    throw HttpError(400,
+                    std::string(name) + " must be a whole number from 0 to 2147483648, not \"" + echo(value) + "\"");
   return n;
 }
 
@@ -32,8 +33,7 @@ void check_includefield(std::string_view value) {
     value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
     if (field == "all") continue;
     if (field.empty() || !metadata::parse_tag_spec(field))
-      throw HttpError(
-          400, "includefield: \"" + std::string(field.substr(0, 64)) + "\" is not a DICOM keyword or tag (or \"all\")");
+      throw HttpError(400, "includefield: \"" + echo(field) + "\" is not a DICOM keyword or tag (or \"all\")");
   }
 }
 
@@ -42,7 +42,7 @@ void check_includefield(std::string_view value) {
   for (const auto& k : search_keys())
     if (!k.keyword.starts_with("NumberOf")) supported += (supported.empty() ? "" : ", ") + std::string(k.keyword);
   bool known = metadata::parse_tag_spec(name).has_value();
-  throw HttpError(400, "\"" + std::string(name.substr(0, 64)) + "\" " +
+  throw HttpError(400, "\"" + echo(name) + "\" " +
                            (known ? "is not a search key of this server" : "is not a DICOM keyword or tag") +
                            "; search keys: " + supported);
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "echo.h"
 #include "dataset_scan.h"
 #include "dicomweb.h"
 #include "multipart.h"
@@ -43,7 +44,7 @@ void DicomWeb::store(const Request& req, Response& res) {
   if (!content_type || content_type->type != "multipart/related")
     throw HttpError(415, "STOW-RS takes multipart/related; type=\"application/dicom\"");
   if (auto type = content_type->param("type"); type && *type != "application/dicom")
-    throw HttpError(415, "STOW-RS takes parts of type application/dicom, not " + std::string(*type));
+    throw HttpError(415, "STOW-RS takes parts of type application/dicom, not " + echo(*type));
   auto accept = parse_accept(req.header("accept"));
   if (!accept) throw HttpError(400, "malformed Accept header");
   auto answer_type = choose_single(*accept, {"application/dicom+json", "application/json"});
@@ -68,7 +69,7 @@ void DicomWeb::store(const Request& req, Response& res) {
     std::optional<ScannedDataset> ds;
     if (!part_type || part_type->type != "application/dicom") {
       o.failure = kCannotUnderstand;
-      o.reason = "the part is " + part.content_type + ", not application/dicom";
+      o.reason = "the part is " + echo(part.content_type) + ", not application/dicom";
     } else if (part.data.size() > settings_.max_instance_bytes) {
       o.failure = kOutOfResources;
       o.reason = "the instance is larger than " + std::to_string(settings_.max_instance_bytes) + " bytes";
@@ -141,7 +142,7 @@ void DicomWeb::store(const Request& req, Response& res) {
     for (const auto& o : outcomes) {
       if ((o.failure != 0) != failures) continue;
       w.start_object();
-      if (failures && !o.reason.empty()) write_string_element(w, "00000902", "LO", o.reason.substr(0, 64));
+      if (failures && !o.reason.empty()) write_string_element(w, "00000902", "LO", echo(o.reason));
       if (!o.sop_class.empty()) write_string_element(w, "00081150", "UI", o.sop_class);
       if (!o.sop_instance.empty()) write_string_element(w, "00081155", "UI", o.sop_instance);
       if (failures) {

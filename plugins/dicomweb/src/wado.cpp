@@ -5,6 +5,7 @@
 
 #include <rapidjson/document.h>
 
+#include "echo.h"
 #include "dicom_json.h"
 #include "dicomweb.h"
 #include "frames.h"
@@ -178,7 +179,8 @@ void DicomWeb::frames(const Request& req, Response& res) {
         part_type = native;
       } else if (auto ts = accepts_multipart(*accept, part_type, part_type, syntaxes); !ts || ts->empty()) {
         throw HttpError(406, "frames of this instance are stored compressed (transfer syntax " +
-                                 pixels.transfer_syntax + "): ask for type=\"" + native + "\" or transfer-syntax=*");
+                                 echo(pixels.transfer_syntax) + "): ask for type=\"" + native +
+                                 "\" or transfer-syntax=*");
       }
       part_content_type = part_type + "; transfer-syntax=" + pixels.transfer_syntax;
     }
