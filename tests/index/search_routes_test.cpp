@@ -3,6 +3,7 @@
 // of pydicom's charset_files, refusals, and the faults the index must
 // survive — a kill -9 during uploads, files stored while it was down, a
 // corrupt database.
+#include <dicomd/cpp/names.hpp>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -88,6 +89,7 @@ TEST(SearchRoutes, WhatTheSearchDoesNotUnderstandIs400WithTheSupportedKeys) {
       "*=1",
       "PatientID=" + std::string(10000, 'x'),
       "PatientID=%FF%FE",  // not UTF-8
+      "%FF%FEName=1",      // a key that is not UTF-8: quoted in the answer
       "PatientID=a%00b",   // a control character
       "StudyDate=2020-13-45",
       "StudyDate=20200231",
@@ -103,6 +105,7 @@ TEST(SearchRoutes, WhatTheSearchDoesNotUnderstandIs400WithTheSupportedKeys) {
   for (const auto& q : refused) {
     auto r = server.get("/search?" + q);
     EXPECT_EQ(r.status, 400) << q.substr(0, 80) << ": " << r.body.substr(0, 200);
+    EXPECT_TRUE(dicomd::is_valid_utf8(r.body)) << q.substr(0, 80) << ": " << r.body.substr(0, 200);
     auto d = parse_json(r.body);
     ASSERT_TRUE(d.IsObject()) << r.body.substr(0, 200);
     EXPECT_FALSE(d["success"].GetBool());

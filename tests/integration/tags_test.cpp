@@ -83,6 +83,10 @@ TEST_F(Tags, InvalidTagsAreAllListedInOrder) {
   auto r = get("/files/Test/CT_small.dcm/tag?tag=(2222,2222)&tag=Rows&tag=NoSuchKeyword&tag=(0028,001)&tag=zz");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, R"j({"invalidTags":["(2222,2222)","NoSuchKeyword","(0028,001)","zz"],"success":false})j");
+  // A spelling that is not UTF-8 is listed with U+FFFD: the answer stays JSON.
+  r = get("/files/Test/CT_small.dcm/tag?tag=%FFRows");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "{\"invalidTags\":[\"\xef\xbf\xbdRows\"],\"success\":false}");
 }
 
 TEST_F(Tags, UnknownFileOrStudyIs404) {

@@ -1,3 +1,4 @@
+#include <dicomd/cpp/http.hpp>
 #include <dicomd/cpp/names.hpp>
 
 #include <gtest/gtest.h>
@@ -52,6 +53,16 @@ TEST(Names, Utf8Validation) {
   EXPECT_FALSE(is_valid_utf8("\xf0\x9f\x98"));      // truncated
   EXPECT_FALSE(is_valid_utf8("\xe0\x80\xaf"));      // overlong
   EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+}
+
+TEST(Names, TextThatIsNotUtf8BecomesReplacementCharacters) {
+  const std::string fffd = "\xef\xbf\xbd";                                         // U+FFFD
+  EXPECT_EQ(dicomd::to_valid_utf8("caf\xc3\xa9"), "caf\xc3\xa9");                  // kept
+  EXPECT_EQ(dicomd::to_valid_utf8(std::string("a\xff") + "b"), "a" + fffd + "b");  // a stray byte
+  EXPECT_EQ(dicomd::to_valid_utf8("\xf0\x9f\x98"), fffd + fffd + fffd);            // truncated
+  EXPECT_EQ(dicomd::to_valid_utf8("\xe0\x80\xaf"), fffd + fffd + fffd);            // overlong
+  // Error messages: the SDK's escaping writes valid UTF-8.
+  EXPECT_EQ(dicomd::json_escape("key \"\xff\xfe\""), "key \\\"" + fffd + fffd + "\\\"");
 }
 
 TEST(Names, BaseNameOfClientPaths) {

@@ -129,7 +129,9 @@ SearchQuery parse_search_query(std::string_view query_json) {
 
 std::string query_error_json(std::string_view message) {
   JsonWriter w;
-  w.start_object().key("error").string(message).key("supported").start_array();
+  // The message may quote a key the client sent: its bytes that are not
+  // UTF-8 become U+FFFD, so that the answer stays JSON.
+  w.start_object().key("error").string(to_valid_utf8(message)).key("supported").start_array();
   for (const auto& k : search_keys()) w.string(k.keyword);
   for (const char* p : {"level", "limit", "offset", "orderby", "fuzzymatching"}) w.string(p);
   w.end_array().end_object();

@@ -5,6 +5,7 @@
 // nothing was removed from the store since the header was cached.
 #include <dicomd/cpp/config.hpp>
 #include <dicomd/cpp/json.hpp>
+#include <dicomd/cpp/names.hpp>
 #include <dicomd/cpp/plugin.hpp>
 
 #include <algorithm>
@@ -58,9 +59,13 @@ Settings settings_from(std::string_view json) {
 }
 
 // ["a","b"]: the invalid tag spellings, as a JSON array.
+// The spellings a client sent, as a JSON list: bytes that are not UTF-8
+// become U+FFFD, so that the answer stays JSON.
 std::string json_list(const std::vector<std::string>& items) {
   dicomd::JsonWriter w;
-  w.strings(items);
+  w.start_array();
+  for (const auto& item : items) w.string(dicomd::to_valid_utf8(item));
+  w.end_array();
   return std::string(w.text());
 }
 

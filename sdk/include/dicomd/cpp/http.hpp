@@ -49,8 +49,12 @@ struct HttpError : std::runtime_error {
 // before it writes anything: the host calls it again on a request thread.
 struct WouldBlock {};
 
-// Escapes a string for a JSON string literal (UTF-8 passes through).
-inline std::string json_escape(std::string_view s) {
+// Escapes a string for a JSON string literal: well-formed UTF-8 passes
+// through, any other byte becomes U+FFFD (a JSON text is UTF-8).
+inline std::string json_escape(std::string_view text) {
+  std::string valid;
+  std::string_view s = text;
+  if (!is_valid_utf8(text)) s = valid = to_valid_utf8(text);
   std::string out;
   out.reserve(s.size() + 2);
   for (unsigned char c : s) {
