@@ -50,14 +50,23 @@ struct HttpError : std::runtime_error {
 struct WouldBlock {};
 
 // Escapes a string for a JSON string literal: well-formed UTF-8 passes
-// through, any other byte becomes U+FFFD (a JSON text is UTF-8).
-inline std::string json_escape(std::string_view text) {
-  std::string valid;
-  std::string_view s = text;
-  if (!is_valid_utf8(text)) s = valid = to_valid_utf8(text);
+// through, any other byte becomes U+FFFD (a JSON text is UTF-8). One pass:
+// it writes the file names of every tag lookup's answer.
+inline std::string json_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t n = utf8_sequence_length(s, i);
+      if (n == 0) {
+        out += "\xEF\xBF\xBD";
+      } else {
+        out.append(s.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
