@@ -113,6 +113,9 @@ TEST(SearchRoutes, WhatTheSearchDoesNotUnderstandIs400WithTheSupportedKeys) {
     ASSERT_TRUE(d["supported"].IsArray());
     EXPECT_GE(d["supported"].Size(), 20u);
   }
+  // The refusal quotes the key once, JSON-escaped once.
+  auto quoted = parse_json(server.get("/search?a%22b=1").body);
+  EXPECT_STREQ(quoted["error"].GetString(), "unknown search key \"a\"b\"");
   // Nothing was dropped or changed, and SQL in a value is only a value.
   EXPECT_EQ(total_of(server.get("/search")), 1);
   EXPECT_EQ(total_of(server.get("/search?PatientID=%27%20OR%20%271%27%3D%271")), 0);

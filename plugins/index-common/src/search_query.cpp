@@ -62,7 +62,7 @@ void parse_order(std::string_view list, SearchQuery& q) {
     bool descending = !item.empty() && item.front() == '-';
     if (!item.empty() && (item.front() == '-' || item.front() == '+')) item.remove_prefix(1);
     const SearchKey* key = find_key(item);
-    if (!key) throw QueryError("orderby: unknown key \"" + json_escape(item) + "\"");
+    if (!key) throw QueryError("orderby: unknown key \"" + std::string(item) + "\"");
     if (key->level > q.level || key->match == Match::kModalities)
       throw QueryError("orderby: " + std::string(item) + " is not a key of the " + std::string(level_name(q.level)) +
                        " level");
@@ -115,13 +115,13 @@ SearchQuery parse_search_query(std::string_view query_json) {
       for (const auto& f : m.value.GetObject()) {
         std::string_view keyword(f.name.GetString(), f.name.GetStringLength());
         const SearchKey* key = find_key(keyword);
-        if (!key) throw QueryError("unknown search key \"" + json_escape(keyword) + "\"");
+        if (!key) throw QueryError("unknown search key \"" + std::string(keyword) + "\"");
         for (const auto& existing : q.filters)
           if (existing.key == key) throw QueryError(std::string(keyword) + " is given twice");
         q.filters.push_back({key, filter_value(f.value, keyword)});
       }
     } else {
-      throw QueryError("unknown query member \"" + json_escape(name) + "\"");
+      throw QueryError("unknown query member \"" + std::string(name) + "\"");
     }
   }
   return q;
